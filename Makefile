@@ -1,0 +1,103 @@
+# Showcase build.
+#
+#   make            build the programs into $(BUILD)/
+#   make demo       install what is missing, start the local stack, show it
+#   make test       install what is missing, build, run every test
+#   make test-asan  the same tests on an AddressSanitizer + UBSan build
+#   make test-valgrind  the unit tests under valgrind
+#   make bench      run the benchmarks in tests/bench/
+#   make clean
+#
+# pkg-config is consulted lazily (=, not :=) so that `make test` and
+# `make demo` on a fresh machine can install the libraries first and then
+# build in a sub-make.
+
+CC       ?= cc
+BUILD    ?= build
+SAN      ?=
+PKGS      = hiredis libcurl libpq libcjson libmicrohttpd libsodium
+
+WARN     = -Wall -Wextra -Werror -Wformat=2 -Wshadow -Wstrict-prototypes \
+           -Wmissing-prototypes -Wvla
+CFLAGS   ?= -O2 -g
+ALL_CFLAGS = -std=gnu11 $(WARN) $(CFLAGS) -MMD -MP -Icommon \
+             $(shell pkg-config --cflags $(PKGS))
+LDLIBS   = $(shell pkg-config --libs $(PKGS)) -lpthread
+
+ifeq ($(SAN),1)
+ALL_CFLAGS += -O1 -fsanitize=address,undefined -fno-omit-frame-pointer \
+              -fno-sanitize-recover=undefined
+LDFLAGS    += -fsanitize=address,undefined
+endif
+
+COMMON_SRC = $(wildcard common/*.c)
+API_SRC    = $(wildcard api/*.c)
+WORKER_SRC = $(wildcard worker/*.c)
+CTL_SRC    = $(wildcard common/ctl/*.c)
+UNIT_SRC   = $(wildcard tests/unit/*.c)
+
+obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
+
+LIB      = $(BUILD)/libshowcase.a
+PROGRAMS = $(BUILD)/showcase-api $(BUILD)/showcase-worker $(BUILD)/showcasectl
+UNIT     = $(BUILD)/unit-tests
+
+.PHONY: all deps build-tests test test-asan test-valgrind demo bench clean
+
+all: $(PROGRAMS)
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(@D)
+	@echo "  CC      $<"
+	@$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(LIB): $(call obj,$(COMMON_SRC))
+	@echo "  AR      $@"
+	@$(AR) rcs $@ $^
+
+$(BUILD)/showcase-api: $(call obj,$(API_SRC)) $(LIB)
+	@echo "  LINK    $@"
+	@$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/showcase-worker: $(call obj,$(WORKER_SRC)) $(LIB)
+	@echo "  LINK    $@"
+	@$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/showcasectl: $(call obj,$(CTL_SRC)) $(LIB)
+	@echo "  LINK    $@"
+	@$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(UNIT): $(call obj,$(UNIT_SRC)) $(LIB)
+	@echo "  LINK    $@"
+	@$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+build-tests: $(PROGRAMS) $(UNIT)
+
+deps:
+	@deploy/local/install-deps.sh
+
+test: deps
+	@$(MAKE) --no-print-directory build-tests
+	@BIN_DIR=$(BUILD) tests/run.sh
+
+test-asan: deps
+	@$(MAKE) --no-print-directory BUILD=build-asan SAN=1 build-tests
+	@BIN_DIR=build-asan tests/run.sh
+
+test-valgrind: deps
+	@$(MAKE) --no-print-directory build-tests
+	valgrind --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect \
+		$(UNIT)
+
+demo: deps
+	@$(MAKE) --no-print-directory all
+	@BIN_DIR=$(BUILD) deploy/local/demo.sh
+
+bench: deps
+	@$(MAKE) --no-print-directory all
+	@BIN_DIR=$(BUILD) tests/bench/run.sh
+
+clean:
+	rm -rf build build-asan
+
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

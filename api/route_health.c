@@ -1,0 +1,48 @@
+/*
+ * route_health.c - liveness and readiness.
+ *
+ * GET /health/live answers 200 while the process serves HTTP at all.
+ * GET /health probes PostgreSQL, Redis and S3 and answers 200 when all are
+ * reachable, 503 when any is not, with each one's result in the body:
+ * load balancers take the instance out of rotation on 503.
+ */
+#include "health.h"
+#include "http.h"
+
+static enum MHD_Result get_live(struct api *api, struct request *req,
+				struct MHD_Connection *conn)
+{
+	cJSON *body = cJSON_CreateObject();
+
+	(void)api;
+	if (body && !cJSON_AddStringToObject(body, "status", "alive")) {
+		cJSON_Delete(body);
+		body = NULL;
+	}
+	return http_send_json(req, conn, MHD_HTTP_OK, body);
+}
+
+static enum MHD_Result get_health(struct api *api, struct request *req,
+				  struct MHD_Connection *conn)
+{
+	cJSON *report;
+	int ready;
+	enum sc_err err;
+
+	pthread_mutex_lock(&api->deps.lock);
+	err = health_check(api->deps.db, api->deps.redis, api->deps.s3,
+			   &report, &ready);
+	pthread_mutex_unlock(&api->deps.lock);
+	if (err)
+		return http_send_error(req, conn, MHD_HTTP_INTERNAL_SERVER_ERROR,
+				       "internal", sc_strerror(err));
+	return http_send_json(req, conn,
+			      ready ? MHD_HTTP_OK : MHD_HTTP_SERVICE_UNAVAILABLE,
+			      report);
+}
+
+const struct route route_health[] = {
+	{ "GET", "/health", get_health },
+	{ "GET", "/health/live", get_live },
+	{ NULL, NULL, NULL },
+};

@@ -1,0 +1,276 @@
+/*
+ * config.c - the table of environment variables and its loader.
+ *
+ * Adding a setting: a field in struct config (config.h), a row here, a row
+ * in README.md's table (`showcasectl config` prints it).
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "log.h"
+
+enum cfg_type { T_STR, T_INT, T_BOOL, T_LEVEL };
+
+struct cfg_var {
+	const char *name;
+	enum cfg_type type;
+	size_t offset;
+	const char *def;	/* NULL: required */
+	long min, max;		/* T_INT bounds; T_STR: min 1 means non-empty */
+	unsigned who;
+	int secret;
+	/* extra check for strings; returns a message or NULL if fine */
+	const char *(*check)(const char *value);
+	const char *help;
+};
+
+static const char *check_pg_url(const char *v)
+{
+	if (strncmp(v, "postgres://", 11) && strncmp(v, "postgresql://", 13))
+		return "must be a postgresql:// URL";
+	return NULL;
+}
+
+static const char *check_redis_url(const char *v)
+{
+	if (strncmp(v, "redis://", 8))
+		return "must be a redis:// URL";
+	return NULL;
+}
+
+static const char *check_http_url(const char *v)
+{
+	if (v[0] && strncmp(v, "http://", 7) && strncmp(v, "https://", 8))
+		return "must be empty or an http:// or https:// URL";
+	return NULL;
+}
+
+#define OFF(f) offsetof(struct config, f)
+
+static const struct cfg_var vars[] = {
+	{ "LOG_LEVEL", T_LEVEL, OFF(log_level), "info", 0, 0, CFG_ALL, 0, NULL,
+	  "error, warn, info or debug" },
+	{ "DATABASE_URL", T_STR, OFF(database_url),
+	  "postgresql://showcase@127.0.0.1:5432/showcase", 1, 0, CFG_ALL, 1,
+	  check_pg_url, "PostgreSQL connection URL (libpq syntax)" },
+	{ "REDIS_URL", T_STR, OFF(redis_url), "redis://127.0.0.1:6379/0", 1, 0,
+	  CFG_ALL, 1, check_redis_url,
+	  "Redis URL: redis://[:password@]host:port[/db]" },
+	{ "QUEUE_PREFIX", T_STR, OFF(queue_prefix), "showcase:{q}:", 1, 0,
+	  CFG_ALL, 0, NULL, "prefix of every queue key in Redis" },
+	{ "S3_ENDPOINT", T_STR, OFF(s3_endpoint), "", 0, 0, CFG_ALL, 0,
+	  check_http_url,
+	  "S3 endpoint URL; empty for AWS (https://s3.REGION.amazonaws.com)" },
+	{ "S3_BUCKET", T_STR, OFF(s3_bucket), NULL, 1, 0, CFG_ALL, 0, NULL,
+	  "bucket for originals and processed videos (required)" },
+	{ "S3_REGION", T_STR, OFF(s3_region), "us-east-1", 1, 0, CFG_ALL, 0,
+	  NULL, "region used in signatures" },
+	{ "S3_FORCE_PATH_STYLE", T_BOOL, OFF(s3_force_path_style), "0", 0, 1,
+	  CFG_ALL, 0, NULL,
+	  "1: ENDPOINT/BUCKET/KEY; 0: virtual-hosted BUCKET.ENDPOINT/KEY" },
+	{ "AWS_ACCESS_KEY_ID", T_STR, OFF(aws_access_key_id), "", 0, 0, CFG_ALL,
+	  0, NULL, "static S3 access key (unset on EC2: the instance role is used)" },
+	{ "AWS_SECRET_ACCESS_KEY", T_STR, OFF(aws_secret_access_key), "", 0, 0,
+	  CFG_ALL, 1, NULL, "static S3 secret key" },
+	{ "AWS_SESSION_TOKEN", T_STR, OFF(aws_session_token), "", 0, 0, CFG_ALL,
+	  1, NULL, "session token that goes with temporary keys" },
+	{ "CONNECT_TIMEOUT_MS", T_INT, OFF(connect_timeout_ms), "2000", 100,
+	  60000, CFG_ALL, 0, NULL,
+	  "timeout for connecting to PostgreSQL, Redis and S3, and for health checks" },
+	{ "API_HOST", T_STR, OFF(api_host), "127.0.0.1", 1, 0, CFG_API, 0, NULL,
+	  "address the API listens on (0.0.0.0 behind a load balancer)" },
+	{ "API_PORT", T_INT, OFF(api_port), "8080", 1, 65535, CFG_API, 0, NULL,
+	  "TCP port of the API" },
+	{ "API_THREADS", T_INT, OFF(api_threads), "4", 1, 256, CFG_API, 0, NULL,
+	  "HTTP worker threads of the API" },
+	{ "WORKER_CONCURRENCY", T_INT, OFF(worker_concurrency), "1", 1, 64,
+	  CFG_WORKER, 0, NULL, "jobs one worker process runs at once" },
+	{ "WORKER_HEARTBEAT_MS", T_INT, OFF(worker_heartbeat_ms), "5000", 200,
+	  60000, CFG_WORKER, 0, NULL,
+	  "how often a worker refreshes its presence record in Redis" },
+	{ "MIGRATIONS_DIR", T_STR, OFF(migrations_dir), "migrations", 1, 0,
+	  CFG_CTL, 0, NULL, "directory of NNN_name.up.sql/.down.sql files" },
+};
+
+#define NVARS (sizeof(vars) / sizeof(vars[0]))
+
+static void *field(struct config *c, const struct cfg_var *v)
+{
+	return (char *)c + v->offset;
+}
+
+static const char *type_name(const struct cfg_var *v)
+{
+	switch (v->type) {
+	case T_INT: return "integer";
+	case T_BOOL: return "0 or 1";
+	default: return "string";
+	}
+}
+
+/* Parse one value into c; on failure append a line to err. */
+static int set_var(struct config *c, const struct cfg_var *v,
+		   const char *value, struct buf *err)
+{
+	const char *msg = NULL;
+	char *end;
+	long n;
+	int lvl;
+
+	switch (v->type) {
+	case T_INT:
+	case T_BOOL:
+		errno = 0;
+		n = strtol(value, &end, 10);
+		if (!value[0] || *end || errno || n < v->min || n > v->max) {
+			if (v->type == T_BOOL)
+				msg = "must be 0 or 1";
+			buf_appendf(err, "%s: ", v->name);
+			if (msg)
+				buf_appends(err, msg);
+			else
+				buf_appendf(err, "must be an integer between %ld and %ld",
+					    v->min, v->max);
+			buf_appendf(err, ", got '%s'\n", value);
+			return -1;
+		}
+		*(int *)field(c, v) = (int)n;
+		return 0;
+	case T_LEVEL:
+		lvl = log_level_parse(value);
+		if (lvl < 0) {
+			buf_appendf(err, "%s: must be error, warn, info or debug, got '%s'\n",
+				    v->name, value);
+			return -1;
+		}
+		*(int *)field(c, v) = lvl;
+		return 0;
+	case T_STR:
+		if (v->min && !value[0])
+			msg = "must not be empty";
+		else if (v->check)
+			msg = v->check(value);
+		if (msg) {
+			buf_appendf(err, "%s: %s, got '%s'\n", v->name, msg,
+				    v->secret ? "(hidden)" : value);
+			return -1;
+		}
+		*(char **)field(c, v) = strdup(value);
+		if (!*(char **)field(c, v)) {
+			buf_appendf(err, "%s: out of memory\n", v->name);
+			return -1;
+		}
+		return 0;
+	}
+	return -1;
+}
+
+static const char *env_getter(const char *name, void *arg)
+{
+	(void)arg;
+	return getenv(name);
+}
+
+enum sc_err config_load(struct config *c, unsigned who, struct buf *err)
+{
+	return config_load_from(c, who, env_getter, NULL, err);
+}
+
+enum sc_err config_load_from(struct config *c, unsigned who,
+			     config_getter get, void *arg, struct buf *err)
+{
+	const char *value;
+	int bad = 0;
+	size_t i;
+
+	memset(c, 0, sizeof(*c));
+	for (i = 0; i < NVARS; i++) {
+		const struct cfg_var *v = &vars[i];
+
+		if (!(v->who & who)) {
+			/* not this program's: keep the default, unchecked */
+			if (v->type != T_STR)
+				set_var(c, v, v->def, err);
+			else if (!(*(char **)field(c, v) = strdup(v->def ? v->def : "")))
+				bad = 1;
+			continue;
+		}
+		value = get(v->name, arg);
+		if (!value && !v->def) {
+			buf_appendf(err, "%s: required, not set (%s)\n",
+				    v->name, v->help);
+			bad = 1;
+			continue;
+		}
+		if (set_var(c, v, value ? value : v->def, err) < 0)
+			bad = 1;
+	}
+	if (bad) {
+		config_free(c);
+		return SC_ERR_CONFIG;
+	}
+	return SC_OK;
+}
+
+void config_free(struct config *c)
+{
+	size_t i;
+
+	for (i = 0; i < NVARS; i++) {
+		if (vars[i].type == T_STR) {
+			free(*(char **)field(c, &vars[i]));
+			*(char **)field(c, &vars[i]) = NULL;
+		}
+	}
+}
+
+void config_log(const struct config *c, unsigned who)
+{
+	size_t i;
+
+	for (i = 0; i < NVARS; i++) {
+		const struct cfg_var *v = &vars[i];
+		const void *f = (const char *)c + v->offset;
+
+		if (!(v->who & who))
+			continue;
+		if (v->type == T_STR)
+			log_info("config %s=%s", v->name,
+				 v->secret && **(char *const *)f ? "(set)"
+								 : *(char *const *)f);
+		else if (v->type == T_LEVEL)
+			log_info("config %s=%s", v->name,
+				 log_level_name(*(const int *)f));
+		else
+			log_info("config %s=%d", v->name, *(const int *)f);
+	}
+}
+
+void config_print_markdown(FILE *out)
+{
+	static const char *const progs[] = { "api", "worker", "showcasectl" };
+	size_t i, p;
+
+	fprintf(out, "| variable | default | type | used by | meaning |\n");
+	fprintf(out, "|---|---|---|---|---|\n");
+	for (i = 0; i < NVARS; i++) {
+		const struct cfg_var *v = &vars[i];
+		int first = 1;
+
+		fprintf(out, "| `%s` | %s%s%s | %s | ", v->name,
+			v->def && v->def[0] ? "`" : "",
+			v->def ? (v->def[0] ? v->def : "(empty)") : "**required**",
+			v->def && v->def[0] ? "`" : "", type_name(v));
+		for (p = 0; p < 3; p++) {
+			if (v->who & (1u << p)) {
+				fprintf(out, "%s%s", first ? "" : ", ", progs[p]);
+				first = 0;
+			}
+		}
+		fprintf(out, " | %s |\n", v->help);
+	}
+}

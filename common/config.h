@@ -1,0 +1,72 @@
+/*
+ * config.h - configuration from environment variables.
+ *
+ * Invariants: every variable the programs read is one row of the table in
+ * config.c (name, default, bounds, which programs use it, help text);
+ * nothing else in the project calls getenv() for settings.  A loaded
+ * struct config holds only validated values.
+ *
+ * Life cycle: config_load() once at start-up, before threads; read the
+ * fields; config_free() at exit.  On failure the program prints the
+ * message (it names each bad variable) and exits non-zero.
+ */
+#ifndef SC_CONFIG_H
+#define SC_CONFIG_H
+
+#include <stdio.h>
+
+#include "buf.h"
+#include "error.h"
+
+/* Which program a variable belongs to (a variable may belong to several). */
+enum {
+	CFG_API = 1 << 0,
+	CFG_WORKER = 1 << 1,
+	CFG_CTL = 1 << 2,
+	CFG_ALL = CFG_API | CFG_WORKER | CFG_CTL
+};
+
+struct config {
+	int log_level;			/* enum log_level */
+	char *database_url;
+	char *redis_url;
+	char *queue_prefix;
+	char *s3_endpoint;		/* "" means AWS's regional endpoint */
+	char *s3_bucket;
+	char *s3_region;
+	int s3_force_path_style;
+	char *aws_access_key_id;	/* "" when unset */
+	char *aws_secret_access_key;
+	char *aws_session_token;
+	int connect_timeout_ms;
+	char *api_host;
+	int api_port;
+	int api_threads;
+	int worker_concurrency;
+	int worker_heartbeat_ms;
+	char *migrations_dir;
+};
+
+/* Where values come from: getenv() in the programs, a table in tests. */
+typedef const char *(*config_getter)(const char *name, void *arg);
+
+/*
+ * Fill c from the environment with the variables of the programs in
+ * `who`; others get their defaults.  On SC_ERR_CONFIG, err holds one
+ * line per bad variable ("API_PORT: must be between 1 and 65535, got
+ * 'abc'") and c holds nothing that needs freeing.  On SC_OK the caller
+ * owns c and releases it with config_free().
+ */
+enum sc_err config_load(struct config *c, unsigned who, struct buf *err);
+enum sc_err config_load_from(struct config *c, unsigned who,
+			     config_getter get, void *arg, struct buf *err);
+
+void config_free(struct config *c);
+
+/* Log the effective settings of `who`, secrets masked, at info level. */
+void config_log(const struct config *c, unsigned who);
+
+/* Print the table (name, default, programs, meaning) as Markdown rows. */
+void config_print_markdown(FILE *out);
+
+#endif

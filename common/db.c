@@ -1,0 +1,150 @@
+/* db.c - PostgreSQL connection with reconnect (see db.h). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "db.h"
+#include "log.h"
+
+struct db {
+	PGconn *conn;
+	char *url;
+	char timeout_s[16];
+	char errstr[512];
+};
+
+static void set_errstr(struct db *db, const char *what, const char *detail)
+{
+	size_t n;
+
+	snprintf(db->errstr, sizeof(db->errstr), "%s: %s", what,
+		 detail && detail[0] ? detail : "unknown error");
+	/* libpq messages end with a newline; logs want one line */
+	n = strlen(db->errstr);
+	while (n && (db->errstr[n - 1] == '\n' || db->errstr[n - 1] == ' '))
+		db->errstr[--n] = '\0';
+}
+
+struct db *db_new(const char *url, int connect_timeout_ms)
+{
+	struct db *db = calloc(1, sizeof(*db));
+
+	if (!db)
+		return NULL;
+	db->url = strdup(url);
+	if (!db->url) {
+		free(db);
+		return NULL;
+	}
+	/* libpq counts whole seconds and treats 1 as 2 */
+	snprintf(db->timeout_s, sizeof(db->timeout_s), "%d",
+		 connect_timeout_ms < 2000 ? 2 : (connect_timeout_ms + 999) / 1000);
+	return db;
+}
+
+void db_free(struct db *db)
+{
+	if (!db)
+		return;
+	if (db->conn)
+		PQfinish(db->conn);
+	free(db->url);
+	free(db);
+}
+
+const char *db_errstr(const struct db *db)
+{
+	return db->errstr;
+}
+
+/* Server notices ("relation already exists, skipping") go to the debug log. */
+static void on_notice(void *arg, const char *message)
+{
+	(void)arg;
+	log_debug("postgresql: %.*s", (int)strcspn(message, "\n"), message);
+}
+
+/* Make sure there is a healthy connection; reconnect if there is not. */
+static enum sc_err db_connect(struct db *db)
+{
+	static const char *const keys[] = { "dbname", "connect_timeout",
+					    "application_name", NULL };
+	const char *values[] = { db->url, db->timeout_s, "showcase", NULL };
+
+	if (db->conn && PQstatus(db->conn) == CONNECTION_OK)
+		return SC_OK;
+	if (db->conn) {
+		log_warn("postgresql connection lost, reconnecting");
+		PQfinish(db->conn);
+	}
+	db->conn = PQconnectdbParams(keys, values, 1);
+	if (!db->conn) {
+		set_errstr(db, "cannot connect to postgresql", "out of memory");
+		return SC_ERR_NOMEM;
+	}
+	if (PQstatus(db->conn) != CONNECTION_OK) {
+		set_errstr(db, "cannot connect to postgresql",
+			   PQerrorMessage(db->conn));
+		PQfinish(db->conn);
+		db->conn = NULL;
+		return SC_ERR_DB;
+	}
+	PQsetNoticeProcessor(db->conn, on_notice, NULL);
+	return SC_OK;
+}
+
+/* Translate a result: keep it on success, free it and explain otherwise. */
+static enum sc_err db_check(struct db *db, PGresult *r, PGresult **res)
+{
+	ExecStatusType st = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
+	const char *state;
+
+	if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) {
+		if (res)
+			*res = r;
+		else
+			PQclear(r);
+		return SC_OK;
+	}
+	set_errstr(db, "postgresql query failed",
+		   r ? PQresultErrorMessage(r) : PQerrorMessage(db->conn));
+	state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
+	PQclear(r);
+	if (state && strcmp(state, "23505") == 0)
+		return SC_ERR_CONFLICT;
+	return SC_ERR_DB;
+}
+
+enum sc_err db_exec(struct db *db, const char *sql, int nparams,
+		    const char *const *params, PGresult **res)
+{
+	enum sc_err err;
+
+	if (res)
+		*res = NULL;
+	err = db_connect(db);
+	if (err)
+		return err;
+	return db_check(db, PQexecParams(db->conn, sql, nparams, NULL, params,
+					 NULL, NULL, 0), res);
+}
+
+enum sc_err db_exec_script(struct db *db, const char *sql)
+{
+	enum sc_err err = db_connect(db);
+
+	if (err)
+		return err;
+	return db_check(db, PQexec(db->conn, sql), NULL);
+}
+
+enum sc_err db_ping(struct db *db)
+{
+	enum sc_err err = db_exec(db, "SELECT 1", 0, NULL, NULL);
+
+	/* A connection that died while idle is noticed only by the query
+	 * that fails on it; SELECT 1 is safe to send again on a new one. */
+	if (err == SC_ERR_DB && db->conn && PQstatus(db->conn) == CONNECTION_BAD)
+		err = db_exec(db, "SELECT 1", 0, NULL, NULL);
+	return err;
+}

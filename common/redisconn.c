@@ -1,0 +1,206 @@
+/* redisconn.c - Redis connection with reconnect (see redisconn.h). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "redisconn.h"
+
+struct redisconn {
+	redisContext *ctx;
+	char host[256];
+	int port;
+	int db;
+	char password[256];
+	struct timeval timeout;
+	char errstr[512];
+};
+
+/* Copy [s, s+n) into dst of size cap; -1 if it does not fit. */
+static int copy_part(char *dst, size_t cap, const char *s, size_t n)
+{
+	if (n >= cap)
+		return -1;
+	memcpy(dst, s, n);
+	dst[n] = '\0';
+	return 0;
+}
+
+static int parse_int(const char *s, size_t n, int lo, int hi, int *out)
+{
+	long v = 0;
+	size_t i;
+
+	if (!n || n > 9)
+		return -1;
+	for (i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		v = v * 10 + (s[i] - '0');
+	}
+	if (v < lo || v > hi)
+		return -1;
+	*out = (int)v;
+	return 0;
+}
+
+enum sc_err redisconn_new(const char *url, int connect_timeout_ms,
+			  struct redisconn **out)
+{
+	struct redisconn *rc;
+	const char *p, *at, *slash, *colon, *end;
+
+	*out = NULL;
+	if (strncmp(url, "redis://", 8))
+		return SC_ERR_INVALID;
+	rc = calloc(1, sizeof(*rc));
+	if (!rc)
+		return SC_ERR_NOMEM;
+	rc->port = 6379;
+	rc->timeout.tv_sec = connect_timeout_ms / 1000;
+	rc->timeout.tv_usec = (connect_timeout_ms % 1000) * 1000;
+
+	p = url + 8;
+	end = p + strlen(p);
+	slash = strchr(p, '/');
+	if (!slash)
+		slash = end;
+	at = memchr(p, '@', (size_t)(slash - p));
+	if (at) {
+		/* user:password or :password; the user part is ignored */
+		colon = memchr(p, ':', (size_t)(at - p));
+		colon = colon ? colon + 1 : p;
+		if (copy_part(rc->password, sizeof(rc->password), colon,
+			      (size_t)(at - colon)))
+			goto out_invalid;
+		p = at + 1;
+	}
+	colon = memchr(p, ':', (size_t)(slash - p));
+	if (copy_part(rc->host, sizeof(rc->host), p,
+		      (size_t)((colon ? colon : slash) - p)) || !rc->host[0])
+		goto out_invalid;
+	if (colon && parse_int(colon + 1, (size_t)(slash - colon - 1), 1, 65535,
+			       &rc->port))
+		goto out_invalid;
+	if (slash < end && slash + 1 < end &&
+	    parse_int(slash + 1, (size_t)(end - slash - 1), 0, 15, &rc->db))
+		goto out_invalid;
+	*out = rc;
+	return SC_OK;
+
+out_invalid:
+	free(rc);
+	return SC_ERR_INVALID;
+}
+
+void redisconn_free(struct redisconn *rc)
+{
+	if (!rc)
+		return;
+	if (rc->ctx)
+		redisFree(rc->ctx);
+	free(rc);
+}
+
+const char *redisconn_errstr(const struct redisconn *rc)
+{
+	return rc->errstr;
+}
+
+static void drop(struct redisconn *rc, const char *what)
+{
+	snprintf(rc->errstr, sizeof(rc->errstr), "%s: %s", what,
+		 rc->ctx && rc->ctx->errstr[0] ? rc->ctx->errstr
+					       : "connection lost");
+	if (rc->ctx) {
+		redisFree(rc->ctx);
+		rc->ctx = NULL;
+	}
+}
+
+/* One command on the live context, without reconnecting. */
+static enum sc_err raw_command(struct redisconn *rc, redisReply **reply,
+			       int argc, const char **argv,
+			       const size_t *argvlen)
+{
+	redisReply *r = redisCommandArgv(rc->ctx, argc, argv, argvlen);
+
+	*reply = NULL;
+	if (!r) {
+		drop(rc, "redis command failed");
+		return SC_ERR_REDIS;
+	}
+	if (r->type == REDIS_REPLY_ERROR) {
+		snprintf(rc->errstr, sizeof(rc->errstr), "redis: %s", r->str);
+		freeReplyObject(r);
+		return SC_ERR_REDIS;
+	}
+	*reply = r;
+	return SC_OK;
+}
+
+static enum sc_err redisconn_connect(struct redisconn *rc)
+{
+	redisReply *r;
+	char dbs[8];
+	const char *argv[2];
+	enum sc_err err;
+
+	if (rc->ctx)
+		return SC_OK;
+	rc->ctx = redisConnectWithTimeout(rc->host, rc->port, rc->timeout);
+	if (!rc->ctx || rc->ctx->err) {
+		drop(rc, "cannot connect to redis");
+		return SC_ERR_REDIS;
+	}
+	/* the same bound for every later command, so a hung server times out */
+	redisSetTimeout(rc->ctx, rc->timeout);
+	if (rc->password[0]) {
+		argv[0] = "AUTH";
+		argv[1] = rc->password;
+		err = raw_command(rc, &r, 2, argv, NULL);
+		if (err)
+			goto out_drop;
+		freeReplyObject(r);
+	}
+	if (rc->db) {
+		snprintf(dbs, sizeof(dbs), "%d", rc->db);
+		argv[0] = "SELECT";
+		argv[1] = dbs;
+		err = raw_command(rc, &r, 2, argv, NULL);
+		if (err)
+			goto out_drop;
+		freeReplyObject(r);
+	}
+	return SC_OK;
+
+out_drop:
+	if (rc->ctx) {
+		redisFree(rc->ctx);
+		rc->ctx = NULL;
+	}
+	return err;
+}
+
+enum sc_err redisconn_command(struct redisconn *rc, redisReply **reply,
+			      int argc, const char **argv,
+			      const size_t *argvlen)
+{
+	enum sc_err err = redisconn_connect(rc);
+
+	*reply = NULL;
+	if (err)
+		return err;
+	return raw_command(rc, reply, argc, argv, argvlen);
+}
+
+enum sc_err redisconn_ping(struct redisconn *rc)
+{
+	const char *argv[] = { "PING" };
+	redisReply *r;
+	enum sc_err err = redisconn_command(rc, &r, 1, argv, NULL);
+
+	if (!err)
+		freeReplyObject(r);
+	return err;
+}

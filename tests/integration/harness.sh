@@ -1,0 +1,145 @@
+# shellcheck shell=bash
+# Integration test harness: throwaway real servers and small assertions.
+#
+# A test file sources this, defines functions named test_*, and ends with
+# `it_main`, which runs them in the order they are defined.  The servers
+# (PostgreSQL, redis-server, the SigV4-verifying S3 server) are started on
+# free loopback ports in a temporary directory by it_start_services and
+# are stopped, by pid, on every exit path; the directory is removed.
+#
+# Environment: BIN_DIR (the built programs), IT_COUNTS (a file the runner
+# reads "passed failed" from), IT_KEEP=1 to keep the directory for a post
+# mortem.
+
+set -uo pipefail
+
+IT_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+# shellcheck source=deploy/local/lib.sh
+. "$IT_TOP/deploy/local/lib.sh"
+
+BIN_DIR=${BIN_DIR:-build}
+case $BIN_DIR in /*) ;; *) BIN_DIR="$IT_TOP/$BIN_DIR" ;; esac
+IT_DIR=$(mktemp -d /tmp/showcase-it.XXXXXX)
+chmod 755 "$IT_DIR"
+it_passed=0
+it_failed=0
+it_current=
+it_current_failed=0
+
+it_cleanup() {
+    local f
+    for f in "$IT_DIR"/*.pid; do
+        [ -e "$f" ] && sc_stop_pidfile "$f" 10
+    done
+    [ -d "$IT_DIR/s3" ] && sc_s3_stop "$IT_DIR/s3"
+    [ -d "$IT_DIR/redis" ] && sc_redis_stop "$IT_DIR/redis"
+    [ -d "$IT_DIR/postgres" ] && sc_pg_stop "$IT_DIR/postgres"
+    if [ "${IT_KEEP:-0}" = 1 ]; then
+        echo "# kept $IT_DIR"
+    else
+        rm -rf "$IT_DIR"
+    fi
+    if [ -n "${IT_COUNTS:-}" ]; then
+        echo "$it_passed $it_failed" >>"$IT_COUNTS"
+    fi
+}
+trap it_cleanup EXIT
+
+# --- assertions: each records a failure and lets the test go on ---------
+
+it_fail() {
+    it_current_failed=1
+    echo "    $it_current: $*"
+}
+
+# check DESCRIPTION COMMAND...: the command must succeed.
+check() {
+    local what=$1
+    shift
+    "$@" >"$IT_DIR/check.out" 2>&1 || {
+        it_fail "$what: command failed: $*"
+        sed 's/^/      | /' "$IT_DIR/check.out" | head -n 20
+    }
+}
+
+# check_eq DESCRIPTION GOT WANT
+check_eq() {
+    [ "$2" = "$3" ] || it_fail "$1: got '$2', want '$3'"
+}
+
+# check_contains DESCRIPTION HAYSTACK NEEDLE
+check_contains() {
+    case $2 in
+    *"$3"*) ;;
+    *) it_fail "$1: '$3' not found in: $(printf '%s' "$2" | head -c 600)" ;;
+    esac
+}
+
+# --- services ------------------------------------------------------------
+
+# Start PostgreSQL, Redis and S3 and export the programs' environment.
+it_start_services() {
+    IT_PG_PORT=$(sc_free_port)
+    IT_REDIS_PORT=$(sc_free_port)
+    IT_S3_PORT=$(sc_free_port)
+    SC_PG_OPTS="-c fsync=off -c synchronous_commit=off" sc_pg_start "$IT_DIR/postgres" "$IT_PG_PORT"
+    sc_redis_start "$IT_DIR/redis" "$IT_REDIS_PORT"
+    sc_s3_start "$IT_DIR/s3" "$IT_S3_PORT" showcase
+    export DATABASE_URL
+    DATABASE_URL=$(sc_pg_url "$IT_PG_PORT")
+    export REDIS_URL="redis://127.0.0.1:$IT_REDIS_PORT/0"
+    export S3_ENDPOINT="http://127.0.0.1:$IT_S3_PORT"
+    export S3_BUCKET=showcase S3_REGION=us-east-1 S3_FORCE_PATH_STYLE=1
+    export AWS_ACCESS_KEY_ID=S3RVER AWS_SECRET_ACCESS_KEY=S3RVER
+    export MIGRATIONS_DIR="$IT_TOP/migrations"
+    export CONNECT_TIMEOUT_MS=1000
+}
+
+it_psql() {
+    "$SC_PG_BIN/psql" -X -q -v ON_ERROR_STOP=1 -At -h 127.0.0.1 -p "$IT_PG_PORT" \
+        -U showcase -d showcase "$@"
+}
+
+# it_start_api NAME: start the API with the current environment on a free
+# port (IT_API_PORT) and wait until it serves /health/live.
+it_start_api() {
+    local name=${1:-api}
+    IT_API_PORT=$(sc_free_port)
+    API_PORT=$IT_API_PORT sc_daemon "$name" "$IT_DIR" "$IT_DIR/$name.log" "$BIN_DIR/showcase-api"
+    sc_wait_for curl -sf -o /dev/null "http://127.0.0.1:$IT_API_PORT/health/live" || {
+        it_fail "the API did not start"
+        cat "$IT_DIR/$name.log"
+        return 1
+    }
+}
+
+# it_stop_wait PIDFILE: SIGTERM the process (a child of this shell) and
+# wait for it; its exit status is left in IT_EXIT.
+it_stop_wait() {
+    local pid
+    pid=$(cat "$1")
+    kill -TERM "$pid"
+    wait "$pid"
+    IT_EXIT=$?
+    rm -f "$1"
+}
+
+# --- runner -------------------------------------------------------------
+
+it_main() {
+    local t
+    # in the order of definition (declare -F would sort them by name)
+    for t in $(grep -oE '^test_[a-z0-9_]+\(\)' "$0" | tr -d '()'); do
+        it_current=$t
+        it_current_failed=0
+        "$t"
+        if [ "$it_current_failed" = 0 ]; then
+            echo "ok   $t"
+            it_passed=$((it_passed + 1))
+        else
+            echo "FAIL $t"
+            it_failed=$((it_failed + 1))
+        fi
+    done
+    [ "$it_failed" = 0 ]
+}

@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# deploy/local/stack.sh: start brings the whole stack up and ready, a
+# second start changes nothing, stop leaves no process behind.
+. "$(dirname "$0")/harness.sh"
+
+export SHOWCASE_RUN_DIR="$IT_DIR/stack"
+export SHOWCASE_API_PORT SHOWCASE_PG_PORT SHOWCASE_REDIS_PORT SHOWCASE_S3_PORT
+SHOWCASE_API_PORT=$(sc_free_port)
+SHOWCASE_PG_PORT=$(sc_free_port)
+SHOWCASE_REDIS_PORT=$(sc_free_port)
+SHOWCASE_S3_PORT=$(sc_free_port)
+export SHOWCASE_WORKERS=2
+stack="$IT_TOP/deploy/local/stack.sh"
+
+# The pids of every process the stack started, from its pid files.
+stack_pids() {
+    cat "$SHOWCASE_RUN_DIR"/*.pid "$SHOWCASE_RUN_DIR"/s3/s3.pid \
+        "$SHOWCASE_RUN_DIR"/redis/redis.pid 2>/dev/null
+    head -n1 "$SHOWCASE_RUN_DIR"/postgres/data/postmaster.pid 2>/dev/null
+}
+
+test_stack_starts_ready() {
+    local out
+    out=$("$stack" start 2>&1) || { it_fail "start failed"; echo "$out"; return; }
+    check_contains "migrations ran" "$out" "applied 1 migration"
+    check_eq "six processes" "$(stack_pids | wc -l)" 6
+    out=$(curl -s "http://127.0.0.1:$SHOWCASE_API_PORT/health")
+    check_eq "ready" "$(jq -r .status <<<"$out")" ready
+    check "status succeeds" "$stack" status
+}
+
+test_stack_start_twice_changes_nothing() {
+    local before out
+    before=$(stack_pids | sort)
+    out=$("$stack" start 2>&1) || it_fail "second start failed: $out"
+    check_contains "no migration the second time" "$out" "applied 0 migrations"
+    check_contains "api reused" "$out" "already running"
+    check_eq "same processes" "$(stack_pids | sort)" "$before"
+}
+
+test_stack_stop_leaves_nothing_running() {
+    local pids pid left=""
+    pids=$(stack_pids)
+    check "stop succeeds" "$stack" stop
+    for pid in $pids; do
+        sc_running "$pid" && left="$left $pid"
+    done
+    check_eq "processes left" "$left" ""
+    check "a second stop is harmless" "$stack" stop
+    check "status says not running" bash -c "! '$stack' status"
+}
+
+it_main

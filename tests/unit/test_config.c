@@ -1,0 +1,108 @@
+/* test_config.c - loading and validating the environment table. */
+#include <string.h>
+
+#include "config.h"
+#include "log.h"
+#include "unit.h"
+
+/* A fake environment: NULL-terminated name/value pairs. */
+static const char *fake_get(const char *name, void *arg)
+{
+	const char *const *kv = arg;
+
+	for (; kv[0]; kv += 2)
+		if (strcmp(kv[0], name) == 0)
+			return kv[1];
+	return NULL;
+}
+
+static void test_config_defaults(void)
+{
+	const char *env[] = { "S3_BUCKET", "b", NULL };
+	struct buf err = BUF_INIT(4096);
+	struct config c;
+
+	CHECK_INT(config_load_from(&c, CFG_API, fake_get, env, &err), SC_OK);
+	CHECK_INT(c.api_port, 8080);
+	CHECK_INT(c.api_threads, 4);
+	CHECK_INT(c.log_level, LOG_INFO);
+	CHECK_STR(c.s3_bucket, "b");
+	CHECK_STR(c.s3_region, "us-east-1");
+	CHECK_STR(c.s3_endpoint, "");
+	CHECK_STR(c.queue_prefix, "showcase:{q}:");
+	CHECK(err.data == NULL);
+	config_free(&c);
+	buf_release(&err);
+}
+
+static void test_config_values_override(void)
+{
+	const char *env[] = { "S3_BUCKET", "b", "API_PORT", "9001",
+			      "LOG_LEVEL", "debug", "S3_FORCE_PATH_STYLE", "1",
+			      "REDIS_URL", "redis://h:1/2", NULL };
+	struct buf err = BUF_INIT(4096);
+	struct config c;
+
+	CHECK_INT(config_load_from(&c, CFG_API, fake_get, env, &err), SC_OK);
+	CHECK_INT(c.api_port, 9001);
+	CHECK_INT(c.log_level, LOG_DEBUG);
+	CHECK_INT(c.s3_force_path_style, 1);
+	CHECK_STR(c.redis_url, "redis://h:1/2");
+	config_free(&c);
+	buf_release(&err);
+}
+
+static void test_config_names_every_bad_variable(void)
+{
+	const char *env[] = { "API_PORT", "80a", "API_THREADS", "0",
+			      "DATABASE_URL", "mysql://x", "LOG_LEVEL", "loud",
+			      "S3_FORCE_PATH_STYLE", "yes", NULL };
+	struct buf err = BUF_INIT(4096);
+	struct config c;
+
+	CHECK_INT(config_load_from(&c, CFG_API, fake_get, env, &err),
+		  SC_ERR_CONFIG);
+	CHECK(err.data && strstr(err.data, "API_PORT: must be an integer between 1 and 65535, got '80a'"));
+	CHECK(err.data && strstr(err.data, "API_THREADS: must be an integer between 1 and 256, got '0'"));
+	CHECK(err.data && strstr(err.data, "S3_BUCKET: required, not set"));
+	CHECK(err.data && strstr(err.data, "LOG_LEVEL: must be error, warn, info or debug, got 'loud'"));
+	CHECK(err.data && strstr(err.data, "S3_FORCE_PATH_STYLE: must be 0 or 1, got 'yes'"));
+	/* DATABASE_URL may hold a password: the message hides the value */
+	CHECK(err.data && strstr(err.data, "DATABASE_URL: must be a postgresql:// URL, got '(hidden)'"));
+	CHECK(err.data && !strstr(err.data, "mysql://x"));
+	buf_release(&err);
+}
+
+static void test_config_ignores_other_programs_variables(void)
+{
+	/* API_PORT is the API's: a worker does not fail on it */
+	const char *env[] = { "S3_BUCKET", "b", "API_PORT", "nonsense", NULL };
+	struct buf err = BUF_INIT(4096);
+	struct config c;
+
+	CHECK_INT(config_load_from(&c, CFG_WORKER, fake_get, env, &err), SC_OK);
+	CHECK_INT(c.api_port, 8080);
+	config_free(&c);
+	buf_release(&err);
+}
+
+static void test_config_rejects_empty_required_string(void)
+{
+	const char *env[] = { "S3_BUCKET", "", NULL };
+	struct buf err = BUF_INIT(4096);
+	struct config c;
+
+	CHECK_INT(config_load_from(&c, CFG_WORKER, fake_get, env, &err),
+		  SC_ERR_CONFIG);
+	CHECK(err.data && strstr(err.data, "S3_BUCKET: must not be empty"));
+	buf_release(&err);
+}
+
+const struct unit_test test_config_suite[] = {
+	UNIT_TEST(test_config_defaults),
+	UNIT_TEST(test_config_values_override),
+	UNIT_TEST(test_config_names_every_bad_variable),
+	UNIT_TEST(test_config_ignores_other_programs_variables),
+	UNIT_TEST(test_config_rejects_empty_required_string),
+	{ NULL, NULL },
+};
