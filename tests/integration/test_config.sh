@@ -63,6 +63,16 @@ test_ctl_prints_config_table() {
     check_contains "required marked" "$out" "| \`S3_BUCKET\` | **required** |"
 }
 
+test_readme_lists_every_variable() {
+    # README's configuration table is the one the programs use
+    local row missing=""
+    while IFS= read -r row; do
+        grep -qxF -- "$row" "$IT_TOP/README.md" || missing="$missing
+$row"
+    done < <("$BIN_DIR/showcasectl" config)
+    check_eq "rows of 'showcasectl config' missing from README.md" "$missing" ""
+}
+
 test_api_fails_cleanly_when_port_taken() {
     local rc port
     port=$(sc_free_port)
