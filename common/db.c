@@ -98,6 +98,7 @@ static enum sc_err db_check(struct db *db, PGresult *r, PGresult **res)
 {
 	ExecStatusType st = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
 	const char *state;
+	int unique;
 
 	if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) {
 		if (res)
@@ -108,11 +109,11 @@ static enum sc_err db_check(struct db *db, PGresult *r, PGresult **res)
 	}
 	set_errstr(db, "postgresql query failed",
 		   r ? PQresultErrorMessage(r) : PQerrorMessage(db->conn));
+	/* the SQLSTATE lives in r: read it before r is freed */
 	state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
+	unique = state && strcmp(state, "23505") == 0;
 	PQclear(r);
-	if (state && strcmp(state, "23505") == 0)
-		return SC_ERR_CONFLICT;
-	return SC_ERR_DB;
+	return unique ? SC_ERR_CONFLICT : SC_ERR_DB;
 }
 
 enum sc_err db_exec(struct db *db, const char *sql, int nparams,

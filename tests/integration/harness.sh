@@ -31,6 +31,13 @@ it_cleanup() {
     for f in "$IT_DIR"/*.pid; do
         [ -e "$f" ] && sc_stop_pidfile "$f" 10
     done
+    # a sanitizer report in any program's log fails the file
+    if grep -l -r -E 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$IT_DIR" \
+        --include='*.log' 2>/dev/null; then
+        echo "FAIL sanitizer report in the logs above"
+        grep -r -h -A 30 -E 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$IT_DIR" --include='*.log' | head -n 60
+        it_failed=$((it_failed + 1))
+    fi
     [ -d "$IT_DIR/s3" ] && sc_s3_stop "$IT_DIR/s3"
     [ -d "$IT_DIR/redis" ] && sc_redis_stop "$IT_DIR/redis"
     [ -d "$IT_DIR/postgres" ] && sc_pg_stop "$IT_DIR/postgres"
