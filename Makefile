@@ -71,6 +71,11 @@ $(UNIT): $(call obj,$(UNIT_SRC)) $(LIB)
 	@echo "  LINK    $@"
 	@$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
+# The baseline the API's HTTP layer is measured against (tests/bench/).
+$(BUILD)/bench-http-baseline: $(call obj,tests/bench/http_baseline.c)
+	@echo "  LINK    $@"
+	@$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
 build-tests: $(PROGRAMS) $(UNIT)
 
 deps:
@@ -94,7 +99,7 @@ demo: deps
 	@BIN_DIR=$(BUILD) deploy/local/demo.sh
 
 bench: deps
-	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory all $(BUILD)/bench-http-baseline
 	@BIN_DIR=$(BUILD) tests/bench/run.sh
 
 clean:

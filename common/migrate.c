@@ -209,102 +209,88 @@ static void release(struct db *db)
 	db_exec_script(db, "SELECT pg_advisory_unlock(" MIGRATE_LOCK_KEY ")");
 }
 
-enum sc_err migrate_up(struct db *db, const char *dir, int *applied,
-		       struct buf *errmsg)
-{
-	struct migration *list;
-	enum sc_err err;
-	int n, i, done;
+/*
+ * One pass over the migrations, oldest first or (reverse) newest first.
+ * With a direction, run those not yet in that state, at most limit of
+ * them (0: no limit), counting them in *count; without one, print each.
+ */
+struct walk {
+	const char *direction;	/* "up", "down", or NULL to print status */
+	int reverse;
+	int limit;
+	FILE *out;
+	int count;
+};
 
-	*applied = 0;
+static enum sc_err walk(struct db *db, const char *dir, struct walk *w,
+			struct buf *errmsg)
+{
+	struct migration *list, *m;
+	enum sc_err err;
+	int n, k, done, up = w->direction && strcmp(w->direction, "up") == 0;
+
 	err = list_migrations(dir, &list, &n, errmsg);
 	if (err)
 		return err;
 	err = prepare(db, errmsg);
 	if (err)
 		goto out_free;
-	for (i = 0; i < n; i++) {
-		done = is_applied(db, list[i].version);
+	for (k = 0; k < n && (!w->limit || w->count < w->limit); k++) {
+		m = &list[w->reverse ? n - 1 - k : k];
+		done = is_applied(db, m->version);
 		if (done < 0) {
 			buf_appendf(errmsg, "cannot read schema_migrations: %s",
 				    db_errstr(db));
 			err = SC_ERR_DB;
 			break;
 		}
-		if (done)
+		if (!w->direction) {
+			fprintf(w->out, "%03d %-40s %s\n", m->version, m->name,
+				done ? "applied" : "pending");
 			continue;
-		err = run_one(db, dir, &list[i], "up", errmsg);
+		}
+		if (done == up)
+			continue;
+		err = run_one(db, dir, m, w->direction, errmsg);
 		if (err)
 			break;
-		(*applied)++;
+		w->count++;
 	}
 	release(db);
 out_free:
 	free(list);
+	return err;
+}
+
+enum sc_err migrate_up(struct db *db, const char *dir, int *applied,
+		       struct buf *errmsg)
+{
+	struct walk w = { .direction = "up" };
+	enum sc_err err = walk(db, dir, &w, errmsg);
+
+	*applied = w.count;
 	return err;
 }
 
 enum sc_err migrate_down(struct db *db, const char *dir, int steps,
 			 int *reverted, struct buf *errmsg)
 {
-	struct migration *list;
+	struct walk w = { .direction = "down", .reverse = 1, .limit = steps };
 	enum sc_err err;
-	int n, i, done;
 
 	*reverted = 0;
-	err = list_migrations(dir, &list, &n, errmsg);
-	if (err)
-		return err;
-	err = prepare(db, errmsg);
-	if (err)
-		goto out_free;
-	for (i = n - 1; i >= 0 && *reverted < steps; i--) {
-		done = is_applied(db, list[i].version);
-		if (done < 0) {
-			buf_appendf(errmsg, "cannot read schema_migrations: %s",
-				    db_errstr(db));
-			err = SC_ERR_DB;
-			break;
-		}
-		if (!done)
-			continue;
-		err = run_one(db, dir, &list[i], "down", errmsg);
-		if (err)
-			break;
-		(*reverted)++;
-	}
-	release(db);
-out_free:
-	free(list);
+	if (steps < 1)
+		return SC_ERR_INVALID;
+	err = walk(db, dir, &w, errmsg);
+
+	*reverted = w.count;
 	return err;
 }
 
 enum sc_err migrate_status(struct db *db, const char *dir, FILE *out,
 			   struct buf *errmsg)
 {
-	struct migration *list;
-	enum sc_err err;
-	int n, i, done;
+	struct walk w = { .out = out };
 
-	err = list_migrations(dir, &list, &n, errmsg);
-	if (err)
-		return err;
-	err = prepare(db, errmsg);
-	if (err)
-		goto out_free;
-	for (i = 0; i < n; i++) {
-		done = is_applied(db, list[i].version);
-		if (done < 0) {
-			buf_appendf(errmsg, "cannot read schema_migrations: %s",
-				    db_errstr(db));
-			err = SC_ERR_DB;
-			break;
-		}
-		fprintf(out, "%03d %-40s %s\n", list[i].version, list[i].name,
-			done ? "applied" : "pending");
-	}
-	release(db);
-out_free:
-	free(list);
-	return err;
+	return walk(db, dir, &w, errmsg);
 }

@@ -22,7 +22,7 @@
 enum sc_err migrate_up(struct db *db, const char *dir, int *applied,
 		       struct buf *errmsg);
 
-/* Revert the `steps` newest applied migrations; *reverted counts them. */
+/* Revert the `steps` (>= 1) newest applied migrations; *reverted counts them. */
 enum sc_err migrate_down(struct db *db, const char *dir, int steps,
 			 int *reverted, struct buf *errmsg);
 
