@@ -7,6 +7,9 @@
 #   deploy/local/stack.sh status   what runs, and the API's /health
 #   deploy/local/stack.sh stop     stop everything it started
 #   deploy/local/stack.sh env      print the environment the programs get
+#   deploy/local/stack.sh exec CMD [ARGS...]
+#                                  run CMD with that environment, e.g.
+#                                  stack.sh exec build/showcasectl health
 #
 # Settings (environment): SHOWCASE_RUN_DIR (default /tmp/showcase-local),
 # SHOWCASE_API_PORT (8080), SHOWCASE_PG_PORT (55432), SHOWCASE_REDIS_PORT
@@ -45,8 +48,13 @@ ENV
 }
 
 # Run a program of the project with the stack's environment.
-# exec, so that a pid recorded for a background with_env is the program's
-with_env() { exec env $(grep -v '^#' "$run/env") "$@"; }
+# Run a program with the stack's environment.  exec, so that the pid
+# recorded for a background with_env is the program's own.
+with_env() {
+    local vars
+    mapfile -t vars < <(grep -v '^#' "$run/env")
+    exec env "${vars[@]}" "$@"
+}
 
 start() {
     local i
@@ -119,5 +127,12 @@ start) start ;;
 stop) stop ;;
 status) status ;;
 env) write_env; cat "$run/env" ;;
-*) echo "usage: $0 start|status|stop|env" >&2; exit 2 ;;
+exec)
+    shift
+    [ $# -gt 0 ] || { echo "usage: $0 exec CMD [ARGS...]" >&2; exit 2; }
+    mkdir -p "$run"
+    write_env
+    with_env "$@"
+    ;;
+*) echo "usage: $0 start|status|stop|env|exec CMD..." >&2; exit 2 ;;
 esac

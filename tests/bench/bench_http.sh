@@ -20,7 +20,14 @@ duration=${DURATION:-5}
 threads=${API_THREADS:-4}
 
 dir=$(mktemp -d)
-trap 'for f in "$dir"/*.pid; do [ -e "$f" ] && sc_stop_pidfile "$f"; done; rm -rf "$dir"' EXIT
+cleanup() {
+    local f
+    for f in "$dir"/*.pid; do
+        [ -e "$f" ] && sc_stop_pidfile "$f"
+    done
+    rm -rf "$dir"
+}
+trap cleanup EXIT
 
 api_port=$(sc_free_port)
 base_port=$(sc_free_port)

@@ -127,6 +127,7 @@ it_stop_wait() {
     pid=$(cat "$1")
     kill -TERM "$pid"
     wait "$pid"
+    # shellcheck disable=SC2034  # read by the test files
     IT_EXIT=$?
     rm -f "$1"
 }

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Bad configuration stops every program at start-up with a message that
 # names the variable, and a non-zero exit; no server is needed.
+# shellcheck source=tests/integration/harness.sh
 . "$(dirname "$0")/harness.sh"
 
 # run_prog OUTFILE PROGRAM [ARGS...] with the environment given before it

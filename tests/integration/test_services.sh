@@ -3,6 +3,7 @@
 # the S3 server really checks signatures, migrations are idempotent and
 # the schema enforces its rules, /health reports each dependency, and the
 # programs register themselves and exit cleanly on SIGTERM.
+# shellcheck source=tests/integration/harness.sh
 . "$(dirname "$0")/harness.sh"
 
 it_start_services

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # deploy/local/stack.sh: start brings the whole stack up and ready, a
 # second start changes nothing, stop leaves no process behind.
+# shellcheck source=tests/integration/harness.sh
 . "$(dirname "$0")/harness.sh"
 
 export SHOWCASE_RUN_DIR="$IT_DIR/stack"
