@@ -143,8 +143,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
 		if (!req)
 			return MHD_NO;
 		request_id(conn, req->id, sizeof(req->id));
-		req->method = method;
-		req->path = url;
+		snprintf(req->method, sizeof(req->method), "%s", method);
+		snprintf(req->path, sizeof(req->path), "%s", url);
 		req->started_ms = now_ms();
 		*con_cls = req;
 		return MHD_YES;

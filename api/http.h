@@ -26,8 +26,8 @@ struct http_server;
 /* One request in flight; owned by the HTTP layer. */
 struct request {
 	char id[40];
-	const char *method;
-	const char *path;
+	char method[16];	/* copies, truncated: they outlive the callback */
+	char path[512];
 	long started_ms;
 	unsigned status;
 };
