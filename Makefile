@@ -20,9 +20,11 @@ PKGS      = hiredis libcurl libpq libcjson libmicrohttpd libsodium
 WARN     = -Wall -Wextra -Werror -Wformat=2 -Wshadow -Wstrict-prototypes \
            -Wmissing-prototypes -Wvla
 CFLAGS   ?= -O2 -g
-ALL_CFLAGS = -std=gnu11 $(WARN) $(CFLAGS) -MMD -MP -Icommon \
-             $(shell pkg-config --cflags $(PKGS))
-LDLIBS   = $(shell pkg-config --libs $(PKGS)) -lpthread
+# Evaluated on first use, then kept: one pkg-config call per make.
+PKG_CFLAGS = $(eval PKG_CFLAGS := $$(shell pkg-config --cflags $(PKGS)))$(PKG_CFLAGS)
+PKG_LIBS   = $(eval PKG_LIBS := $$(shell pkg-config --libs $(PKGS)))$(PKG_LIBS)
+ALL_CFLAGS = -std=gnu11 $(WARN) $(CFLAGS) -MMD -MP -Icommon $(PKG_CFLAGS)
+LDLIBS   = $(PKG_LIBS) -lpthread
 
 ifeq ($(SAN),1)
 ALL_CFLAGS += -O1 -fsanitize=address,undefined -fno-omit-frame-pointer \

@@ -5,10 +5,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <time.h>
 
 #include <sodium.h>
 
+#include "clock.h"
 #include "http.h"
 #include "log.h"
 
@@ -24,14 +24,6 @@ struct http_server {
 static const struct route *const route_tables[] = {
 	route_health,
 };
-
-static long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
-}
 
 /* Accept a client's request id if it is short and plain; else make one. */
 static void request_id(struct MHD_Connection *conn, char *id, size_t cap)
@@ -145,7 +137,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
 		request_id(conn, req->id, sizeof(req->id));
 		snprintf(req->method, sizeof(req->method), "%s", method);
 		snprintf(req->path, sizeof(req->path), "%s", url);
-		req->started_ms = now_ms();
+		req->started_ms = clock_ms();
 		*con_cls = req;
 		return MHD_YES;
 	}
@@ -170,10 +162,10 @@ static void on_completed(void *cls, struct MHD_Connection *conn,
 	log_set_request(req->id);
 	if (toe == MHD_REQUEST_TERMINATED_COMPLETED_OK)
 		log_info("%s %s %u %ldms", req->method, req->path, req->status,
-			 now_ms() - req->started_ms);
+			 clock_ms() - req->started_ms);
 	else
 		log_warn("%s %s aborted (reason %d) after %ldms", req->method,
-			 req->path, (int)toe, now_ms() - req->started_ms);
+			 req->path, (int)toe, clock_ms() - req->started_ms);
 	log_set_request(NULL);
 	free(req);
 	*con_cls = NULL;

@@ -1,15 +1,6 @@
 /* health.c - dependency readiness probes (see health.h). */
-#include <time.h>
-
+#include "clock.h"
 #include "health.h"
-
-static long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
-}
 
 /* Add {"ok":..,"ms":..[,"error":..]} under name; -1 if out of memory. */
 static int add_check(cJSON *checks, const char *name, enum sc_err err,
@@ -39,25 +30,25 @@ enum sc_err health_check(struct db *db, struct redisconn *redis,
 	if (!checks)
 		goto out_nomem;
 	if (db) {
-		t0 = now_ms();
+		t0 = clock_ms();
 		err = db_ping(db);
 		ok &= err == SC_OK;
-		if (add_check(checks, "postgres", err, db_errstr(db), now_ms() - t0))
+		if (add_check(checks, "postgres", err, db_errstr(db), clock_ms() - t0))
 			goto out_nomem;
 	}
 	if (redis) {
-		t0 = now_ms();
+		t0 = clock_ms();
 		err = redisconn_ping(redis);
 		ok &= err == SC_OK;
 		if (add_check(checks, "redis", err, redisconn_errstr(redis),
-			      now_ms() - t0))
+			      clock_ms() - t0))
 			goto out_nomem;
 	}
 	if (s3) {
-		t0 = now_ms();
+		t0 = clock_ms();
 		err = s3_head_bucket(s3);
 		ok &= err == SC_OK;
-		if (add_check(checks, "s3", err, s3_errstr(s3), now_ms() - t0))
+		if (add_check(checks, "s3", err, s3_errstr(s3), clock_ms() - t0))
 			goto out_nomem;
 	}
 	if (!cJSON_AddStringToObject(root, "status", ok ? "ready" : "not_ready"))

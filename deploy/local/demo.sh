@@ -27,7 +27,7 @@ done
 
 echo
 echo "== database schema (showcasectl migrate status)"
-"$here/stack.sh" exec "$(cd "$here/../.." && pwd)/${BIN_DIR:-build}/showcasectl" migrate status
+"$here/stack.sh" exec showcasectl migrate status
 
 cat <<MSG
 

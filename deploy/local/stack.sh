@@ -9,7 +9,7 @@
 #   deploy/local/stack.sh env      print the environment the programs get
 #   deploy/local/stack.sh exec CMD [ARGS...]
 #                                  run CMD with that environment, e.g.
-#                                  stack.sh exec build/showcasectl health
+#                                  stack.sh exec showcasectl health
 #
 # Settings (environment): SHOWCASE_RUN_DIR (default /tmp/showcase-local),
 # SHOWCASE_API_PORT (8080), SHOWCASE_PG_PORT (55432), SHOWCASE_REDIS_PORT
@@ -47,7 +47,6 @@ MIGRATIONS_DIR=$top/migrations
 ENV
 }
 
-# Run a program of the project with the stack's environment.
 # Run a program with the stack's environment.  exec, so that the pid
 # recorded for a background with_env is the program's own.
 with_env() {
@@ -132,6 +131,8 @@ exec)
     [ $# -gt 0 ] || { echo "usage: $0 exec CMD [ARGS...]" >&2; exit 2; }
     mkdir -p "$run"
     write_env
+    # a program of the project by bare name, e.g. "showcasectl"
+    if [ -x "$bin/$1" ]; then set -- "$bin/$1" "${@:2}"; fi
     with_env "$@"
     ;;
 *) echo "usage: $0 start|status|stop|env|exec CMD..." >&2; exit 2 ;;

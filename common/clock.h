@@ -1,0 +1,18 @@
+/*
+ * clock.h - monotonic milliseconds, for durations (latency, timeouts).
+ * Never for wall-clock timestamps: it does not follow the calendar.
+ */
+#ifndef SC_CLOCK_H
+#define SC_CLOCK_H
+
+#include <time.h>
+
+static inline long clock_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
+}
+
+#endif
