@@ -34,5 +34,6 @@ extern const struct unit_test test_config_suite[];
 extern const struct unit_test test_error_suite[];
 extern const struct unit_test test_log_suite[];
 extern const struct unit_test test_redisconn_suite[];
+extern const struct unit_test test_sigv4_suite[];
 
 #endif
