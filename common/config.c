@@ -78,6 +78,26 @@ static const struct cfg_var vars[] = {
 	  CFG_ALL, 1, NULL, "S3 secret access key" },
 	{ "AWS_SESSION_TOKEN", T_STR, OFF(aws_session_token), "", 0, 0, CFG_ALL,
 	  1, NULL, "session token that goes with temporary keys" },
+	{ "AWS_EC2_METADATA_SERVICE_ENDPOINT", T_STR, OFF(aws_imds_endpoint),
+	  "http://169.254.169.254", 1, 0, CFG_ALL, 0, check_http_url,
+	  "instance metadata service (IMDSv2), used for role credentials when "
+	  "AWS_ACCESS_KEY_ID is empty" },
+	{ "S3_PART_SIZE_MB", T_INT, OFF(s3_part_size_mb), "8", 5, 512, CFG_ALL,
+	  0, NULL, "part size of multipart uploads, in MiB (S3's minimum is 5)" },
+	{ "S3_PARTS_IN_FLIGHT", T_INT, OFF(s3_parts_in_flight), "4", 1, 32,
+	  CFG_ALL, 0, NULL,
+	  "parts of one upload sent at once; memory per upload is this times the part size" },
+	{ "S3_SINGLE_PUT_MAX_MB", T_INT, OFF(s3_single_put_max_mb), "512", 0,
+	  5120, CFG_ALL, 0, NULL,
+	  "files up to this size (MiB) go in one streamed PUT; bigger files and "
+	  "streams go multipart" },
+	{ "S3_MAX_ATTEMPTS", T_INT, OFF(s3_max_attempts), "4", 1, 10, CFG_ALL, 0,
+	  NULL, "tries per S3 request on 5xx, 429, timeouts and connection errors" },
+	{ "S3_STALL_TIMEOUT_MS", T_INT, OFF(s3_stall_timeout_ms), "30000", 1000,
+	  600000, CFG_ALL, 0, NULL,
+	  "an S3 transfer that moves no byte for this long is failed and retried" },
+	{ "S3_PRESIGN_TTL_S", T_INT, OFF(s3_presign_ttl_s), "900", 1, 604800,
+	  CFG_ALL, 0, NULL, "lifetime of presigned URLs, in seconds" },
 	{ "CONNECT_TIMEOUT_MS", T_INT, OFF(connect_timeout_ms), "2000", 100,
 	  60000, CFG_ALL, 0, NULL,
 	  "timeout for connecting to PostgreSQL, Redis and S3, and for health checks" },
@@ -208,6 +228,12 @@ enum sc_err config_load_from(struct config *c, unsigned who,
 		}
 		if (set_var(c, v, value ? value : v->def, err) < 0)
 			bad = 1;
+	}
+	/* rules across variables */
+	if (!bad && !c->aws_access_key_id[0] != !c->aws_secret_access_key[0]) {
+		buf_appends(err, "AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY: set both "
+			    "(static keys) or neither (instance role)\n");
+		bad = 1;
 	}
 	if (bad) {
 		config_free(c);

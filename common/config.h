@@ -38,6 +38,13 @@ struct config {
 	char *aws_access_key_id;	/* "" when unset */
 	char *aws_secret_access_key;
 	char *aws_session_token;
+	char *aws_imds_endpoint;	/* instance metadata service */
+	int s3_part_size_mb;
+	int s3_parts_in_flight;
+	int s3_single_put_max_mb;
+	int s3_max_attempts;
+	int s3_stall_timeout_ms;
+	int s3_presign_ttl_s;
 	int connect_timeout_ms;
 	char *api_host;
 	int api_port;

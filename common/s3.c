@@ -1,32 +1,17 @@
 /*
- * s3.c - the S3 client over libcurl (see s3.h).
- *
- * Header signing uses libcurl's built-in SigV4 (CURLOPT_AWS_SIGV4), which
- * suffices for plain requests; it adds no x-amz-content-sha256 header, so
- * the payload hash is supplied here.
+ * s3.c - the S3 client: addressing and the single-request operations
+ * (see s3.h; requests run in s3_request.c, uploads in s3_upload.c).
  */
-#include <stdio.h>
+#include <errno.h>
+#include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
-#include <curl/curl.h>
+#include <sodium.h>
 
-#include "buf.h"
-#include "s3.h"
-
-/* SHA-256 of the empty string: the payload hash of a body-less request. */
-#define EMPTY_SHA256 \
-	"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
-
-struct s3_client {
-	CURL *curl;
-	char *bucket_url;	/* endpoint and bucket, no trailing slash */
-	char *sigv4;		/* "aws:amz:REGION:s3" */
-	char *userpwd;		/* "KEY:SECRET" */
-	char *token_header;	/* "x-amz-security-token: ..." or NULL */
-	long timeout_ms;
-	char errstr[512];
-};
+#include "s3_request.h"
 
 static char *dup_printf(const char *fmt, ...)
 	__attribute__((format(printf, 1, 2)));
@@ -47,61 +32,105 @@ static char *dup_printf(const char *fmt, ...)
 	return buf_detach(&b, NULL);
 }
 
-/* The URL of the bucket for the configured endpoint and addressing style. */
-static char *bucket_url(const struct config *c)
+/*
+ * Origin, Host and path prefix for the endpoint and addressing style.
+ * An empty endpoint is AWS's regional one.  The Host header leaves out
+ * the scheme's default port, as HTTP clients send it.
+ */
+static enum sc_err addressing(struct s3_client *s3, const struct config *c)
 {
-	const char *ep = c->s3_endpoint, *host;
-	size_t schemelen;
+	const char *ep = c->s3_endpoint, *hoststart, *end;
+	const char *scheme = "https://";
+	char *authority;
+	size_t n;
 
-	if (!ep[0])
-		return c->s3_force_path_style
-			? dup_printf("https://s3.%s.amazonaws.com/%s",
-				     c->s3_region, c->s3_bucket)
-			: dup_printf("https://%s.s3.%s.amazonaws.com",
-				     c->s3_bucket, c->s3_region);
-	host = strstr(ep, "://");
-	schemelen = host ? (size_t)(host - ep) + 3 : 0;
-	host = ep + schemelen;
-	if (c->s3_force_path_style)
-		return dup_printf("%s%s%s", ep,
-				  ep[strlen(ep) - 1] == '/' ? "" : "/",
-				  c->s3_bucket);
-	return dup_printf("%.*s%s.%s", (int)schemelen, ep, c->s3_bucket, host);
+	if (!ep[0]) {
+		authority = dup_printf("s3.%s.amazonaws.com", c->s3_region);
+	} else {
+		hoststart = strstr(ep, "://");
+		if (hoststart) {
+			scheme = strncmp(ep, "http://", 7) ? "https://" : "http://";
+			hoststart += 3;
+		} else {
+			hoststart = ep;
+		}
+		end = strchr(hoststart, '/');
+		n = end ? (size_t)(end - hoststart) : strlen(hoststart);
+		authority = dup_printf("%.*s", (int)n, hoststart);
+	}
+	if (!authority)
+		return SC_ERR_NOMEM;
+	if (c->s3_force_path_style) {
+		s3->host = authority;
+		s3->path_prefix = dup_printf("/%s", c->s3_bucket);
+	} else {
+		s3->host = dup_printf("%s.%s", c->s3_bucket, authority);
+		s3->path_prefix = strdup("");
+		free(authority);
+	}
+	if (!s3->host || !s3->path_prefix)
+		return SC_ERR_NOMEM;
+	s3->origin = dup_printf("%s%s", scheme, s3->host);
+	/* drop ":80" from http and ":443" from https in what is signed */
+	n = strlen(s3->host);
+	if ((!strcmp(scheme, "http://") && n > 3 &&
+	     !strcmp(s3->host + n - 3, ":80")) ||
+	    (!strcmp(scheme, "https://") && n > 4 &&
+	     !strcmp(s3->host + n - 4, ":443")))
+		*strrchr(s3->host, ':') = '\0';
+	return s3->origin ? SC_OK : SC_ERR_NOMEM;
 }
 
-struct s3_client *s3_client_new(const struct config *c)
+struct s3_client *s3_client_new(const struct config *c, struct awscreds *creds,
+				enum sc_err *err)
 {
 	struct s3_client *s3 = calloc(1, sizeof(*s3));
 
-	if (!s3)
-		return NULL;
-	s3->timeout_ms = c->connect_timeout_ms;
-	s3->curl = curl_easy_init();
-	s3->bucket_url = bucket_url(c);
-	s3->sigv4 = dup_printf("aws:amz:%s:s3", c->s3_region);
-	s3->userpwd = dup_printf("%s:%s", c->aws_access_key_id,
-				 c->aws_secret_access_key);
-	if (c->aws_session_token[0])
-		s3->token_header = dup_printf("x-amz-security-token: %s",
-					      c->aws_session_token);
-	if (!s3->curl || !s3->bucket_url || !s3->sigv4 || !s3->userpwd ||
-	    (c->aws_session_token[0] && !s3->token_header)) {
-		s3_client_free(s3);
-		return NULL;
+	*err = SC_ERR_NOMEM;
+	if (!s3 || sodium_init() < 0)
+		goto fail;
+	s3->connect_timeout_ms = c->connect_timeout_ms;
+	s3->stall_timeout_ms = c->s3_stall_timeout_ms;
+	s3->max_attempts = c->s3_max_attempts;
+	s3->part_size = (size_t)c->s3_part_size_mb * 1024 * 1024;
+	s3->parts_in_flight = c->s3_parts_in_flight;
+	s3->single_put_max = (long long)c->s3_single_put_max_mb * 1024 * 1024;
+	s3->bucket = strdup(c->s3_bucket);
+	s3->region = strdup(c->s3_region);
+	s3->multi = curl_multi_init();
+	if (!s3->bucket || !s3->region || !s3->multi || addressing(s3, c))
+		goto fail;
+	s3->creds = creds;
+	if (!creds) {
+		s3->creds = awscreds_new(c, err);
+		if (!s3->creds)
+			goto fail;
+		s3->own_creds = 1;
 	}
+	*err = SC_OK;
 	return s3;
+fail:
+	s3_client_free(s3);
+	return NULL;
 }
 
 void s3_client_free(struct s3_client *s3)
 {
 	if (!s3)
 		return;
-	if (s3->curl)
-		curl_easy_cleanup(s3->curl);
-	free(s3->bucket_url);
-	free(s3->sigv4);
-	free(s3->userpwd);
-	free(s3->token_header);
+	while (s3->nactive)
+		s3req_cancel(s3, s3->active[0]);
+	while (s3->npool)
+		curl_easy_cleanup(s3->pool[--s3->npool]);
+	if (s3->multi)
+		curl_multi_cleanup(s3->multi);
+	if (s3->own_creds)
+		awscreds_free(s3->creds);
+	free(s3->origin);
+	free(s3->host);
+	free(s3->path_prefix);
+	free(s3->bucket);
+	free(s3->region);
 	free(s3);
 }
 
@@ -110,62 +139,284 @@ const char *s3_errstr(const struct s3_client *s3)
 	return s3->errstr;
 }
 
+/* S3 keys are 1 to 1024 bytes of UTF-8; we also refuse control bytes. */
+static enum sc_err check_key(struct s3_client *s3, const char *key)
+{
+	size_t n = key ? strlen(key) : 0, i;
+
+	if (!n || n > 1024)
+		return s3_fail(s3, SC_ERR_INVALID, "s3 key must be 1 to 1024 bytes");
+	for (i = 0; i < n; i++)
+		if ((unsigned char)key[i] < 0x20 || key[i] == 0x7f)
+			return s3_fail(s3, SC_ERR_INVALID,
+				       "s3 key has a control character");
+	return SC_OK;
+}
+
 enum sc_err s3_head_bucket(struct s3_client *s3)
 {
-	struct curl_slist *hdrs = NULL, *h;
-	char errbuf[CURL_ERROR_SIZE] = "";
-	enum sc_err err = SC_ERR_NOMEM;
-	CURLcode rc;
-	long status = 0;
+	struct s3_req r;
+	enum sc_err err;
 
-	h = curl_slist_append(hdrs, "x-amz-content-sha256: " EMPTY_SHA256);
-	if (!h)
+	s3req_init(&r, "HEAD", NULL);
+	err = s3req_perform(s3, &r);
+	if (err == SC_ERR_NOT_FOUND)
+		s3_fail(s3, err, "no such bucket: %s", s3->bucket);
+	s3req_release(&r);
+	return err;
+}
+
+enum sc_err s3_put_object(struct s3_client *s3, const char *key,
+			  const void *data, size_t len, const char *content_type)
+{
+	struct s3_req r;
+	enum sc_err err;
+
+	if ((err = check_key(s3, key)))
+		return err;
+	s3req_init(&r, "PUT", key);
+	r.body = data;
+	r.body_len = len;
+	r.hash_body = 1;
+	r.content_type = content_type;
+	err = s3req_perform(s3, &r);
+	s3req_release(&r);
+	return err;
+}
+
+enum sc_err s3_get_object(struct s3_client *s3, const char *key,
+			  long long first, long long last, s3_writer w,
+			  void *arg, struct s3_object_info *info)
+{
+	struct s3_req r;
+	enum sc_err err;
+
+	if ((err = check_key(s3, key)))
+		return err;
+	if (first < -1 || (last >= 0 && first > last) || (last >= 0 && first < 0))
+		return s3_fail(s3, SC_ERR_INVALID, "bad byte range %lld-%lld",
+			       first, last);
+	s3req_init(&r, "GET", key);
+	r.range_first = first;
+	r.range_last = last;
+	r.sink = w;
+	r.sink_arg = arg;
+	err = s3req_perform(s3, &r);
+	if (!err && info)
+		*info = r.info;
+	s3req_release(&r);
+	return err;
+}
+
+static enum sc_err write_fd(void *arg, const void *data, size_t len)
+{
+	int fd = *(int *)arg;
+	const char *p = data;
+
+	while (len) {
+		ssize_t n = write(fd, p, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return SC_ERR_IO;
+		p += n;
+		len -= (size_t)n;
+	}
+	return SC_OK;
+}
+
+enum sc_err s3_get_to_fd(struct s3_client *s3, const char *key,
+			 long long first, long long last, int fd,
+			 struct s3_object_info *info)
+{
+	enum sc_err err = s3_get_object(s3, key, first, last, write_fd, &fd, info);
+
+	if (err == SC_ERR_IO)
+		s3_fail(s3, err, "s3 GET %s: cannot write the file: %s", key,
+			strerror(errno));
+	return err;
+}
+
+enum sc_err s3_head_object(struct s3_client *s3, const char *key,
+			   struct s3_object_info *info)
+{
+	struct s3_req r;
+	enum sc_err err;
+
+	if ((err = check_key(s3, key)))
+		return err;
+	s3req_init(&r, "HEAD", key);
+	err = s3req_perform(s3, &r);
+	if (err == SC_ERR_NOT_FOUND)
+		s3_fail(s3, err, "s3 HEAD %s: no such key (HTTP 404)", key);
+	if (!err && info)
+		*info = r.info;
+	s3req_release(&r);
+	return err;
+}
+
+enum sc_err s3_delete_object(struct s3_client *s3, const char *key)
+{
+	struct s3_req r;
+	enum sc_err err;
+
+	if ((err = check_key(s3, key)))
+		return err;
+	s3req_init(&r, "DELETE", key);
+	err = s3req_perform(s3, &r);
+	s3req_release(&r);
+	return err;
+}
+
+/*
+ * ListObjectsV2 page by page, deleting each key listed.  Deleting while
+ * listing is safe: the continuation token is a position in key order.
+ */
+enum sc_err s3_delete_prefix(struct s3_client *s3, const char *prefix,
+			     long *deleted)
+{
+	struct buf key = BUF_INIT(4096), token = BUF_INIT(4096),
+		   next = BUF_INIT(4096), trunc = BUF_INIT(64);
+	enum sc_err err;
+	size_t pos;
+	int more = 1;
+
+	*deleted = 0;
+	if ((err = check_key(s3, prefix)))
+		return err;
+	while (more && !err) {
+		struct s3_req r;
+
+		s3req_init(&r, "GET", NULL);
+		s3req_query(&r, "list-type", "2");
+		s3req_query(&r, "prefix", prefix);
+		if (token.len)
+			s3req_query(&r, "continuation-token", token.data);
+		err = s3req_perform(s3, &r);
+		if (!err) {
+			const char *xml = r.resp.data ? r.resp.data : "";
+
+			pos = 0;
+			s3xml_text(xml, "IsTruncated", &pos, &trunc);
+			more = trunc.data && !strcmp(trunc.data, "true");
+			pos = 0;
+			if (s3xml_text(xml, "NextContinuationToken", &pos, &next))
+				more = 0;
+			pos = 0;
+			while (!err && !s3xml_text(xml, "Key", &pos, &key)) {
+				err = s3_delete_object(s3, key.data);
+				if (!err)
+					(*deleted)++;
+			}
+			buf_reset(&token);
+			if (more && !err)
+				err = buf_appends(&token, next.data);
+		}
+		s3req_release(&r);
+	}
+	buf_release(&key);
+	buf_release(&token);
+	buf_release(&next);
+	buf_release(&trunc);
+	return err;
+}
+
+enum sc_err s3_presign(struct s3_client *s3, const char *method,
+		       const char *key, long ttl_s, char **url)
+{
+	struct sigv4_out out = SIGV4_OUT_INIT;
+	struct buf path = BUF_INIT(8192), u = BUF_INIT(64 * 1024),
+		   why = BUF_INIT(1024);
+	struct sigv4_pair host = { "host", s3->host };
+	struct awscreds_keys *k;
+	struct sigv4_request rq;
+	struct sigv4_creds cr;
+	enum sc_err err;
+
+	*url = NULL;
+	if ((err = check_key(s3, key)))
+		return err;
+	if (ttl_s < 1 || ttl_s > 604800)
+		return s3_fail(s3, SC_ERR_INVALID,
+			       "presigned URL lifetime must be 1 to 604800 s");
+	if (!(k = malloc(sizeof(*k))))
+		return s3_fail(s3, SC_ERR_NOMEM, "out of memory");
+	err = awscreds_get(s3->creds, k, &why);
+	if (err) {
+		s3_fail(s3, err, "no s3 credentials: %s", why.data ? why.data : "");
 		goto out;
-	hdrs = h;
-	if (s3->token_header) {
-		h = curl_slist_append(hdrs, s3->token_header);
-		if (!h)
-			goto out;
-		hdrs = h;
 	}
-	curl_easy_reset(s3->curl);
-	curl_easy_setopt(s3->curl, CURLOPT_URL, s3->bucket_url);
-	curl_easy_setopt(s3->curl, CURLOPT_NOBODY, 1L);
-	curl_easy_setopt(s3->curl, CURLOPT_HTTPHEADER, hdrs);
-	curl_easy_setopt(s3->curl, CURLOPT_AWS_SIGV4, s3->sigv4);
-	curl_easy_setopt(s3->curl, CURLOPT_USERPWD, s3->userpwd);
-	curl_easy_setopt(s3->curl, CURLOPT_CONNECTTIMEOUT_MS, s3->timeout_ms);
-	curl_easy_setopt(s3->curl, CURLOPT_TIMEOUT_MS, s3->timeout_ms);
-	curl_easy_setopt(s3->curl, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(s3->curl, CURLOPT_ERRORBUFFER, errbuf);
-	rc = curl_easy_perform(s3->curl);
-	if (rc != CURLE_OK) {
-		snprintf(s3->errstr, sizeof(s3->errstr), "cannot reach %s: %s",
-			 s3->bucket_url, errbuf[0] ? errbuf : curl_easy_strerror(rc));
-		err = SC_ERR_S3;
+	memset(&rq, 0, sizeof(rq));
+	rq.method = method;
+	rq.headers = &host;
+	rq.nheaders = 1;
+	rq.payload_hash = SIGV4_UNSIGNED_PAYLOAD;
+	rq.region = s3->region;
+	rq.service = "s3";
+	rq.when = time(NULL);
+	cr.access_key = k->access_key;
+	cr.secret_key = k->secret_key;
+	cr.token = k->token;
+	if ((err = buf_appendf(&path, "%s/%s", s3->path_prefix, key)) ||
+	    (rq.path = path.data, err = sigv4_presign(&rq, &cr, ttl_s, &out)) ||
+	    (err = buf_appends(&u, s3->origin)) ||
+	    (err = sigv4_uri_encode(&u, path.data, path.len, 1)) ||
+	    (err = buf_appendf(&u, "?%s", out.query.data))) {
+		s3_fail(s3, err, "cannot presign %s: %s", key, sc_strerror(err));
 		goto out;
 	}
-	curl_easy_getinfo(s3->curl, CURLINFO_RESPONSE_CODE, &status);
-	if (status >= 200 && status < 300) {
-		s3->errstr[0] = '\0';
-		err = SC_OK;
-	} else if (status == 403 || status == 401) {
-		snprintf(s3->errstr, sizeof(s3->errstr),
-			 "s3 refused the credentials for %s (HTTP %ld)",
-			 s3->bucket_url, status);
-		err = SC_ERR_AUTH;
-	} else if (status == 404) {
-		snprintf(s3->errstr, sizeof(s3->errstr), "no such bucket: %s",
-			 s3->bucket_url);
-		err = SC_ERR_NOT_FOUND;
-	} else {
-		snprintf(s3->errstr, sizeof(s3->errstr), "s3 answered HTTP %ld for %s",
-			 status, s3->bucket_url);
-		err = SC_ERR_S3;
-	}
+	*url = buf_detach(&u, NULL);
+	err = *url ? SC_OK : SC_ERR_NOMEM;
 out:
-	if (err == SC_ERR_NOMEM)
-		snprintf(s3->errstr, sizeof(s3->errstr), "out of memory");
-	curl_slist_free_all(hdrs);
+	sodium_memzero(k, sizeof(*k));
+	free(k);
+	sigv4_out_release(&out);
+	buf_release(&path);
+	buf_release(&u);
+	buf_release(&why);
+	return err;
+}
+
+static ssize_t read_fd(void *arg, void *buf, size_t len)
+{
+	int fd = *(int *)arg;
+	size_t got = 0;
+
+	/* fill the whole part: pipes hand out small pieces */
+	while (got < len) {
+		ssize_t n = read(fd, (char *)buf + got, len - got);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -1;
+		if (n == 0)
+			break;
+		got += (size_t)n;
+	}
+	return (ssize_t)got;
+}
+
+enum sc_err s3_put_file(struct s3_client *s3, const char *key, int fd,
+			const char *content_type, long long *size)
+{
+	struct s3_req r;
+	struct stat st;
+	enum sc_err err;
+
+	if ((err = check_key(s3, key)))
+		return err;
+	if (fstat(fd, &st) || !S_ISREG(st.st_mode) ||
+	    st.st_size > s3->single_put_max)
+		return s3_upload_from(s3, key, content_type, read_fd, &fd, size);
+	s3req_init(&r, "PUT", key);
+	r.body_fd = fd;
+	r.body_len = (size_t)st.st_size;
+	r.content_type = content_type ? content_type : "application/octet-stream";
+	err = s3req_perform(s3, &r);
+	if (!err && size)
+		*size = (long long)st.st_size;
+	s3req_release(&r);
 	return err;
 }

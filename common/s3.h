@@ -2,36 +2,128 @@
  * s3.h - the S3 client.
  *
  * Invariants: objects are addressed as ENDPOINT/BUCKET/KEY (path style) or
- * BUCKET.ENDPOINT/KEY (virtual-hosted), as configured; every request is
- * signed with AWS Signature Version 4.  One struct s3_client is used by
- * one thread at a time.
+ * BUCKET.ENDPOINT/KEY (virtual-hosted), over HTTP or HTTPS, as configured;
+ * every request is signed with AWS Signature Version 4 (sigv4.h) using
+ * keys from an awscreds provider.  Requests that fail with 5xx, 429, a
+ * timeout, a stall or a connection error are retried up to
+ * S3_MAX_ATTEMPTS times with exponential backoff and jitter; S3's own
+ * error code and message end up in s3_errstr().  One struct s3_client is
+ * used by one thread at a time; the credentials provider may be shared.
+ *
+ * Errors: SC_ERR_AUTH when S3 refuses the credentials or signature,
+ * SC_ERR_NOT_FOUND for a missing key, bucket or upload, SC_ERR_INVALID
+ * for a bad key or range, SC_ERR_S3 for anything else S3 or the network
+ * did, SC_ERR_IO when a caller's reader or writer failed.
  *
  * Life cycle: s3_client_new() from the configuration; operations;
- * s3_client_free().
- *
- * Operations so far: s3_head_bucket(), the readiness probe, which proves
- * that the endpoint answers and accepts the credentials' signature.
+ * s3_client_free().  An upload: s3_upload_begin(); s3_upload_write()
+ * any number of times; s3_upload_finish() or s3_upload_abort().
  */
 #ifndef SC_S3_H
 #define SC_S3_H
 
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "awscreds.h"
 #include "config.h"
 #include "error.h"
 
 struct s3_client;
+struct s3_upload;
 
-/* NULL only when out of memory.  The strings of c are copied. */
-struct s3_client *s3_client_new(const struct config *c);
-void s3_client_free(struct s3_client *s3);
+struct s3_object_info {
+	long long size;			/* Content-Length of the object */
+	char etag[128];
+	char content_type[128];
+	char last_modified[64];
+};
+
+/* Receives an object's bytes; anything but SC_OK stops the download. */
+typedef enum sc_err (*s3_writer)(void *arg, const void *data, size_t len);
+/* Fills buf; returns bytes read, 0 at the end, -1 on error. */
+typedef ssize_t (*s3_reader)(void *arg, void *buf, size_t len);
 
 /*
- * HEAD the bucket.  SC_OK if it exists and the signature is accepted;
- * SC_ERR_AUTH if the credentials are refused, SC_ERR_NOT_FOUND if there is
- * no such bucket, SC_ERR_S3 if the endpoint cannot be reached or fails.
- * s3_errstr() has the detail.
+ * creds may be shared by many clients and must outlive them; NULL makes
+ * the client create and own one.  NULL on failure, with *err set
+ * (SC_ERR_NOMEM, or SC_ERR_CONFIG for a key id without a secret).
  */
+struct s3_client *s3_client_new(const struct config *c, struct awscreds *creds,
+				enum sc_err *err);
+void s3_client_free(struct s3_client *s3);
+
+/* The message of the last failure (S3's code and message when it sent one). */
+const char *s3_errstr(const struct s3_client *s3);
+
+/* HEAD the bucket: proves the endpoint answers and accepts the signature. */
 enum sc_err s3_head_bucket(struct s3_client *s3);
 
-const char *s3_errstr(const struct s3_client *s3);
+/* PUT a body held in memory; its SHA-256 is signed. */
+enum sc_err s3_put_object(struct s3_client *s3, const char *key,
+			  const void *data, size_t len, const char *content_type);
+
+/*
+ * GET key, or the bytes first..last of it (last -1: to the end; first -1:
+ * the whole object), into w.  A retried transfer resumes where the
+ * writer stopped, so w sees each byte once.  info may be NULL.
+ */
+enum sc_err s3_get_object(struct s3_client *s3, const char *key,
+			  long long first, long long last, s3_writer w,
+			  void *arg, struct s3_object_info *info);
+
+/* The same into a file descriptor. */
+enum sc_err s3_get_to_fd(struct s3_client *s3, const char *key,
+			 long long first, long long last, int fd,
+			 struct s3_object_info *info);
+
+enum sc_err s3_head_object(struct s3_client *s3, const char *key,
+			   struct s3_object_info *info);
+
+/* Deleting a key that does not exist succeeds, as in S3. */
+enum sc_err s3_delete_object(struct s3_client *s3, const char *key);
+
+/* Delete every key that starts with prefix (non-empty); *deleted counts. */
+enum sc_err s3_delete_prefix(struct s3_client *s3, const char *prefix,
+			     long *deleted);
+
+/*
+ * A presigned URL for method ("GET" or "PUT") on key, valid for ttl_s
+ * seconds.  On SC_OK *url is the caller's, to free().
+ */
+enum sc_err s3_presign(struct s3_client *s3, const char *method,
+		       const char *key, long ttl_s, char **url);
+
+/*
+ * Streaming upload.  Bytes are cut into parts of S3_PART_SIZE_MB and sent
+ * as a multipart upload, S3_PARTS_IN_FLIGHT at a time, so memory stays
+ * within part size x parts in flight whatever the object's size; an
+ * object smaller than one part is sent with one PUT.  write blocks only
+ * while every part buffer is in flight.  Any failure aborts the upload on
+ * S3 (AbortMultipartUpload; if S3 refuses that too, a warning is logged
+ * and the bucket's lifecycle rule is left to clean up) and every later
+ * call returns the first error.
+ *
+ * begin: NULL on SC_ERR_NOMEM.  finish and abort free the upload.
+ */
+struct s3_upload *s3_upload_begin(struct s3_client *s3, const char *key,
+				  const char *content_type);
+enum sc_err s3_upload_write(struct s3_upload *up, const void *data, size_t len);
+enum sc_err s3_upload_finish(struct s3_upload *up, long long *size);
+void s3_upload_abort(struct s3_upload *up);
+
+/*
+ * Upload the file open on fd from its start.  A regular file of at most
+ * S3_SINGLE_PUT_MAX_MB goes in one streamed PUT, read straight from the
+ * file (no part buffers, one request); anything else is a streaming
+ * multipart upload as above.  *size gets the bytes sent.
+ */
+enum sc_err s3_put_file(struct s3_client *s3, const char *key, int fd,
+			const char *content_type, long long *size);
+
+/* Upload everything rd yields (s3_upload_* in a loop). */
+enum sc_err s3_upload_from(struct s3_client *s3, const char *key,
+			   const char *content_type, s3_reader rd, void *arg,
+			   long long *size);
 
 #endif

@@ -6,6 +6,7 @@
  *   showcasectl migrate status      list migrations, applied or pending
  *   showcasectl health              probe PostgreSQL, Redis and S3
  *   showcasectl config              print the configuration table
+ *   showcasectl s3 ...              S3 operations (see ctl_s3.c)
  *
  * Exit codes: 0 success, 1 the operation failed, 2 usage or
  * configuration error.
@@ -17,6 +18,7 @@
 #include <curl/curl.h>
 
 #include "config.h"
+#include "ctl.h"
 #include "health.h"
 #include "log.h"
 #include "migrate.h"
@@ -24,7 +26,8 @@
 static const char usage[] =
 	"usage: showcasectl migrate [up | down [N] | status]\n"
 	"       showcasectl health\n"
-	"       showcasectl config\n";
+	"       showcasectl config\n"
+	"       showcasectl s3 put|get|head|rm|presign ...\n";
 
 static int cmd_migrate(const struct config *cfg, int argc, char **argv)
 {
@@ -74,7 +77,8 @@ static int cmd_migrate(const struct config *cfg, int argc, char **argv)
 static int cmd_health(const struct config *cfg)
 {
 	struct db *db = db_new(cfg->database_url, cfg->connect_timeout_ms);
-	struct s3_client *s3 = s3_client_new(cfg);
+	enum sc_err s3err;
+	struct s3_client *s3 = s3_client_new(cfg, NULL, &s3err);
 	struct redisconn *rc = NULL;
 	cJSON *report = NULL;
 	char *text = NULL;
@@ -117,7 +121,8 @@ int main(int argc, char **argv)
 		config_print_markdown(stdout);
 		return 0;
 	}
-	if (strcmp(argv[1], "migrate") && strcmp(argv[1], "health")) {
+	if (strcmp(argv[1], "migrate") && strcmp(argv[1], "health") &&
+	    strcmp(argv[1], "s3")) {
 		fprintf(stderr, "showcasectl: unknown command '%s'\n%s", argv[1],
 			usage);
 		return 2;
@@ -133,6 +138,8 @@ int main(int argc, char **argv)
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 	if (strcmp(argv[1], "migrate") == 0)
 		status = cmd_migrate(&cfg, argc - 2, argv + 2);
+	else if (strcmp(argv[1], "s3") == 0)
+		status = ctl_s3(&cfg, argc - 2, argv + 2);
 	else
 		status = cmd_health(&cfg);
 	curl_global_cleanup();

@@ -1,0 +1,54 @@
+/*
+ * awscreds.h - AWS credentials for signing: static keys or the instance role.
+ *
+ * Invariants: the source is chosen once, at creation, in the order the
+ * AWS SDKs use: AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY (with
+ * AWS_SESSION_TOKEN) when set, else the EC2 instance role through IMDSv2
+ * (PUT /latest/api/token, then the role name, then its credentials).
+ * Role credentials are fetched on first use and refreshed before they
+ * expire: when less than a fifth of their lifetime, and at most five
+ * minutes, is left.  If a refresh fails while the old keys are still
+ * valid, the old keys are used and the refresh is retried at most once a
+ * second.  One provider may be shared by every thread of a process.
+ *
+ * Life cycle: awscreds_new() at start-up; awscreds_get() before each
+ * signature; awscreds_free() after the last user is gone.
+ */
+#ifndef SC_AWSCREDS_H
+#define SC_AWSCREDS_H
+
+#include <time.h>
+
+#include "buf.h"
+#include "config.h"
+#include "error.h"
+
+struct awscreds;
+
+/* One snapshot of credentials, owned by the caller. */
+struct awscreds_keys {
+	char access_key[128];
+	char secret_key[128];
+	char token[4096];	/* "" for long-term keys */
+	time_t expires;		/* 0: never */
+};
+
+/*
+ * NULL on SC_ERR_NOMEM or SC_ERR_CONFIG (a key id without a secret or the
+ * reverse); *err says which.
+ */
+struct awscreds *awscreds_new(const struct config *c, enum sc_err *err);
+void awscreds_free(struct awscreds *p);
+
+/*
+ * Copy the current keys into *out, refreshing role credentials first when
+ * they are due.  SC_ERR_AUTH when there are no usable keys (IMDS cannot
+ * be reached and nothing valid is cached); errmsg says why.
+ */
+enum sc_err awscreds_get(struct awscreds *p, struct awscreds_keys *out,
+			 struct buf *errmsg);
+
+/* "environment" or "instance-role". */
+const char *awscreds_source(const struct awscreds *p);
+
+#endif

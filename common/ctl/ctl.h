@@ -1,0 +1,15 @@
+/*
+ * ctl.h - the subcommands of showcasectl, one file each.
+ *
+ * Each takes the loaded configuration and the arguments after its own
+ * name, and returns the exit code: 0 done, 1 the operation failed, 2
+ * usage error.
+ */
+#ifndef SC_CTL_H
+#define SC_CTL_H
+
+#include "config.h"
+
+int ctl_s3(const struct config *cfg, int argc, char **argv);
+
+#endif
