@@ -159,6 +159,7 @@ enum sc_err s3_head_bucket(struct s3_client *s3)
 	enum sc_err err;
 
 	s3req_init(&r, "HEAD", NULL);
+	r.once = 1;
 	err = s3req_perform(s3, &r);
 	if (err == SC_ERR_NOT_FOUND)
 		s3_fail(s3, err, "no such bucket: %s", s3->bucket);

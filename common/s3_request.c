@@ -503,7 +503,7 @@ static void judge(struct s3_client *s3, struct s3_req *r, CURLcode rc)
 	}
 	buf_release(&code);
 	buf_release(&msg);
-	if (retry && r->attempts < s3->max_attempts) {
+	if (retry && !r->once && r->attempts < s3->max_attempts) {
 		long delay = backoff_ms(r->attempts);
 
 		log_warn("%s; attempt %d of %d, retrying in %ld ms", r->errstr,
@@ -511,7 +511,7 @@ static void judge(struct s3_client *s3, struct s3_req *r, CURLcode rc)
 		r->retry_at_ms = clock_ms() + delay;
 		return;
 	}
-	if (retry && s3->max_attempts > 1) {
+	if (retry && !r->once && s3->max_attempts > 1) {
 		size_t n = strlen(r->errstr);
 
 		snprintf(r->errstr + n, sizeof(r->errstr) - n,

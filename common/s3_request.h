@@ -67,6 +67,7 @@ struct s3_req {
 	s3_writer sink;			/* 2xx body; NULL: kept in resp */
 	void *sink_arg;
 	void *user;			/* the caller's tag */
+	int once;			/* no retries (probes report the present) */
 
 	/* outcome */
 	long status;

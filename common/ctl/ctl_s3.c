@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
 
 #include "ctl.h"
 #include "s3.h"
@@ -66,9 +67,10 @@ static int get(struct s3_client *s3, int argc, char **argv)
 	const char *range = option(argc, argv, "--range");
 	long long first = -1, last = -1;
 	struct s3_object_info info;
+	struct stat st;
 	enum sc_err err;
 	char *end;
-	int fd = 1;
+	int fd = 1, created = 0;
 
 	if (range) {
 		first = strtoll(range, &end, 10);
@@ -84,6 +86,8 @@ static int get(struct s3_client *s3, int argc, char **argv)
 	}
 	if (strcmp(argv[1], "-"))
 		fd = open(argv[1], O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	/* a partial download is removed, but only from a file of ours */
+	created = fd > 1 && !fstat(fd, &st) && S_ISREG(st.st_mode);
 	if (fd < 0) {
 		fprintf(stderr, "showcasectl: s3 get: cannot open %s: %s\n",
 			argv[1], strerror(errno));
@@ -98,7 +102,7 @@ static int get(struct s3_client *s3, int argc, char **argv)
 	if (err) {
 		fprintf(stderr, "showcasectl: s3 get %s: %s\n", argv[0],
 			s3_errstr(s3));
-		if (fd != 1)
+		if (created)
 			unlink(argv[1]);
 		return 1;
 	}

@@ -183,7 +183,7 @@ test_api_health_wrong_s3_secret() {
     AWS_SECRET_ACCESS_KEY=WRONG it_start_api api-badkey || return
     out=$(health)
     check_eq "status code" "$(tail -n1 <<<"$out")" 503
-    check_contains "s3 error" "$(head -n1 <<<"$out" | jq -r .checks.s3.error)" "refused the credentials"
+    check_contains "s3 error" "$(head -n1 <<<"$out" | jq -r .checks.s3.error)" "credentials or signature were refused"
     sc_stop_pidfile "$IT_DIR/api-badkey.pid"
     IT_API_PORT=$port
 }
