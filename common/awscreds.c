@@ -222,14 +222,19 @@ out:
 	return err;
 }
 
-/* When to fetch again: a fifth of the lifetime early, at most 5 minutes. */
+/*
+ * When to fetch again: a fifth of the lifetime early, at least a second
+ * (expirations are whole seconds) and at most five minutes.
+ */
 static time_t refresh_time(time_t now, time_t expires)
 {
 	time_t ahead = (expires - now) / 5;
 
 	if (ahead > REFRESH_MAX_AHEAD)
 		ahead = REFRESH_MAX_AHEAD;
-	return expires - (ahead > 0 ? ahead : 0);
+	if (ahead < 1)
+		ahead = 1;
+	return expires - ahead;
 }
 
 enum sc_err awscreds_get(struct awscreds *p, struct awscreds_keys *out,

@@ -6,8 +6,8 @@
  * AWS_SESSION_TOKEN) when set, else the EC2 instance role through IMDSv2
  * (PUT /latest/api/token, then the role name, then its credentials).
  * Role credentials are fetched on first use and refreshed before they
- * expire: when less than a fifth of their lifetime, and at most five
- * minutes, is left.  If a refresh fails while the old keys are still
+ * expire: when a fifth of their lifetime is left (at least a second, at
+ * most five minutes).  If a refresh fails while the old keys are still
  * valid, the old keys are used and the refresh is retried at most once a
  * second.  One provider may be shared by every thread of a process.
  *

@@ -308,6 +308,8 @@ static enum sc_err prepare(struct s3_client *s3, struct s3_req *r)
 		goto out_nomem;
 
 	curl_easy_setopt(r->easy, CURLOPT_URL, r->url.data);
+	/* S3 keys may hold "/./" and "/../": send them as signed */
+	curl_easy_setopt(r->easy, CURLOPT_PATH_AS_IS, 1L);
 	curl_easy_setopt(r->easy, CURLOPT_HTTPHEADER, r->hdrs);
 	curl_easy_setopt(r->easy, CURLOPT_PRIVATE, r);
 	curl_easy_setopt(r->easy, CURLOPT_NOSIGNAL, 1L);

@@ -16,6 +16,7 @@
 #include <unistd.h>
 #include <sys/stat.h>
 
+#include "buf.h"
 #include "ctl.h"
 #include "s3.h"
 
@@ -112,6 +113,8 @@ static int get(struct s3_client *s3, int argc, char **argv)
 static int head(struct s3_client *s3, char **argv)
 {
 	struct s3_object_info info;
+	struct buf out = BUF_INIT(16 * 1024);
+	const char *etag;
 
 	if (s3_head_object(s3, argv[0], &info)) {
 		fprintf(stderr, "showcasectl: s3 head %s: %s\n", argv[0],
@@ -119,12 +122,20 @@ static int head(struct s3_client *s3, char **argv)
 		return 1;
 	}
 	/* ETags come quoted; print them without the quotes */
-	printf("{\"key\": \"%s\", \"size\": %lld, \"etag\": \"%.*s\", "
-	       "\"content_type\": \"%s\", \"last_modified\": \"%s\"}\n",
-	       argv[0], info.size, (int)strcspn(info.etag + (info.etag[0] == '"'),
-						 "\""),
-	       info.etag + (info.etag[0] == '"'), info.content_type,
-	       info.last_modified);
+	etag = info.etag + (info.etag[0] == '"');
+	if (buf_appends(&out, "{\"key\": \"") || buf_append_json(&out, argv[0]) ||
+	    buf_appendf(&out, "\", \"size\": %lld, \"etag\": \"%.*s\", "
+			"\"content_type\": \"", info.size,
+			(int)strcspn(etag, "\""), etag) ||
+	    buf_append_json(&out, info.content_type) ||
+	    buf_appends(&out, "\", \"last_modified\": \"") ||
+	    buf_append_json(&out, info.last_modified) || buf_appends(&out, "\"}")) {
+		buf_release(&out);
+		fprintf(stderr, "showcasectl: s3 head: out of memory\n");
+		return 1;
+	}
+	printf("%s\n", out.data);
+	buf_release(&out);
 	return 0;
 }
 

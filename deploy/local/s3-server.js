@@ -8,7 +8,8 @@
 // the access key pair the clients are configured with.
 //
 // Usage: s3-server.js DIR PORT BUCKET [ADDRESS]
-// Credentials: S3_LOCAL_ACCESS_KEY / S3_LOCAL_SECRET_KEY (default S3RVER/S3RVER).
+// Credentials: S3_LOCAL_ACCESS_KEY / S3_LOCAL_SECRET_KEY (default S3RVER/S3RVER);
+// S3_LOCAL_EXTRA_KEYS="ID:SECRET,..." accepts more key pairs (rotating keys).
 'use strict'
 
 const S3rver = require('@20minutes/s3rver')
@@ -27,6 +28,11 @@ async function main() {
     AWSAccount.DUMMY_ACCOUNT.createKeyPair(accessKey, secretKey)
   } else if (secretKey !== 'S3RVER') {
     AWSAccount.DUMMY_ACCOUNT.createKeyPair(accessKey, secretKey)
+  }
+
+  for (const pair of (process.env.S3_LOCAL_EXTRA_KEYS || '').split(',')) {
+    const i = pair.indexOf(':')
+    if (i > 0) AWSAccount.DUMMY_ACCOUNT.createKeyPair(pair.slice(0, i), pair.slice(i + 1))
   }
 
   const server = new S3rver({
