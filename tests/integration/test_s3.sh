@@ -5,6 +5,7 @@
 # streamed multipart upload within its memory bound, AbortMultipartUpload
 # on failure (seen by a recording proxy), credentials from an IMDSv2
 # stand-in that rotates them, and the server killed mid-upload.
+# shellcheck source=tests/integration/harness.sh
 . "$(dirname "$0")/harness.sh"
 
 TOOLS="$IT_TOP/tests/integration/tools"
@@ -114,7 +115,7 @@ test_s3_bad_input_is_refused_clearly() {
     check_contains "bad range" "$out" "bad byte range"
     "$CTL" s3 frobnicate >/dev/null 2>&1
     check_eq "unknown subcommand exits 2" "$?" 2
-    out=$(AWS_SECRET_ACCESS_KEY= "$CTL" s3 head x 2>&1)
+    out=$(AWS_SECRET_ACCESS_KEY='' "$CTL" s3 head x 2>&1)
     rc=$?
     check_eq "key id without secret exits 2" "$rc" 2
     check_contains "config message" "$out" "set both"
@@ -126,6 +127,7 @@ test_s3_multipart_200mb_within_memory_bound() {
     local f="$IT_DIR/big" base peak bound
     head -c 200000000 /dev/urandom >"$f"
     echo x | /usr/bin/time -f %M -o "$IT_DIR/base.rss" "$CTL" s3 put - tiny.bin >/dev/null
+    # shellcheck disable=SC2002  # a pipe on purpose: its length is unknown
     cat "$f" | S3_PART_SIZE_MB=8 S3_PARTS_IN_FLIGHT=4 \
         /usr/bin/time -f %M -o "$IT_DIR/big.rss" "$CTL" s3 put - big.bin >"$IT_DIR/big.out" 2>&1 \
         || { it_fail "multipart upload failed: $(cat "$IT_DIR/big.out")"; return; }
@@ -158,7 +160,7 @@ test_s3_failed_multipart_upload_is_aborted() {
 # Role credentials from a local IMDSv2 stand-in, 6 s lifetime, rotating
 # between three key pairs the S3 server knows; a slow upload spans several.
 test_s3_instance_role_credentials_rotate_before_expiry() {
-    local imds_port s3_port keys out rc n prev_exp t exp akids
+    local imds_port s3_port keys out rc n akids
     keys="ROLEKEY1:rolesecret1,ROLEKEY2:rolesecret2,ROLEKEY3:rolesecret3"
     s3_port=$(sc_free_port)
     S3_LOCAL_EXTRA_KEYS=$keys sc_s3_start "$IT_DIR/s3role" "$s3_port" showcase
