@@ -43,7 +43,10 @@ obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 LIB      = $(BUILD)/libshowcase.a
 PROGRAMS = $(BUILD)/showcase-api $(BUILD)/showcase-worker $(BUILD)/showcasectl
 UNIT     = $(BUILD)/unit-tests
+# test helpers built from tests/integration/tools/*.c
+TOOLS    = $(patsubst tests/integration/tools/%.c,$(BUILD)/%,$(wildcard tests/integration/tools/*.c))
 
+.SECONDARY:
 .PHONY: all deps build-tests test test-asan test-valgrind demo bench clean
 
 all: $(PROGRAMS)
@@ -78,7 +81,11 @@ $(BUILD)/bench-http-baseline: $(call obj,tests/bench/http_baseline.c)
 	@echo "  LINK    $@"
 	@$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-build-tests: $(PROGRAMS) $(UNIT)
+$(BUILD)/%: $(BUILD)/obj/tests/integration/tools/%.o $(LIB)
+	@echo "  LINK    $@"
+	@$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+build-tests: $(PROGRAMS) $(UNIT) $(TOOLS)
 
 deps:
 	@deploy/local/install-deps.sh

@@ -11,9 +11,16 @@
 TOOLS="$IT_TOP/tests/integration/tools"
 CTL="$BIN_DIR/showcasectl"
 
+sha() { sha256sum "$1" | cut -d' ' -f1; }
+
+# The signer against an independent one: botocore (Debian's python3-botocore).
+test_sigv4_equals_botocore_for_300_random_requests() {
+    check "botocore cross-check" /usr/bin/python3 "$TOOLS/botocore_check.py" "$BIN_DIR/sigv4_sign" 300 "$RANDOM"
+    tail -n 1 "$IT_DIR/check.out" | sed 's/^/    /'
+}
+
 it_start_services
 
-sha() { sha256sum "$1" | cut -d' ' -f1; }
 
 # start_proxy NAME UPSTREAM_PORT [ARGS]: a recording proxy; sets PROXY_PORT.
 start_proxy() {
