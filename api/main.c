@@ -23,7 +23,7 @@ static int api_open(struct api *api)
 
 	pthread_mutex_init(&api->deps.lock, NULL);
 	api->deps.db = db_new(api->cfg.database_url, api->cfg.connect_timeout_ms);
-	api->deps.s3 = s3_client_new(&api->cfg, NULL, &err);
+	api->deps.s3 = s3_client_new(&api->cfg, NULL);
 	err = redisconn_new(api->cfg.redis_url, api->cfg.connect_timeout_ms,
 			    &api->deps.redis);
 	if (err == SC_ERR_INVALID) {

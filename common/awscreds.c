@@ -39,19 +39,13 @@ static void copy(char *dst, size_t n, const char *src)
 	dst[len] = '\0';
 }
 
-struct awscreds *awscreds_new(const struct config *c, enum sc_err *err)
+struct awscreds *awscreds_new(const struct config *c)
 {
-	struct awscreds *p;
+	struct awscreds *p = calloc(1, sizeof(*p));
 	size_t n;
 
-	if (!c->aws_access_key_id[0] != !c->aws_secret_access_key[0]) {
-		*err = SC_ERR_CONFIG;
-		return NULL;
-	}
-	p = calloc(1, sizeof(*p));
 	if (!p || !(p->imds = strdup(c->aws_imds_endpoint))) {
 		free(p);
-		*err = SC_ERR_NOMEM;
 		return NULL;
 	}
 	n = strlen(p->imds);
@@ -67,7 +61,6 @@ struct awscreds *awscreds_new(const struct config *c, enum sc_err *err)
 		     c->aws_secret_access_key);
 		copy(p->keys.token, sizeof(p->keys.token), c->aws_session_token);
 	}
-	*err = SC_OK;
 	return p;
 }
 

@@ -34,10 +34,10 @@ struct awscreds_keys {
 };
 
 /*
- * NULL on SC_ERR_NOMEM or SC_ERR_CONFIG (a key id without a secret or the
- * reverse); *err says which.
+ * Static keys when c has a key id (config_load() has checked that its
+ * secret is there too), else the instance role.  NULL when out of memory.
  */
-struct awscreds *awscreds_new(const struct config *c, enum sc_err *err);
+struct awscreds *awscreds_new(const struct config *c);
 void awscreds_free(struct awscreds *p);
 
 /*

@@ -81,12 +81,10 @@ static enum sc_err addressing(struct s3_client *s3, const struct config *c)
 	return s3->origin ? SC_OK : SC_ERR_NOMEM;
 }
 
-struct s3_client *s3_client_new(const struct config *c, struct awscreds *creds,
-				enum sc_err *err)
+struct s3_client *s3_client_new(const struct config *c, struct awscreds *creds)
 {
 	struct s3_client *s3 = calloc(1, sizeof(*s3));
 
-	*err = SC_ERR_NOMEM;
 	if (!s3 || sodium_init() < 0)
 		goto fail;
 	s3->connect_timeout_ms = c->connect_timeout_ms;
@@ -102,12 +100,11 @@ struct s3_client *s3_client_new(const struct config *c, struct awscreds *creds,
 		goto fail;
 	s3->creds = creds;
 	if (!creds) {
-		s3->creds = awscreds_new(c, err);
+		s3->creds = awscreds_new(c);
 		if (!s3->creds)
 			goto fail;
 		s3->own_creds = 1;
 	}
-	*err = SC_OK;
 	return s3;
 fail:
 	s3_client_free(s3);
@@ -327,8 +324,7 @@ enum sc_err s3_presign(struct s3_client *s3, const char *method,
 		       const char *key, long ttl_s, char **url)
 {
 	struct sigv4_out out = SIGV4_OUT_INIT;
-	struct buf path = BUF_INIT(8192), u = BUF_INIT(64 * 1024),
-		   why = BUF_INIT(1024);
+	struct buf path = BUF_INIT(8192), u = BUF_INIT(64 * 1024);
 	struct sigv4_pair host = { "host", s3->host };
 	struct awscreds_keys *k;
 	struct sigv4_request rq;
@@ -341,13 +337,8 @@ enum sc_err s3_presign(struct s3_client *s3, const char *method,
 	if (ttl_s < 1 || ttl_s > 604800)
 		return s3_fail(s3, SC_ERR_INVALID,
 			       "presigned URL lifetime must be 1 to 604800 s");
-	if (!(k = malloc(sizeof(*k))))
-		return s3_fail(s3, SC_ERR_NOMEM, "out of memory");
-	err = awscreds_get(s3->creds, k, &why);
-	if (err) {
-		s3_fail(s3, err, "no s3 credentials: %s", why.data ? why.data : "");
-		goto out;
-	}
+	if (!(k = s3_keys(s3, s3->errstr, sizeof(s3->errstr))))
+		return SC_ERR_AUTH;
 	memset(&rq, 0, sizeof(rq));
 	rq.method = method;
 	rq.headers = &host;
@@ -359,10 +350,8 @@ enum sc_err s3_presign(struct s3_client *s3, const char *method,
 	cr.access_key = k->access_key;
 	cr.secret_key = k->secret_key;
 	cr.token = k->token;
-	if ((err = buf_appendf(&path, "%s/%s", s3->path_prefix, key)) ||
+	if ((err = s3_target(s3, key, &path, &u)) ||
 	    (rq.path = path.data, err = sigv4_presign(&rq, &cr, ttl_s, &out)) ||
-	    (err = buf_appends(&u, s3->origin)) ||
-	    (err = sigv4_uri_encode(&u, path.data, path.len, 1)) ||
 	    (err = buf_appendf(&u, "?%s", out.query.data))) {
 		s3_fail(s3, err, "cannot presign %s: %s", key, sc_strerror(err));
 		goto out;
@@ -370,12 +359,10 @@ enum sc_err s3_presign(struct s3_client *s3, const char *method,
 	*url = buf_detach(&u, NULL);
 	err = *url ? SC_OK : SC_ERR_NOMEM;
 out:
-	sodium_memzero(k, sizeof(*k));
-	free(k);
+	s3_keys_free(k);
 	sigv4_out_release(&out);
 	buf_release(&path);
 	buf_release(&u);
-	buf_release(&why);
 	return err;
 }
 

@@ -46,11 +46,9 @@ typedef ssize_t (*s3_reader)(void *arg, void *buf, size_t len);
 
 /*
  * creds may be shared by many clients and must outlive them; NULL makes
- * the client create and own one.  NULL on failure, with *err set
- * (SC_ERR_NOMEM, or SC_ERR_CONFIG for a key id without a secret).
+ * the client create and own one.  NULL when out of memory.
  */
-struct s3_client *s3_client_new(const struct config *c, struct awscreds *creds,
-				enum sc_err *err);
+struct s3_client *s3_client_new(const struct config *c, struct awscreds *creds);
 void s3_client_free(struct s3_client *s3);
 
 /* The message of the last failure (S3's code and message when it sent one). */

@@ -29,6 +29,7 @@ void s3req_init(struct s3_req *r, const char *method, const char *key)
 	r->range_last = -1;
 	r->body_fd = -1;
 	buf_init(&r->resp, RESP_MAX);
+	buf_init(&r->path, 8192);
 	buf_init(&r->url, 16 * 1024);
 }
 
@@ -37,6 +38,7 @@ void s3req_release(struct s3_req *r)
 	curl_slist_free_all(r->hdrs);
 	r->hdrs = NULL;
 	buf_release(&r->resp);
+	buf_release(&r->path);
 	buf_release(&r->url);
 }
 
@@ -93,6 +95,11 @@ static void header_value(char *dst, size_t n, const char *v, size_t len)
 	dst[len] = '\0';
 }
 
+static int named(const char *data, size_t nlen, const char *name)
+{
+	return nlen == strlen(name) && !strncasecmp(data, name, nlen);
+}
+
 static size_t on_header(char *data, size_t size, size_t n, void *arg)
 {
 	struct s3_req *r = arg;
@@ -110,19 +117,19 @@ static size_t on_header(char *data, size_t size, size_t n, void *arg)
 	nlen = (size_t)(colon - data);
 	colon++;
 	len -= nlen + 1;
-	if (nlen == 4 && !strncasecmp(data, "etag", 4)) {
+	if (named(data, nlen, "etag")) {
 		header_value(r->info.etag, sizeof(r->info.etag), colon, len);
-	} else if (nlen == 12 && !strncasecmp(data, "content-type", 12)) {
+	} else if (named(data, nlen, "content-type")) {
 		header_value(r->info.content_type, sizeof(r->info.content_type),
 			     colon, len);
-	} else if (nlen == 13 && !strncasecmp(data, "last-modified", 13)) {
+	} else if (named(data, nlen, "last-modified")) {
 		header_value(r->info.last_modified, sizeof(r->info.last_modified),
 			     colon, len);
-	} else if (nlen == 14 && !strncasecmp(data, "content-length", 14)) {
+	} else if (named(data, nlen, "content-length")) {
 		header_value(num, sizeof(num), colon, len);
 		if (!r->info.size)
 			r->info.size = atoll(num);
-	} else if (nlen == 13 && !strncasecmp(data, "content-range", 13)) {
+	} else if (named(data, nlen, "content-range")) {
 		/* "bytes 0-99/12345": the object's size is after the slash */
 		const char *slash = memchr(colon, '/', len);
 
@@ -189,82 +196,107 @@ static enum sc_err add_header(struct s3_req *r, const char *fmt, ...)
 	return SC_OK;
 }
 
-/* The request's decoded path: "/bucket/key", "/key", "/bucket" or "/". */
-static enum sc_err request_path(struct s3_client *s3, struct s3_req *r,
-				struct buf *p)
+enum sc_err s3_target(struct s3_client *s3, const char *key, struct buf *path,
+		      struct buf *url)
 {
-	enum sc_err err = buf_appends(p, s3->path_prefix);
+	enum sc_err err = buf_appends(path, s3->path_prefix);
 
-	if (!err && r->key)
-		err = buf_appendf(p, "/%s", r->key);
-	if (!err && !p->len)
-		err = buf_appendc(p, '/');
+	if (!err && key)
+		err = buf_appendf(path, "/%s", key);
+	if (!err && !path->len)
+		err = buf_appendc(path, '/');
+	if (!err)
+		err = buf_appends(url, s3->origin);
+	if (!err)
+		err = sigv4_uri_encode(url, path->data, path->len, 1);
 	return err;
 }
 
-/* Sign this attempt and set up its easy handle. */
+struct awscreds_keys *s3_keys(struct s3_client *s3, char *errstr, size_t n)
+{
+	struct awscreds_keys *k = malloc(sizeof(*k));
+	struct buf why = BUF_INIT(1024);
+
+	if (!k) {
+		snprintf(errstr, n, "out of memory");
+	} else if (awscreds_get(s3->creds, k, &why)) {
+		snprintf(errstr, n, "no s3 credentials: %s", why.data ? why.data : "");
+		s3_keys_free(k);
+		k = NULL;
+	}
+	buf_release(&why);
+	return k;
+}
+
+void s3_keys_free(struct awscreds_keys *k)
+{
+	if (!k)
+		return;
+	sodium_memzero(k, sizeof(*k));
+	free(k);
+}
+
+static enum sc_err build_failed(struct s3_client *s3, struct s3_req *r,
+				enum sc_err err)
+{
+	snprintf(r->errstr, sizeof(r->errstr), "cannot build s3 request for %s: %s",
+		 r->key ? r->key : s3->bucket, sc_strerror(err));
+	return err;
+}
+
+/* Path, URL and payload hash: the same for every attempt. */
+static enum sc_err derive(struct s3_client *s3, struct s3_req *r)
+{
+	struct buf q = BUF_INIT(16 * 1024);
+	enum sc_err err;
+	size_t i;
+
+	buf_reset(&r->path);
+	buf_reset(&r->url);
+	err = s3_target(s3, r->key, &r->path, &r->url);
+	for (i = 0; i < r->nquery && !err; i++)
+		err = sigv4_query_add(&q, r->query[i].name, r->query[i].value);
+	if (!err && q.len)
+		err = buf_appendf(&r->url, "?%s", q.data);
+	buf_release(&q);
+	if (r->hash_body)
+		sigv4_sha256_hex(r->body ? r->body : "", r->body_len,
+				 r->payload_hash);
+	else
+		snprintf(r->payload_hash, sizeof(r->payload_hash), "%s",
+			 r->body_len ? SIGV4_UNSIGNED_PAYLOAD : SIGV4_EMPTY_SHA256);
+	return err ? build_failed(s3, r, err) : SC_OK;
+}
+
+/* Sign this attempt (the date and the keys are the present ones). */
 static enum sc_err prepare(struct s3_client *s3, struct s3_req *r)
 {
 	struct sigv4_pair h[6];
 	struct sigv4_request rq;
 	struct sigv4_out out = SIGV4_OUT_INIT;
-	struct awscreds_keys *k = NULL;
-	struct buf path = BUF_INIT(8192), why = BUF_INIT(1024), range = BUF_INIT(64);
+	struct awscreds_keys *k;
+	struct buf range = BUF_INIT(64);
 	struct sigv4_creds cr;
-	char amzdate[17], hash[65];
+	char amzdate[17];
 	enum sc_err err;
 	size_t nh = 0, i;
 
 	curl_slist_free_all(r->hdrs);
 	r->hdrs = NULL;
-	buf_reset(&r->url);
 	buf_reset(&r->resp);
 	memset(&r->info, 0, sizeof(r->info));
 	r->body_off = 0;
 	r->status = 0;
 	r->curl_err[0] = '\0';
 
-	k = malloc(sizeof(*k));
-	if (!k) {
-		err = SC_ERR_NOMEM;
-		goto out;
-	}
-	err = awscreds_get(s3->creds, k, &why);
-	if (err) {
-		snprintf(r->errstr, sizeof(r->errstr), "no s3 credentials: %s",
-			 why.data ? why.data : "");
-		goto out;
-	}
-	if ((err = request_path(s3, r, &path)) ||
-	    (err = buf_appends(&r->url, s3->origin)) ||
-	    (err = sigv4_uri_encode(&r->url, path.data, path.len, 1)))
-		goto out_nomem;
-	for (i = 0; i < r->nquery && !err; i++) {
-		const char *v = r->query[i].value ? r->query[i].value : "";
-
-		err = buf_appendc(&r->url, i ? '&' : '?');
-		if (!err)
-			err = sigv4_uri_encode(&r->url, r->query[i].name,
-					       strlen(r->query[i].name), 0);
-		if (!err)
-			err = buf_appendc(&r->url, '=');
-		if (!err)
-			err = sigv4_uri_encode(&r->url, v, strlen(v), 0);
-	}
-	if (err)
-		goto out_nomem;
-
-	if (r->hash_body)
-		sigv4_sha256_hex(r->body ? r->body : "", r->body_len, hash);
-	else if (r->body_len)
-		memcpy(hash, SIGV4_UNSIGNED_PAYLOAD, sizeof(SIGV4_UNSIGNED_PAYLOAD));
-	else
-		memcpy(hash, SIGV4_EMPTY_SHA256, sizeof(SIGV4_EMPTY_SHA256));
+	k = s3_keys(s3, r->errstr, sizeof(r->errstr));
+	if (!k)
+		return SC_ERR_AUTH;
 	rq.when = time(NULL);
 	sigv4_amz_date(rq.when, amzdate);
 	h[nh++] = (struct sigv4_pair){ "host", s3->host };
 	h[nh++] = (struct sigv4_pair){ "x-amz-date", amzdate };
-	h[nh++] = (struct sigv4_pair){ "x-amz-content-sha256", hash };
+	h[nh++] = (struct sigv4_pair){ "x-amz-content-sha256", r->payload_hash };
 	if (k->token[0])
 		h[nh++] = (struct sigv4_pair){ "x-amz-security-token", k->token };
 	if (r->content_type)
@@ -283,12 +315,12 @@ static enum sc_err prepare(struct s3_client *s3, struct s3_req *r)
 		h[nh++] = (struct sigv4_pair){ "range", range.data };
 	}
 	rq.method = r->method;
-	rq.path = path.data;
+	rq.path = r->path.data;
 	rq.query = r->query;
 	rq.nquery = r->nquery;
 	rq.headers = h;
 	rq.nheaders = nh;
-	rq.payload_hash = hash;
+	rq.payload_hash = r->payload_hash;
 	rq.region = s3->region;
 	rq.service = "s3";
 	cr.access_key = k->access_key;
@@ -343,15 +375,10 @@ static enum sc_err prepare(struct s3_client *s3, struct s3_req *r)
 	}
 	goto out;
 out_nomem:
-	snprintf(r->errstr, sizeof(r->errstr), "cannot build s3 request for %s: %s",
-		 r->key ? r->key : s3->bucket, sc_strerror(err));
+	build_failed(s3, r, err);
 out:
-	if (k)
-		sodium_memzero(k, sizeof(*k));
-	free(k);
+	s3_keys_free(k);
 	sigv4_out_release(&out);
-	buf_release(&path);
-	buf_release(&why);
 	buf_release(&range);
 	return err;
 }
@@ -417,7 +444,11 @@ enum sc_err s3req_start(struct s3_client *s3, struct s3_req *r)
 	r->err = SC_OK;
 	r->errstr[0] = '\0';
 	s3->active[s3->nactive++] = r;
-	attempt(s3, r);
+	r->err = derive(s3, r);
+	if (r->err)
+		r->finished = 1;
+	else
+		attempt(s3, r);
 	return SC_OK;
 }
 
@@ -468,7 +499,7 @@ static void judge(struct s3_client *s3, struct s3_req *r, CURLcode rc)
 {
 	struct buf code = BUF_INIT(256), msg = BUF_INIT(1024);
 	const char *what = r->key ? r->key : s3->bucket;
-	int retry = 0;
+	int retry = 0;	/* worth another attempt, if any remain */
 	size_t pos = 0;
 
 	curl_easy_getinfo(r->easy, CURLINFO_RESPONSE_CODE, &r->status);
@@ -505,7 +536,8 @@ static void judge(struct s3_client *s3, struct s3_req *r, CURLcode rc)
 	}
 	buf_release(&code);
 	buf_release(&msg);
-	if (retry && !r->once && r->attempts < s3->max_attempts) {
+	retry = retry && !r->once;
+	if (retry && r->attempts < s3->max_attempts) {
 		long delay = backoff_ms(r->attempts);
 
 		log_warn("%s; attempt %d of %d, retrying in %ld ms", r->errstr,
@@ -513,7 +545,7 @@ static void judge(struct s3_client *s3, struct s3_req *r, CURLcode rc)
 		r->retry_at_ms = clock_ms() + delay;
 		return;
 	}
-	if (retry && !r->once && s3->max_attempts > 1) {
+	if (retry && s3->max_attempts > 1) {
 		size_t n = strlen(r->errstr);
 
 		snprintf(r->errstr + n, sizeof(r->errstr) - n,

@@ -76,10 +76,14 @@ struct s3_req {
 	enum sc_err err;
 	char errstr[900];
 
+	/* derived once, by s3req_start() */
+	struct buf path;		/* decoded, as signed */
+	struct buf url;
+	char payload_hash[65];
+
 	/* engine state */
 	CURL *easy;
 	struct curl_slist *hdrs;
-	struct buf url;
 	char curl_err[CURL_ERROR_SIZE];
 	size_t body_off;
 	long long delivered;		/* bytes handed to sink */
@@ -111,6 +115,21 @@ void s3req_cancel(struct s3_client *s3, struct s3_req *r);
 
 /* Start r and wait for it; copies r->errstr to s3->errstr on failure. */
 enum sc_err s3req_perform(struct s3_client *s3, struct s3_req *r);
+
+/*
+ * The decoded path of key (NULL: the bucket) as signed, "/bucket/key" or
+ * "/key", into path; its URL, origin and encoded path, into url.
+ */
+enum sc_err s3_target(struct s3_client *s3, const char *key, struct buf *path,
+		      struct buf *url);
+
+/*
+ * The current signing keys, in memory of their own (a session token is
+ * up to 4 KiB); NULL when there are none, with the reason in errstr.
+ * Release with s3_keys_free(), which wipes them.
+ */
+struct awscreds_keys *s3_keys(struct s3_client *s3, char *errstr, size_t n);
+void s3_keys_free(struct awscreds_keys *k);
 
 /* A failure not from S3 (memory, a reader): record and return err. */
 enum sc_err s3_fail(struct s3_client *s3, enum sc_err err, const char *fmt, ...)

@@ -224,17 +224,26 @@ enum sc_err s3_upload_write(struct s3_upload *up, const void *data, size_t len)
 	return up->err;
 }
 
+/* Stop the parts in flight. */
+static void cancel_parts(struct s3_upload *up)
+{
+	int i;
+
+	for (i = 0; i < up->nparts; i++)
+		if (up->parts[i].busy) {
+			s3req_cancel(up->s3, &up->parts[i].req);
+			s3req_release(&up->parts[i].req);
+			up->parts[i].busy = 0;
+		}
+}
+
 static void upload_free(struct s3_upload *up)
 {
 	int i;
 
-	for (i = 0; i < up->nparts; i++) {
-		if (up->parts[i].busy) {
-			s3req_cancel(up->s3, &up->parts[i].req);
-			s3req_release(&up->parts[i].req);
-		}
+	cancel_parts(up);
+	for (i = 0; i < up->nparts; i++)
 		free(up->parts[i].data);
-	}
 	for (i = 0; i < up->netags; i++)
 		free(up->etags[i]);
 	free(up->etags);
@@ -249,16 +258,10 @@ void s3_upload_abort(struct s3_upload *up)
 {
 	struct s3_req r;
 	char saved[sizeof(up->s3->errstr)];
-	int i;
 
 	if (!up)
 		return;
-	for (i = 0; i < up->nparts; i++)
-		if (up->parts[i].busy) {
-			s3req_cancel(up->s3, &up->parts[i].req);
-			s3req_release(&up->parts[i].req);
-			up->parts[i].busy = 0;
-		}
+	cancel_parts(up);	/* before the abort, so no part lands after it */
 	if (up->upload_id) {
 		/* keep the failure that led here as the client's message */
 		memcpy(saved, up->s3->errstr, sizeof(saved));

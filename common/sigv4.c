@@ -312,9 +312,8 @@ enum sc_err sigv4_sign(const struct sigv4_request *rq,
 			   out->signed_headers.data, out->signature);
 }
 
-/* Append name=encoded(value) to the query, '&'-separated. */
-static enum sc_err query_add(struct buf *b, const char *name,
-			     const char *value)
+enum sc_err sigv4_query_add(struct buf *b, const char *name,
+			    const char *value)
 {
 	enum sc_err err;
 
@@ -361,12 +360,12 @@ enum sc_err sigv4_presign(const struct sigv4_request *rq,
 	/* the URL: the caller's parameters as given, then ours */
 	buf_reset(&out->query);
 	for (i = 0; i < rq->nquery && !err; i++)
-		err = query_add(&out->query, rq->query[i].name,
-				rq->query[i].value);
+		err = sigv4_query_add(&out->query, rq->query[i].name,
+				      rq->query[i].value);
 	for (i = 0; i < nauth && !err; i++)
-		err = query_add(&out->query, auth[i].name, auth[i].value);
+		err = sigv4_query_add(&out->query, auth[i].name, auth[i].value);
 	if (!err)
-		err = query_add(&out->query, "X-Amz-Signature", out->signature);
+		err = sigv4_query_add(&out->query, "X-Amz-Signature", out->signature);
 out:
 	sigv4_out_release(&probe);
 	buf_release(&cred);

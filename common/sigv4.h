@@ -77,6 +77,12 @@ void sigv4_amz_date(time_t t, char out[17]);
 enum sc_err sigv4_uri_encode(struct buf *b, const char *s, size_t n,
 			     int keep_slash);
 
+/*
+ * Append "name=value" to a URL's query, both URI-encoded, preceded by '&'
+ * unless b is empty; a NULL value is "".
+ */
+enum sc_err sigv4_query_add(struct buf *b, const char *name, const char *value);
+
 /* Lower-case hex SHA-256 of data, into 65 bytes. */
 void sigv4_sha256_hex(const void *data, size_t len, char out[65]);
 

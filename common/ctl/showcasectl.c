@@ -77,8 +77,7 @@ static int cmd_migrate(const struct config *cfg, int argc, char **argv)
 static int cmd_health(const struct config *cfg)
 {
 	struct db *db = db_new(cfg->database_url, cfg->connect_timeout_ms);
-	enum sc_err s3err;
-	struct s3_client *s3 = s3_client_new(cfg, NULL, &s3err);
+	struct s3_client *s3 = s3_client_new(cfg, NULL);
 	struct redisconn *rc = NULL;
 	cJSON *report = NULL;
 	char *text = NULL;

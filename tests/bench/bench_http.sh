@@ -9,25 +9,11 @@
 # each server's peak RSS.  The API needs no dependency for /health/live.
 set -euo pipefail
 
-here=$(cd "$(dirname "$0")" && pwd)
-top=$(cd "$here/../.." && pwd)
-# shellcheck source=deploy/local/lib.sh
-. "$top/deploy/local/lib.sh"
-bin=${BIN_DIR:-build}
-case $bin in /*) ;; *) bin="$top/$bin" ;; esac
+# shellcheck source=tests/bench/lib.sh
+. "$(dirname "$0")/lib.sh"
 rounds=${ROUNDS:-5}
 duration=${DURATION:-5}
 threads=${API_THREADS:-4}
-
-dir=$(mktemp -d)
-cleanup() {
-    local f
-    for f in "$dir"/*.pid; do
-        [ -e "$f" ] && sc_stop_pidfile "$f"
-    done
-    rm -rf "$dir"
-}
-trap cleanup EXIT
 
 api_port=$(sc_free_port)
 base_port=$(sc_free_port)
@@ -46,8 +32,6 @@ run_wrk() {
                    p99 = ms }
         END { printf "%.0f %.2f\n", rps, p99 }'
 }
-
-median() { sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
 
 : >"$dir/api.res"
 : >"$dir/base.res"

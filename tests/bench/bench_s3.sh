@@ -10,21 +10,10 @@
 # showcasectl, so curl signs nothing and does no extra work.
 set -euo pipefail
 
-here=$(cd "$(dirname "$0")" && pwd)
-top=$(cd "$here/../.." && pwd)
-# shellcheck source=deploy/local/lib.sh
-. "$top/deploy/local/lib.sh"
-bin=${BIN_DIR:-build}
-case $bin in /*) ;; *) bin="$top/$bin" ;; esac
+# shellcheck source=tests/bench/lib.sh
+. "$(dirname "$0")/lib.sh"
 rounds=${ROUNDS:-5}
 mb=${SIZE_MB:-200}
-
-dir=$(mktemp -d)
-cleanup() {
-    [ -d "$dir/s3" ] && sc_s3_stop "$dir/s3"
-    rm -rf "$dir"
-}
-trap cleanup EXIT
 
 port=$(sc_free_port)
 sc_s3_start "$dir/s3" "$port" bench
@@ -47,7 +36,6 @@ for ((i = 1; i <= rounds; i++)); do
     timed pipe bash -c "cat '$dir/src' | '$bin/showcasectl' s3 put - pipe.bin"
 done
 
-median() { sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
 mbps() { awk -v mb="$mb" '{ printf "%.1f\n", mb / $1 }' "$dir/$1" | median; }
 peak() { awk '{ printf "%.1f\n", $2 / 1024 }' "$dir/$1" | median; }
 
