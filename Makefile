@@ -15,7 +15,8 @@
 CC       ?= cc
 BUILD    ?= build
 SAN      ?=
-PKGS      = hiredis libcurl libpq libcjson libmicrohttpd libsodium
+PKGS      = hiredis libcurl libpq libcjson libmicrohttpd libsodium \
+            libavformat libavcodec libswscale libavutil
 
 WARN     = -Wall -Wextra -Werror -Wformat=2 -Wshadow -Wstrict-prototypes \
            -Wmissing-prototypes -Wvla
@@ -23,8 +24,9 @@ CFLAGS   ?= -O2 -g
 # Evaluated on first use, then kept: one pkg-config call per make.
 PKG_CFLAGS = $(eval PKG_CFLAGS := $$(shell pkg-config --cflags $(PKGS)))$(PKG_CFLAGS)
 PKG_LIBS   = $(eval PKG_LIBS := $$(shell pkg-config --libs $(PKGS)))$(PKG_LIBS)
-ALL_CFLAGS = -std=gnu11 $(WARN) $(CFLAGS) -MMD -MP -Icommon $(PKG_CFLAGS)
-LDLIBS   = $(PKG_LIBS) -lpthread
+ALL_CFLAGS = -std=gnu11 $(WARN) $(CFLAGS) -MMD -MP -Icommon -Iworker/pipeline \
+             $(PKG_CFLAGS)
+LDLIBS   = $(PKG_LIBS) -lpthread -lm
 
 ifeq ($(SAN),1)
 ALL_CFLAGS += -O1 -fsanitize=address,undefined -fno-omit-frame-pointer \
@@ -35,13 +37,17 @@ endif
 COMMON_SRC = $(wildcard common/*.c)
 API_SRC    = $(wildcard api/*.c)
 WORKER_SRC = $(wildcard worker/*.c)
+PIPE_SRC   = $(wildcard worker/pipeline/*.c)
+XCODE_SRC  = $(wildcard worker/cli/*.c)
 CTL_SRC    = $(wildcard common/ctl/*.c)
 UNIT_SRC   = $(wildcard tests/unit/*.c)
 
 obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 
 LIB      = $(BUILD)/libshowcase.a
-PROGRAMS = $(BUILD)/showcase-api $(BUILD)/showcase-worker $(BUILD)/showcasectl
+PIPE     = $(BUILD)/libpipeline.a
+PROGRAMS = $(BUILD)/showcase-api $(BUILD)/showcase-worker $(BUILD)/showcasectl \
+           $(BUILD)/showcase-transcode
 UNIT     = $(BUILD)/unit-tests
 # test helpers built from tests/integration/tools/*.c
 TOOLS    = $(patsubst tests/integration/tools/%.c,$(BUILD)/%,$(wildcard tests/integration/tools/*.c))
@@ -60,11 +66,18 @@ $(LIB): $(call obj,$(COMMON_SRC))
 	@echo "  AR      $@"
 	@$(AR) rcs $@ $^
 
+# the built-in logo is assembled into this object (.incbin)
+$(call obj,worker/pipeline/logo_data.c): worker/assets/logo.png
+
+$(PIPE): $(call obj,$(PIPE_SRC))
+	@echo "  AR      $@"
+	@$(AR) rcs $@ $^
+
 $(BUILD)/showcase-api: $(call obj,$(API_SRC)) $(LIB)
 	@echo "  LINK    $@"
 	@$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(BUILD)/showcase-worker: $(call obj,$(WORKER_SRC)) $(LIB)
+$(BUILD)/showcase-worker: $(call obj,$(WORKER_SRC)) $(PIPE) $(LIB)
 	@echo "  LINK    $@"
 	@$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
@@ -72,7 +85,11 @@ $(BUILD)/showcasectl: $(call obj,$(CTL_SRC)) $(LIB)
 	@echo "  LINK    $@"
 	@$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(UNIT): $(call obj,$(UNIT_SRC)) $(LIB)
+$(BUILD)/showcase-transcode: $(call obj,$(XCODE_SRC)) $(PIPE) $(LIB)
+	@echo "  LINK    $@"
+	@$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(UNIT): $(call obj,$(UNIT_SRC)) $(PIPE) $(LIB)
 	@echo "  LINK    $@"
 	@$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 

@@ -12,6 +12,7 @@
 
 #include "config.h"
 #include "log.h"
+#include "strlist.h"
 
 enum cfg_type { T_STR, T_INT, T_BOOL, T_LEVEL };
 
@@ -49,10 +50,45 @@ static const char *check_http_url(const char *v)
 	return NULL;
 }
 
+static int in_list(const char *v, const char *list)
+{
+	return strlist_has(list, v, strlen(v));
+}
+
+static const char *check_preset(const char *v)
+{
+	if (!in_list(v, "ultrafast,superfast,veryfast,faster,fast,medium,slow,"
+		     "slower,veryslow"))
+		return "must be an x264 preset (ultrafast ... veryslow)";
+	return NULL;
+}
+
+static const char *check_position(const char *v)
+{
+	if (!in_list(v, "top-left,top-right,bottom-left,bottom-right"))
+		return "must be top-left, top-right, bottom-left or bottom-right";
+	return NULL;
+}
+
+/* A comma-separated list of lowercase names, no spaces, none empty. */
+static const char *check_names(const char *v)
+{
+	const char *p;
+
+	for (p = v; *p; p++) {
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') ||
+		      *p == '_' || (*p == ',' && p != v && p[1] && p[1] != ',')))
+			return "must be comma-separated lowercase names";
+	}
+	return NULL;
+}
+
 #define OFF(f) offsetof(struct config, f)
+#define PIPE (CFG_WORKER | CFG_TRANSCODE)
 
 static const struct cfg_var vars[] = {
-	{ "LOG_LEVEL", T_LEVEL, OFF(log_level), "info", 0, 0, CFG_ALL, 0, NULL,
+	{ "LOG_LEVEL", T_LEVEL, OFF(log_level), "info", 0, 0,
+	  CFG_ALL | CFG_TRANSCODE, 0, NULL,
 	  "error, warn, info or debug" },
 	{ "DATABASE_URL", T_STR, OFF(database_url),
 	  "postgresql://showcase@127.0.0.1:5432/showcase", 1, 0, CFG_ALL, 1,
@@ -114,6 +150,38 @@ static const struct cfg_var vars[] = {
 	  "how often a worker refreshes its presence record in Redis" },
 	{ "MIGRATIONS_DIR", T_STR, OFF(migrations_dir), "migrations", 1, 0,
 	  CFG_CTL, 0, NULL, "directory of NNN_name.up.sql/.down.sql files" },
+	{ "TRANSCODE_MAX_SECONDS", T_INT, OFF(transcode_max_s), "30", 1, 600,
+	  PIPE, 0, NULL, "keep at most this many seconds of the source" },
+	{ "TRANSCODE_MAX_FPS", T_INT, OFF(transcode_max_fps), "30", 1, 120,
+	  PIPE, 0, NULL, "output frame rate: the source's, capped at this" },
+	{ "TRANSCODE_CRF", T_INT, OFF(transcode_crf), "23", 0, 51, PIPE, 0,
+	  NULL, "x264 constant rate factor (lower: better and bigger)" },
+	{ "TRANSCODE_PRESET", T_STR, OFF(transcode_preset), "veryfast", 1, 0,
+	  PIPE, 0, check_preset, "x264 preset (slower: smaller at the same quality)" },
+	{ "TRANSCODE_CARD_MS", T_INT, OFF(transcode_card_ms), "2500", 0, 2500,
+	  PIPE, 0, NULL, "length of the opening card and of the closing card" },
+	{ "WATERMARK_LOGO", T_STR, OFF(watermark_logo), "", 0, 0, PIPE, 0, NULL,
+	  "PNG or JPEG for the watermark and cards; empty: the built-in logo" },
+	{ "WATERMARK_POSITION", T_STR, OFF(watermark_position), "bottom-right",
+	  1, 0, PIPE, 0, check_position, "corner of the watermark" },
+	{ "WATERMARK_OPACITY", T_INT, OFF(watermark_opacity), "80", 0, 100, PIPE,
+	  0, NULL, "watermark opacity, percent" },
+	{ "WATERMARK_SIZE", T_INT, OFF(watermark_size), "12", 2, 50, PIPE, 0,
+	  NULL, "watermark height, percent of the output height" },
+	{ "POLICY_CONTAINERS", T_STR, OFF(policy_containers), "mp4,mov", 1, 0,
+	  PIPE, 0, check_names, "accepted containers (mp4, mov, matroska, ...)" },
+	{ "POLICY_CODECS", T_STR, OFF(policy_codecs),
+	  "h264,hevc,mpeg4,vp9,av1,prores", 1, 0, PIPE, 0, check_names,
+	  "accepted video codecs (FFmpeg names)" },
+	{ "POLICY_MAX_MB", T_INT, OFF(policy_max_mb), "100", 1, 1000000, PIPE,
+	  0, NULL, "largest accepted source, MiB" },
+	{ "POLICY_MIN_SECONDS", T_INT, OFF(policy_min_s), "20", 0, 86400, PIPE,
+	  0, NULL, "shortest accepted source, seconds" },
+	{ "POLICY_MAX_SECONDS", T_INT, OFF(policy_max_s), "60", 1, 86400, PIPE,
+	  0, NULL, "longest accepted source, seconds" },
+	{ "POLICY_MIN_SHORT_SIDE", T_INT, OFF(policy_min_short_side), "1080", 0,
+	  16384, PIPE, 0, NULL,
+	  "smallest accepted shorter side of the upright picture, pixels" },
 };
 
 #define NVARS (sizeof(vars) / sizeof(vars[0]))
@@ -235,6 +303,11 @@ enum sc_err config_load_from(struct config *c, unsigned who,
 			    "(static keys) or neither (instance role)\n");
 		bad = 1;
 	}
+	if (!bad && c->policy_min_s > c->policy_max_s) {
+		buf_appends(err, "POLICY_MIN_SECONDS, POLICY_MAX_SECONDS: the minimum "
+			    "is above the maximum\n");
+		bad = 1;
+	}
 	if (bad) {
 		config_free(c);
 		return SC_ERR_CONFIG;
@@ -278,7 +351,8 @@ void config_log(const struct config *c, unsigned who)
 
 void config_print_markdown(FILE *out)
 {
-	static const char *const progs[] = { "api", "worker", "showcasectl" };
+	static const char *const progs[] = { "api", "worker", "showcasectl",
+					     "showcase-transcode" };
 	size_t i, p;
 
 	fprintf(out, "| variable | default | type | used by | meaning |\n");
@@ -291,7 +365,7 @@ void config_print_markdown(FILE *out)
 			v->def && v->def[0] ? "`" : "",
 			v->def ? (v->def[0] ? v->def : "(empty)") : "**required**",
 			v->def && v->def[0] ? "`" : "", type_name(v));
-		for (p = 0; p < 3; p++) {
+		for (p = 0; p < sizeof(progs) / sizeof(progs[0]); p++) {
 			if (v->who & (1u << p)) {
 				fprintf(out, "%s%s", first ? "" : ", ", progs[p]);
 				first = 0;

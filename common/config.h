@@ -23,6 +23,7 @@ enum {
 	CFG_API = 1 << 0,
 	CFG_WORKER = 1 << 1,
 	CFG_CTL = 1 << 2,
+	CFG_TRANSCODE = 1 << 3,		/* showcase-transcode */
 	CFG_ALL = CFG_API | CFG_WORKER | CFG_CTL
 };
 
@@ -52,6 +53,23 @@ struct config {
 	int worker_concurrency;
 	int worker_heartbeat_ms;
 	char *migrations_dir;
+	/* the pipeline (worker and showcase-transcode) */
+	int transcode_max_s;		/* keep at most this much of the source */
+	int transcode_max_fps;
+	int transcode_crf;
+	char *transcode_preset;
+	int transcode_card_ms;		/* each of the opening and closing cards */
+	char *watermark_logo;		/* "" means the built-in logo */
+	char *watermark_position;	/* top-left, ..., bottom-right */
+	int watermark_opacity;		/* percent */
+	int watermark_size;		/* logo height, percent of 720 */
+	/* the acceptance policy */
+	char *policy_containers;	/* comma-separated */
+	char *policy_codecs;
+	int policy_max_mb;
+	int policy_min_s;
+	int policy_max_s;
+	int policy_min_short_side;
 };
 
 /* Where values come from: getenv() in the programs, a table in tests. */

@@ -1,0 +1,40 @@
+/*
+ * reason.c - names of transcode outcomes.
+ */
+#include "reason.h"
+
+static const char *const names[TC__COUNT] = {
+	[TC_OK] = "ok",
+	[TC_EMPTY] = "empty",
+	[TC_CORRUPT] = "corrupt",
+	[TC_UNSUPPORTED_CONTAINER] = "unsupported_container",
+	[TC_NO_VIDEO_STREAM] = "no_video_stream",
+	[TC_UNSUPPORTED_CODEC] = "unsupported_codec",
+	[TC_TOO_LARGE] = "too_large",
+	[TC_TOO_SHORT] = "too_short",
+	[TC_TOO_LONG] = "too_long",
+	[TC_LOW_RESOLUTION] = "low_resolution",
+	[TC_CANCELLED] = "cancelled",
+	[TC_OUTPUT_CHECK] = "output_check",
+	[TC_INTERNAL] = "internal",
+};
+
+const char *tc_reason_name(enum tc_reason r)
+{
+	if ((unsigned)r >= TC__COUNT)
+		return "internal";
+	return names[r];
+}
+
+int tc_reason_exit(enum tc_reason r)
+{
+	if ((unsigned)r >= TC__COUNT)
+		r = TC_INTERNAL;
+	return r == TC_OK ? 0 : 10 + (int)r;
+}
+
+int tc_reason_permanent(enum tc_reason r)
+{
+	return r != TC_OK && r != TC_CANCELLED && r != TC_OUTPUT_CHECK &&
+	       r != TC_INTERNAL;
+}

@@ -1,0 +1,915 @@
+/*
+ * transcode.c - the pipeline's driver: probe, decode, pace, render, encode.
+ *
+ * Pacing: the output has a constant frame rate R (the source's, capped).
+ * Output slot n (time n/R) shows the last source frame that started at or
+ * before the middle of the slot, so a variable-rate or faster source maps
+ * onto R without drift.  A source frame is only scaled and watermarked if
+ * some slot shows it (60 to 30 fps renders half the frames), and a frame
+ * shown in several slots is rendered once.
+ *
+ * Trimming: reading stops as soon as the slots up to the limit are filled;
+ * nothing after the first TRANSCODE_MAX_SECONDS is decoded beyond the
+ * decoder's own delay.
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+#include <libavcodec/avcodec.h>
+#include <libavformat/avformat.h>
+#include <libavutil/display.h>
+#include <libavutil/opt.h>
+#include <libavutil/pixdesc.h>
+
+#include "clock.h"
+#include "geometry.h"
+#include "log.h"
+#include "logo.h"
+#include "outcheck.h"
+#include "policy.h"
+#include "poster.h"
+#include "render.h"
+#include "transcode.h"
+
+/* the cards' logo, percent of the output height */
+#define CARD_LOGO_SIZE 45
+/* a source this much shorter than it claims is cut off */
+#define TRUNCATED_SLACK_S 1.0
+
+enum stage { ST_PROBE, ST_DECODE, ST_RENDER, ST_ENCODE, ST_FINISH, ST_CHECK,
+	     ST_POSTER, ST__COUNT };
+
+static const char *const stage_names[ST__COUNT] = {
+	"probe", "decode", "render", "encode", "finish", "check", "poster"
+};
+
+/* What the last run found and did, for the report. */
+struct report {
+	enum tc_reason reason;
+	long long src_bytes;
+	char container[64];
+	char codec[32];
+	char pix_fmt[32];
+	int src_w, src_h, disp_w, disp_h;
+	int sar_num, sar_den;
+	int rotation, mirrored;
+	double src_duration, src_fps;
+	int hdr;			/* PQ or HLG transfer */
+	int bit_depth;
+	int trimmed;
+	double fps_num, fps_den;
+	long long frames_decoded, frames_rendered, decode_errors;
+	long long content_frames, card_frames;
+	double content_s;
+	struct outcheck_found out;
+	int poster_written;
+	long long stage_us[ST__COUNT];
+	long long total_us;
+};
+
+struct transcode {
+	/* settings, kept for the life of the transcoder */
+	struct config cfg;		/* only the pipeline's fields are used */
+	struct policy policy;
+	struct pic_overlay *mark, *card_logo;
+
+	/* one run */
+	const struct transcode_hooks *hooks;
+	AVFormatContext *in;
+	AVCodecContext *dec;
+	AVStream *ist;
+	AVFormatContext *out;
+	AVCodecContext *enc;
+	AVStream *ost;
+	struct render *render;
+	AVPacket *pkt;
+	AVFrame *frame;
+	AVFrame *held;			/* the source frame slots show now */
+	int held_on_canvas;		/* the canvas already shows held */
+	int has_held;
+	AVRational fps;			/* output frame rate */
+	int64_t t0;			/* source time of output time 0 */
+	int64_t slot, max_slots;	/* next content slot, slots wanted */
+	int64_t pts;			/* next output frame */
+	int64_t total_frames;		/* expected, for progress */
+	int64_t poster_slot;
+	const char *poster_path;
+	char *tmp_out, *tmp_poster;
+	struct buf msg;
+	struct report rep;
+};
+
+/* ---------------------------------------------------------------- setup */
+
+static char *strdup_or_null(const char *s)
+{
+	return s ? strdup(s) : NULL;
+}
+
+enum sc_err transcode_new(const struct config *cfg, struct transcode **out,
+			  struct buf *err)
+{
+	struct transcode *t;
+	enum sc_err rc;
+	int h;
+
+	*out = NULL;
+	t = calloc(1, sizeof(*t));
+	if (!t)
+		return SC_ERR_NOMEM;
+	buf_init(&t->msg, 4096);
+	/* copy the scalars, then own the strings the pipeline reads */
+	t->cfg = *cfg;
+	t->cfg.transcode_preset = strdup_or_null(cfg->transcode_preset);
+	t->cfg.watermark_logo = strdup_or_null(cfg->watermark_logo);
+	t->cfg.watermark_position = strdup_or_null(cfg->watermark_position);
+	t->cfg.policy_containers = strdup_or_null(cfg->policy_containers);
+	t->cfg.policy_codecs = strdup_or_null(cfg->policy_codecs);
+	if (!t->cfg.transcode_preset || !t->cfg.watermark_logo ||
+	    !t->cfg.watermark_position || !t->cfg.policy_containers ||
+	    !t->cfg.policy_codecs) {
+		rc = SC_ERR_NOMEM;
+		goto out_free;
+	}
+	policy_from_config(&t->policy, &t->cfg);
+
+	h = TRANSCODE_OUT_H * cfg->watermark_size / 100;
+	rc = logo_load(cfg->watermark_logo, h, cfg->watermark_opacity, &t->mark,
+		       err);
+	if (!rc)
+		rc = logo_load(cfg->watermark_logo,
+			       TRANSCODE_OUT_H * CARD_LOGO_SIZE / 100, 100,
+			       &t->card_logo, err);
+	if (rc) {
+		rc = rc == SC_ERR_NOMEM ? rc : SC_ERR_CONFIG;
+		goto out_free;
+	}
+	*out = t;
+	return SC_OK;
+out_free:
+	transcode_free(t);
+	return rc;
+}
+
+void transcode_free(struct transcode *t)
+{
+	if (!t)
+		return;
+	pic_overlay_free(t->card_logo);
+	pic_overlay_free(t->mark);
+	free(t->cfg.transcode_preset);
+	free(t->cfg.watermark_logo);
+	free(t->cfg.watermark_position);
+	free(t->cfg.policy_containers);
+	free(t->cfg.policy_codecs);
+	buf_release(&t->msg);
+	free(t);
+}
+
+const char *transcode_message(const struct transcode *t)
+{
+	return t->msg.len ? t->msg.data : "";
+}
+
+static void av_log_to_log(void *avcl, int level, const char *fmt, va_list ap)
+{
+	char line[512];
+	size_t n;
+
+	(void)avcl;
+	if (level > AV_LOG_ERROR)
+		return;
+	vsnprintf(line, sizeof(line), fmt, ap);
+	n = strlen(line);
+	if (n && line[n - 1] == '\n')
+		line[n - 1] = '\0';
+	log_debug("libav: %s", line);
+}
+
+void transcode_log_init(void)
+{
+	av_log_set_callback(av_log_to_log);
+}
+
+/* Finish the run with reason r and a message; returns r. */
+static enum tc_reason fail(struct transcode *t, enum tc_reason r,
+			   const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+static enum tc_reason fail(struct transcode *t, enum tc_reason r,
+			   const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!t->msg.len) {
+		va_start(ap, fmt);
+		buf_vappendf(&t->msg, fmt, ap);
+		va_end(ap);
+	}
+	return r;
+}
+
+/* Stage timing: call with the stage's start time. */
+static void took(struct transcode *t, enum stage s, long long since)
+{
+	t->rep.stage_us[s] += clock_us() - since;
+}
+
+/* ---------------------------------------------------------------- input */
+
+static const AVStream *first_video(const AVFormatContext *in)
+{
+	unsigned i;
+
+	for (i = 0; i < in->nb_streams; i++) {
+		const AVStream *st = in->streams[i];
+
+		if (st->codecpar->codec_type == AVMEDIA_TYPE_VIDEO &&
+		    !(st->disposition & AV_DISPOSITION_ATTACHED_PIC))
+			return st;
+	}
+	return NULL;
+}
+
+static struct geom_orient stream_orient(const AVStream *st)
+{
+	const int32_t *m;
+	size_t size = 0;
+
+	m = (const int32_t *)av_stream_get_side_data(st, AV_PKT_DATA_DISPLAYMATRIX,
+						     &size);
+	return geom_orient_from_matrix(m && size >= 9 * sizeof(int32_t) ? m : NULL);
+}
+
+static AVRational source_rate(const AVStream *st)
+{
+	AVRational r = st->avg_frame_rate;
+
+	if (r.num <= 0 || r.den <= 0)
+		r = st->r_frame_rate;
+	return r;
+}
+
+/* Open the source, learn what it is, apply the policy. */
+static enum tc_reason probe(struct transcode *t, const char *path)
+{
+	struct policy_source src = { 0 };
+	struct buf why = BUF_INIT(512);
+	const AVStream *st;
+	const AVCodecParameters *par;
+	const AVPixFmtDescriptor *desc;
+	struct geom_orient o;
+	struct stat sb;
+	enum tc_reason r;
+	int ret;
+
+	if (stat(path, &sb) < 0)
+		return fail(t, TC_INTERNAL, "cannot read %s: %s", path,
+			    strerror(errno));
+	t->rep.src_bytes = sb.st_size;
+	if (sb.st_size == 0)
+		return fail(t, TC_EMPTY, "the file is empty");
+	if ((ret = avformat_open_input(&t->in, path, NULL, NULL)) < 0)
+		return fail(t, TC_CORRUPT, "the file cannot be read as a video: %s",
+			    av_err2str(ret));
+	if ((ret = avformat_find_stream_info(t->in, NULL)) < 0)
+		return fail(t, TC_CORRUPT, "the file's streams cannot be read: %s",
+			    av_err2str(ret));
+	snprintf(t->rep.container, sizeof(t->rep.container), "%s",
+		 t->in->iformat->name);
+	src.bytes = sb.st_size;
+	src.container = t->in->iformat->name;
+	src.duration = t->in->duration != AV_NOPTS_VALUE
+			       ? t->in->duration / (double)AV_TIME_BASE
+			       : -1;
+	t->rep.src_duration = src.duration;
+
+	st = first_video(t->in);
+	if (st) {
+		par = st->codecpar;
+		t->ist = t->in->streams[st->index];
+		src.codec = avcodec_get_name(par->codec_id);
+		o = stream_orient(st);
+		geom_display_size(par->width, par->height,
+				  par->sample_aspect_ratio.num,
+				  par->sample_aspect_ratio.den, o, &src.width,
+				  &src.height);
+		/* the stream's own duration is the one that counts */
+		if (st->duration != AV_NOPTS_VALUE && st->duration > 0)
+			src.duration = st->duration * av_q2d(st->time_base);
+		t->rep.src_duration = src.duration;
+		snprintf(t->rep.codec, sizeof(t->rep.codec), "%s", src.codec);
+		desc = av_pix_fmt_desc_get(par->format);
+		snprintf(t->rep.pix_fmt, sizeof(t->rep.pix_fmt), "%s",
+			 desc ? desc->name : "unknown");
+		t->rep.bit_depth = desc ? desc->comp[0].depth : 0;
+		t->rep.hdr = par->color_trc == AVCOL_TRC_SMPTE2084 ||
+			     par->color_trc == AVCOL_TRC_ARIB_STD_B67;
+		t->rep.src_w = par->width;
+		t->rep.src_h = par->height;
+		t->rep.disp_w = src.width;
+		t->rep.disp_h = src.height;
+		t->rep.sar_num = par->sample_aspect_ratio.num;
+		t->rep.sar_den = par->sample_aspect_ratio.den;
+		t->rep.rotation = geom_orient_degrees(o);
+		t->rep.mirrored = o.transpose ? o.flip_x == o.flip_y
+					      : o.flip_x != o.flip_y;
+		t->rep.src_fps = av_q2d(source_rate(st));
+	}
+	r = policy_check(&t->policy, &src, &why);
+	if (r != TC_OK)
+		fail(t, r, "%s", why.data ? why.data : "");
+	buf_release(&why);
+	return r;
+}
+
+static enum tc_reason open_decoder(struct transcode *t)
+{
+	const AVCodec *codec;
+	unsigned i;
+	int ret;
+
+	/* the demuxer skips every other stream's packets */
+	for (i = 0; i < t->in->nb_streams; i++)
+		if (t->in->streams[i] != t->ist)
+			t->in->streams[i]->discard = AVDISCARD_ALL;
+	codec = avcodec_find_decoder(t->ist->codecpar->codec_id);
+	if (!codec)
+		return fail(t, TC_UNSUPPORTED_CODEC, "no decoder for %s",
+			    t->rep.codec);
+	t->dec = avcodec_alloc_context3(codec);
+	if (!t->dec)
+		return fail(t, TC_INTERNAL, "out of memory");
+	if ((ret = avcodec_parameters_to_context(t->dec, t->ist->codecpar)) < 0)
+		return fail(t, TC_CORRUPT, "bad stream parameters: %s",
+			    av_err2str(ret));
+	t->dec->pkt_timebase = t->ist->time_base;
+	t->dec->thread_count = 0;
+	t->dec->thread_type = FF_THREAD_FRAME | FF_THREAD_SLICE;
+	if ((ret = avcodec_open2(t->dec, codec, NULL)) < 0)
+		return fail(t, TC_UNSUPPORTED_CODEC, "cannot decode %s: %s",
+			    t->rep.codec, av_err2str(ret));
+	return TC_OK;
+}
+
+/* --------------------------------------------------------------- output */
+
+static enum tc_reason open_encoder(struct transcode *t)
+{
+	const AVCodec *codec = avcodec_find_encoder_by_name("libx264");
+	AVDictionary *opts = NULL;
+	char crf[16];
+	int ret;
+
+	if (!codec)
+		return fail(t, TC_INTERNAL, "this FFmpeg has no libx264 encoder");
+	t->enc = avcodec_alloc_context3(codec);
+	if (!t->enc)
+		return fail(t, TC_INTERNAL, "out of memory");
+	t->enc->width = TRANSCODE_OUT_W;
+	t->enc->height = TRANSCODE_OUT_H;
+	t->enc->pix_fmt = AV_PIX_FMT_YUV420P;
+	t->enc->sample_aspect_ratio = (AVRational){ 1, 1 };
+	t->enc->time_base = av_inv_q(t->fps);
+	t->enc->framerate = t->fps;
+	t->enc->color_range = AVCOL_RANGE_MPEG;
+	t->enc->color_primaries = AVCOL_PRI_BT709;
+	t->enc->color_trc = AVCOL_TRC_BT709;
+	t->enc->colorspace = AVCOL_SPC_BT709;
+	t->enc->thread_count = 0;
+	if (t->out->oformat->flags & AVFMT_GLOBALHEADER)
+		t->enc->flags |= AV_CODEC_FLAG_GLOBAL_HEADER;
+	snprintf(crf, sizeof(crf), "%d", t->cfg.transcode_crf);
+	av_dict_set(&opts, "preset", t->cfg.transcode_preset, 0);
+	av_dict_set(&opts, "crf", crf, 0);
+	ret = avcodec_open2(t->enc, codec, &opts);
+	av_dict_free(&opts);
+	if (ret < 0)
+		return fail(t, TC_INTERNAL, "cannot open the H.264 encoder: %s",
+			    av_err2str(ret));
+	return TC_OK;
+}
+
+static enum tc_reason open_output(struct transcode *t)
+{
+	AVDictionary *opts = NULL;
+	enum tc_reason r;
+	int ret;
+
+	ret = avformat_alloc_output_context2(&t->out, NULL, "mp4", t->tmp_out);
+	if (ret < 0)
+		return fail(t, TC_INTERNAL, "cannot set up MP4 output: %s",
+			    av_err2str(ret));
+	if ((r = open_encoder(t)))
+		return r;
+	t->ost = avformat_new_stream(t->out, NULL);
+	if (!t->ost)
+		return fail(t, TC_INTERNAL, "out of memory");
+	if ((ret = avcodec_parameters_from_context(t->ost->codecpar, t->enc)) < 0)
+		return fail(t, TC_INTERNAL, "%s", av_err2str(ret));
+	t->ost->time_base = t->enc->time_base;
+	t->ost->avg_frame_rate = t->fps;
+	if ((ret = avio_open(&t->out->pb, t->tmp_out, AVIO_FLAG_WRITE)) < 0)
+		return fail(t, TC_INTERNAL, "cannot create %s: %s", t->tmp_out,
+			    av_err2str(ret));
+	/* faststart: the muxer moves the index to the front when done */
+	av_dict_set(&opts, "movflags", "+faststart", 0);
+	ret = avformat_write_header(t->out, &opts);
+	av_dict_free(&opts);
+	if (ret < 0)
+		return fail(t, TC_INTERNAL, "cannot write the MP4 header: %s",
+			    av_err2str(ret));
+	return TC_OK;
+}
+
+/* Send one picture (NULL: flush) and write what the encoder gives back. */
+static enum tc_reason encode(struct transcode *t, AVFrame *pic)
+{
+	long long t_enc = clock_us();
+	int ret;
+
+	if (pic) {
+		pic->pts = t->pts++;
+		pic->pict_type = AV_PICTURE_TYPE_NONE;
+	}
+	ret = avcodec_send_frame(t->enc, pic);
+	if (ret < 0)
+		return fail(t, TC_INTERNAL, "encoder refused a frame: %s",
+			    av_err2str(ret));
+	for (;;) {
+		ret = avcodec_receive_packet(t->enc, t->pkt);
+		if (ret == AVERROR(EAGAIN) || ret == AVERROR_EOF)
+			break;
+		if (ret < 0)
+			return fail(t, TC_INTERNAL, "encoder failed: %s",
+				    av_err2str(ret));
+		av_packet_rescale_ts(t->pkt, t->enc->time_base, t->ost->time_base);
+		t->pkt->stream_index = t->ost->index;
+		ret = av_interleaved_write_frame(t->out, t->pkt);
+		if (ret < 0)
+			return fail(t, TC_INTERNAL, "cannot write %s: %s",
+				    t->tmp_out, av_err2str(ret));
+	}
+	took(t, ST_ENCODE, t_enc);
+	if (pic && t->hooks) {
+		if (t->hooks->progress)
+			t->hooks->progress(t->total_frames > 0
+						   ? (double)t->pts / t->total_frames
+						   : 0,
+					   t->hooks->arg);
+		if (t->hooks->cancelled && t->hooks->cancelled(t->hooks->arg))
+			return fail(t, TC_CANCELLED, "cancelled");
+	}
+	return TC_OK;
+}
+
+static enum tc_reason emit_cards(struct transcode *t, int64_t n)
+{
+	enum tc_reason r;
+	AVFrame *pic;
+
+	while (n-- > 0) {
+		if (render_card(t->render, &pic))
+			return fail(t, TC_INTERNAL, "out of memory");
+		if ((r = encode(t, pic)))
+			return r;
+		t->rep.card_frames++;
+	}
+	return TC_OK;
+}
+
+/* ---------------------------------------------------------------- pacing */
+
+/* Show the held frame in the next slot: render it if not yet on canvas. */
+static enum tc_reason emit_held(struct transcode *t)
+{
+	struct buf why = BUF_INIT(256);
+	long long t_ren;
+	AVFrame *pic = NULL;
+	enum tc_reason r;
+	enum sc_err rc;
+
+	t_ren = clock_us();
+	rc = render_frame(t->render, t->held, &pic, &why);
+	if (rc) {
+		r = fail(t, rc == SC_ERR_NOMEM ? TC_INTERNAL : TC_UNSUPPORTED_CODEC,
+			 "cannot convert the picture: %s", why.data ? why.data : "");
+		buf_release(&why);
+		return r;
+	}
+	buf_release(&why);
+	t->held_on_canvas = 1;
+	t->rep.frames_rendered++;
+	took(t, ST_RENDER, t_ren);
+	if (t->slot == t->poster_slot && t->poster_path) {
+		struct buf perr = BUF_INIT(256);
+
+		t_ren = clock_us();
+		if (poster_write(pic, t->tmp_poster, &perr)) {
+			r = fail(t, TC_INTERNAL, "%s", perr.data ? perr.data : "");
+			buf_release(&perr);
+			return r;
+		}
+		buf_release(&perr);
+		t->rep.poster_written = 1;
+		took(t, ST_POSTER, t_ren);
+	}
+	t->slot++;
+	t->rep.content_frames++;
+	return encode(t, pic);
+}
+
+/* Start time of slot n's second half, in source time base units. */
+static int64_t slot_edge(const struct transcode *t, int64_t n)
+{
+	/* (n + 1/2) / fps seconds */
+	AVRational half = { (int)(t->fps.den), (int)(2 * t->fps.num) };
+
+	return t->t0 + av_rescale_q(2 * n + 1, half, t->ist->time_base);
+}
+
+/* A decoded frame arrived: fill the slots before it, then hold it. */
+static enum tc_reason take_frame(struct transcode *t, AVFrame *f)
+{
+	int64_t ts = f->best_effort_timestamp;
+	enum tc_reason r;
+
+	if (ts == AV_NOPTS_VALUE)
+		ts = f->pts;
+	if (ts == AV_NOPTS_VALUE)	/* no timing at all: one frame per slot */
+		ts = slot_edge(t, t->slot);
+	if (t->t0 == AV_NOPTS_VALUE)
+		t->t0 = t->ist->start_time != AV_NOPTS_VALUE ? t->ist->start_time : ts;
+	if (ts < t->t0)
+		return TC_OK;	/* before the start (edit lists) */
+	t->rep.frames_decoded++;
+	if (!t->has_held) {
+		/* the first frame also covers any gap before it */
+		av_frame_move_ref(t->held, f);
+		t->has_held = 1;
+		t->held_on_canvas = 0;
+		return TC_OK;
+	}
+	while (t->slot < t->max_slots && slot_edge(t, t->slot) <= ts) {
+		if ((r = emit_held(t)))
+			return r;
+	}
+	av_frame_unref(t->held);
+	av_frame_move_ref(t->held, f);
+	t->held_on_canvas = 0;
+	return TC_OK;
+}
+
+/* The source ended: the held frame lasts until its end. */
+static enum tc_reason drain_held(struct transcode *t)
+{
+	int64_t end;
+	enum tc_reason r;
+
+	if (!t->has_held)
+		return TC_OK;
+	end = t->held->best_effort_timestamp != AV_NOPTS_VALUE
+		      ? t->held->best_effort_timestamp
+		      : slot_edge(t, t->slot);
+	end += t->held->pkt_duration > 0
+		       ? t->held->pkt_duration
+		       : av_rescale_q(1, av_inv_q(t->fps), t->ist->time_base);
+	while (t->slot < t->max_slots && slot_edge(t, t->slot) < end) {
+		if ((r = emit_held(t)))
+			return r;
+	}
+	return TC_OK;
+}
+
+static enum tc_reason receive_frames(struct transcode *t)
+{
+	long long t_dec;
+	enum tc_reason r;
+	int ret;
+
+	for (;;) {
+		t_dec = clock_us();
+		ret = avcodec_receive_frame(t->dec, t->frame);
+		took(t, ST_DECODE, t_dec);
+		if (ret == AVERROR(EAGAIN) || ret == AVERROR_EOF)
+			return TC_OK;
+		if (ret < 0) {
+			t->rep.decode_errors++;
+			return TC_OK;
+		}
+		r = take_frame(t, t->frame);
+		av_frame_unref(t->frame);
+		if (r || t->slot >= t->max_slots)
+			return r;
+	}
+}
+
+static enum tc_reason decode_all(struct transcode *t)
+{
+	long long t_dec;
+	enum tc_reason r;
+	int ret;
+
+	while (t->slot < t->max_slots) {
+		t_dec = clock_us();
+		ret = av_read_frame(t->in, t->pkt);
+		if (ret < 0) {
+			took(t, ST_DECODE, t_dec);
+			if (ret != AVERROR_EOF)
+				t->rep.decode_errors++;
+			break;
+		}
+		if (t->pkt->stream_index != t->ist->index) {
+			av_packet_unref(t->pkt);
+			continue;
+		}
+		ret = avcodec_send_packet(t->dec, t->pkt);
+		av_packet_unref(t->pkt);
+		took(t, ST_DECODE, t_dec);
+		if (ret < 0 && ret != AVERROR(EAGAIN))
+			t->rep.decode_errors++;
+		if ((r = receive_frames(t)))
+			return r;
+	}
+	if (t->slot >= t->max_slots) {
+		t->rep.trimmed = t->rep.src_duration > t->cfg.transcode_max_s;
+		return TC_OK;
+	}
+	/* end of the source: flush the decoder, show the last frame */
+	t_dec = clock_us();
+	avcodec_send_packet(t->dec, NULL);
+	took(t, ST_DECODE, t_dec);
+	if ((r = receive_frames(t)))
+		return r;
+	return drain_held(t);
+}
+
+/* ------------------------------------------------------------------ run */
+
+static void reset_run(struct transcode *t)
+{
+	avformat_close_input(&t->in);
+	avcodec_free_context(&t->dec);
+	avcodec_free_context(&t->enc);
+	if (t->out) {
+		avio_closep(&t->out->pb);
+		avformat_free_context(t->out);
+		t->out = NULL;
+	}
+	render_free(t->render);
+	t->render = NULL;
+	av_packet_free(&t->pkt);
+	av_frame_free(&t->frame);
+	av_frame_free(&t->held);
+	t->ist = NULL;
+	t->ost = NULL;
+	t->has_held = 0;
+	t->held_on_canvas = 0;
+}
+
+/* "<path>.partial", or NULL when out of memory. */
+static char *partial_name(const char *path)
+{
+	struct buf b = BUF_INIT(8192);
+
+	if (buf_appendf(&b, "%s.partial", path)) {
+		buf_release(&b);
+		return NULL;
+	}
+	return buf_detach(&b, NULL);
+}
+
+static enum tc_reason set_up(struct transcode *t)
+{
+	struct render_opts ro = { 0 };
+	AVRational src;
+	double limit, content;
+	enum tc_reason r;
+	const char *pos = t->cfg.watermark_position;
+
+	if ((r = open_decoder(t)))
+		return r;
+	/* constant output rate: the source's, capped */
+	src = source_rate(t->ist);
+	t->fps = (AVRational){ t->cfg.transcode_max_fps, 1 };
+	if (src.num > 0 && src.den > 0 && av_cmp_q(src, t->fps) < 0)
+		t->fps = src;
+	t->rep.fps_num = t->fps.num;
+	t->rep.fps_den = t->fps.den;
+	limit = t->cfg.transcode_max_s;
+	content = t->rep.src_duration > 0 && t->rep.src_duration < limit
+			  ? t->rep.src_duration : limit;
+	t->max_slots = (int64_t)floor(limit * av_q2d(t->fps) + 0.5);
+	t->total_frames = (int64_t)floor(content * av_q2d(t->fps) + 0.5) +
+			  2 * (int64_t)floor(t->cfg.transcode_card_ms / 1000.0 *
+					     av_q2d(t->fps) + 0.5);
+	/* the poster: a third into the clip, where the action usually is */
+	t->poster_slot = (int64_t)floor(content * av_q2d(t->fps) / 3);
+	t->t0 = AV_NOPTS_VALUE;
+
+	ro.out_w = TRANSCODE_OUT_W;
+	ro.out_h = TRANSCODE_OUT_H;
+	ro.orient = stream_orient(t->ist);
+	ro.mark = t->mark;
+	ro.corner = !strcmp(pos, "top-left")	  ? RENDER_TOP_LEFT
+		    : !strcmp(pos, "top-right")	  ? RENDER_TOP_RIGHT
+		    : !strcmp(pos, "bottom-left") ? RENDER_BOTTOM_LEFT
+						  : RENDER_BOTTOM_RIGHT;
+	ro.card_logo = t->card_logo;
+	if (render_new(&ro, &t->render))
+		return fail(t, TC_INTERNAL, "cannot set up rendering");
+	t->pkt = av_packet_alloc();
+	t->frame = av_frame_alloc();
+	t->held = av_frame_alloc();
+	if (!t->pkt || !t->frame || !t->held)
+		return fail(t, TC_INTERNAL, "out of memory");
+	return open_output(t);
+}
+
+/* Finish the file, check it, and put the outputs in place. */
+static enum tc_reason finish(struct transcode *t, const char *out)
+{
+	struct outcheck_expect want;
+	struct buf why = BUF_INIT(512);
+	long long t_fin = clock_us();
+	double frame_s = av_q2d(av_inv_q(t->fps));
+	enum tc_reason r;
+	int ret;
+
+	if ((r = encode(t, NULL)))
+		return r;
+	ret = av_write_trailer(t->out);
+	if (ret >= 0)
+		ret = avio_closep(&t->out->pb);
+	took(t, ST_FINISH, t_fin);
+	if (ret < 0)
+		return fail(t, TC_INTERNAL, "cannot finish %s: %s", t->tmp_out,
+			    av_err2str(ret));
+
+	t_fin = clock_us();
+	want.width = TRANSCODE_OUT_W;
+	want.height = TRANSCODE_OUT_H;
+	want.min_s = (t->pts - 1) * frame_s;
+	want.max_s = (t->pts + 1) * frame_s;
+	if (outcheck_mp4(t->tmp_out, &want, &t->rep.out, &why)) {
+		r = fail(t, TC_OUTPUT_CHECK, "the output failed its check: %s",
+			 why.data ? why.data : "");
+		buf_release(&why);
+		return r;
+	}
+	buf_release(&why);
+	took(t, ST_CHECK, t_fin);
+
+	if (t->poster_path && !t->rep.poster_written)
+		return fail(t, TC_INTERNAL, "no frame for the poster");
+	if (rename(t->tmp_out, out) < 0)
+		return fail(t, TC_INTERNAL, "cannot rename to %s: %s", out,
+			    strerror(errno));
+	if (t->poster_path && rename(t->tmp_poster, t->poster_path) < 0) {
+		r = fail(t, TC_INTERNAL, "cannot rename to %s: %s", t->poster_path,
+			 strerror(errno));
+		unlink(out);
+		return r;
+	}
+	return TC_OK;
+}
+
+enum tc_reason transcode_run(struct transcode *t, const char *in,
+			     const char *out, const char *poster,
+			     const struct transcode_hooks *hooks)
+{
+	long long t_start = clock_us(), t_probe;
+	int64_t cards;
+	enum tc_reason r;
+
+	memset(&t->rep, 0, sizeof(t->rep));
+	buf_reset(&t->msg);
+	t->hooks = hooks;
+	t->poster_path = poster;
+	t->slot = 0;
+	t->pts = 0;
+	t->tmp_out = partial_name(out);
+	t->tmp_poster = poster ? partial_name(poster) : NULL;
+	if (!t->tmp_out || (poster && !t->tmp_poster)) {
+		r = fail(t, TC_INTERNAL, "out of memory");
+		goto out_clean;
+	}
+
+	t_probe = clock_us();
+	r = probe(t, in);
+	took(t, ST_PROBE, t_probe);
+	if (r)
+		goto out_clean;
+	if ((r = set_up(t)))
+		goto out_clean;
+	cards = (int64_t)floor(t->cfg.transcode_card_ms / 1000.0 *
+			       av_q2d(t->fps) + 0.5);
+	if ((r = emit_cards(t, cards)) || (r = decode_all(t)))
+		goto out_clean;
+	t->rep.content_s = t->rep.content_frames * av_q2d(av_inv_q(t->fps));
+	if (t->rep.content_frames == 0) {
+		r = fail(t, TC_CORRUPT, "no picture could be decoded");
+		goto out_clean;
+	}
+	if (t->slot < t->max_slots && t->rep.src_duration > 0 &&
+	    t->rep.content_s + TRUNCATED_SLACK_S <
+		    fmin(t->rep.src_duration, t->cfg.transcode_max_s)) {
+		r = fail(t, TC_CORRUPT, "the file ends after %.1f s of its %.1f s",
+			 t->rep.content_s, t->rep.src_duration);
+		goto out_clean;
+	}
+	if ((r = emit_cards(t, cards)) || (r = finish(t, out)))
+		goto out_clean;
+	fail(t, TC_OK, "%lld frames, %.2f s", (long long)t->pts,
+	     t->pts * av_q2d(av_inv_q(t->fps)));
+out_clean:
+	reset_run(t);
+	if (r != TC_OK) {
+		if (t->tmp_out)
+			unlink(t->tmp_out);
+		if (t->tmp_poster)
+			unlink(t->tmp_poster);
+	}
+	free(t->tmp_out);
+	free(t->tmp_poster);
+	t->tmp_out = t->tmp_poster = NULL;
+	t->rep.reason = r;
+	t->rep.total_us = clock_us() - t_start;
+	return r;
+}
+
+/* --------------------------------------------------------------- report */
+
+static double ms(long long us)
+{
+	return floor(us / 100.0) / 10.0;
+}
+
+enum sc_err transcode_report_json(const struct transcode *t, struct buf *out)
+{
+	const struct report *p = &t->rep;
+	cJSON *root, *src, *res, *stages;
+	enum sc_err rc = SC_ERR_NOMEM;
+	char *text = NULL;
+	int i;
+
+	root = cJSON_CreateObject();
+	if (!root)
+		return SC_ERR_NOMEM;
+	cJSON_AddStringToObject(root, "outcome", tc_reason_name(p->reason));
+	cJSON_AddStringToObject(root, "message", transcode_message(t));
+	src = cJSON_AddObjectToObject(root, "source");
+	if (src) {
+		cJSON_AddNumberToObject(src, "bytes", (double)p->src_bytes);
+		cJSON_AddStringToObject(src, "container", p->container);
+		cJSON_AddStringToObject(src, "codec", p->codec);
+		cJSON_AddStringToObject(src, "pix_fmt", p->pix_fmt);
+		cJSON_AddNumberToObject(src, "bit_depth", p->bit_depth);
+		cJSON_AddBoolToObject(src, "hdr", p->hdr);
+		cJSON_AddNumberToObject(src, "width", p->src_w);
+		cJSON_AddNumberToObject(src, "height", p->src_h);
+		cJSON_AddNumberToObject(src, "sar_num", p->sar_num);
+		cJSON_AddNumberToObject(src, "sar_den", p->sar_den);
+		cJSON_AddNumberToObject(src, "display_width", p->disp_w);
+		cJSON_AddNumberToObject(src, "display_height", p->disp_h);
+		cJSON_AddNumberToObject(src, "rotation", p->rotation);
+		cJSON_AddBoolToObject(src, "mirrored", p->mirrored);
+		cJSON_AddNumberToObject(src, "duration", p->src_duration);
+		cJSON_AddNumberToObject(src, "fps", p->src_fps);
+	}
+	res = cJSON_AddObjectToObject(root, "output");
+	if (res) {
+		cJSON_AddBoolToObject(res, "trimmed", p->trimmed);
+		cJSON_AddNumberToObject(res, "fps", p->fps_den ? p->fps_num / p->fps_den : 0);
+		cJSON_AddNumberToObject(res, "frames_decoded", (double)p->frames_decoded);
+		cJSON_AddNumberToObject(res, "frames_rendered", (double)p->frames_rendered);
+		cJSON_AddNumberToObject(res, "decode_errors", (double)p->decode_errors);
+		cJSON_AddNumberToObject(res, "content_frames", (double)p->content_frames);
+		cJSON_AddNumberToObject(res, "card_frames", (double)p->card_frames);
+		cJSON_AddNumberToObject(res, "content_seconds", p->content_s);
+		cJSON_AddNumberToObject(res, "width", p->out.width);
+		cJSON_AddNumberToObject(res, "height", p->out.height);
+		cJSON_AddNumberToObject(res, "duration", p->out.duration);
+		cJSON_AddNumberToObject(res, "bytes", (double)p->out.bytes);
+		cJSON_AddNumberToObject(res, "audio_streams", p->out.audio_streams);
+		cJSON_AddBoolToObject(res, "moov_first", p->out.moov_first);
+		cJSON_AddBoolToObject(res, "poster", p->poster_written);
+	}
+	stages = cJSON_AddObjectToObject(root, "stages_ms");
+	if (stages) {
+		for (i = 0; i < ST__COUNT; i++)
+			cJSON_AddNumberToObject(stages, stage_names[i],
+						ms(p->stage_us[i]));
+		cJSON_AddNumberToObject(stages, "total", ms(p->total_us));
+	}
+	if (src && res && stages && (text = cJSON_PrintUnformatted(root)))
+		rc = buf_appends(out, text);
+	cJSON_free(text);
+	cJSON_Delete(root);
+	return rc;
+}
