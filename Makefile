@@ -98,7 +98,7 @@ $(BUILD)/bench-http-baseline: $(call obj,tests/bench/http_baseline.c)
 	@echo "  LINK    $@"
 	@$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(BUILD)/%: $(BUILD)/obj/tests/integration/tools/%.o $(LIB)
+$(BUILD)/%: $(BUILD)/obj/tests/integration/tools/%.o $(PIPE) $(LIB)
 	@echo "  LINK    $@"
 	@$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 

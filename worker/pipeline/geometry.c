@@ -1,11 +1,13 @@
 /*
  * geometry.c - orientation from display matrices and fit-and-pad rectangles.
  *
- * A display matrix [a b u; c d v; x y w] maps a stored pixel (x, y) to the
- * display at (a*x + c*y, b*x + d*y) plus a translation, with y pointing
- * down.  For the axis-aligned cases either b = c = 0 (no transpose; the
- * signs of a and d say which axis is mirrored) or a = d = 0 (transpose;
- * then c and b carry the mirrors).
+ * A display matrix [a b u; c d v; x y w] maps a stored pixel (x, y) to
+ * (a*x + c*y, b*x + d*y) plus a translation.  For the axis-aligned cases
+ * either b = c = 0 (no transpose; the signs of a and d say which axis is
+ * mirrored) or a = d = 0 (transpose; c and b carry the mirrors).  FFmpeg
+ * exports the matrix so that b > 0, c < 0 is what its own player turns
+ * clockwise (transpose=clock); these rules agree with it on all eight
+ * cases, which the unit tests pin down.
  */
 #include <math.h>
 
@@ -32,10 +34,10 @@ struct geom_orient geom_orient_from_matrix(const int32_t *m)
 
 int geom_orient_degrees(struct geom_orient o)
 {
-	/* transpose+flip_x is a clockwise quarter turn, transpose+flip_y a
-	 * counter-clockwise one, flip_x+flip_y a half turn */
+	/* transpose+flip_y is a counter-clockwise quarter turn,
+	 * transpose+flip_x a clockwise one, flip_x+flip_y a half turn */
 	if (o.transpose)
-		return o.flip_x ? 90 : o.flip_y ? 270 : 0;
+		return o.flip_y ? 90 : o.flip_x ? 270 : 0;
 	return o.flip_x && o.flip_y ? 180 : 0;
 }
 

@@ -36,7 +36,10 @@ struct geom_rect {
  */
 struct geom_orient geom_orient_from_matrix(const int32_t *matrix);
 
-/* Clockwise quarter turns (0..3) of o, ignoring mirrors; for reports. */
+/*
+ * The turn of o in degrees counter-clockwise (0, 90, 180, 270), the number
+ * ffprobe prints as the display matrix's rotation; mirrors ignored.
+ */
 int geom_orient_degrees(struct geom_orient o);
 
 /*

@@ -246,12 +246,18 @@ static struct geom_orient stream_orient(const AVStream *st)
 	return geom_orient_from_matrix(m && size >= 9 * sizeof(int32_t) ? m : NULL);
 }
 
+/*
+ * The source's frame rate.  r_frame_rate is the base rate every timestamp
+ * fits (30 for a phone's variable-rate 30 fps video whose average is
+ * 29.3), so the output keeps the nominal rate; the average is the
+ * fallback when the base rate is missing or absurd.
+ */
 static AVRational source_rate(const AVStream *st)
 {
-	AVRational r = st->avg_frame_rate;
+	AVRational r = st->r_frame_rate;
 
-	if (r.num <= 0 || r.den <= 0)
-		r = st->r_frame_rate;
+	if (r.num <= 0 || r.den <= 0 || av_q2d(r) > 1000)
+		r = st->avg_frame_rate;
 	return r;
 }
 
@@ -697,7 +703,8 @@ static enum tc_reason set_up(struct transcode *t)
 	/* constant output rate: the source's, capped */
 	src = source_rate(t->ist);
 	t->fps = (AVRational){ t->cfg.transcode_max_fps, 1 };
-	if (src.num > 0 && src.den > 0 && av_cmp_q(src, t->fps) < 0)
+	if (src.num > 0 && src.den > 0 && av_q2d(src) >= 1 &&
+	    av_cmp_q(src, t->fps) < 0)
 		t->fps = src;
 	t->rep.fps_num = t->fps.num;
 	t->rep.fps_den = t->fps.den;

@@ -1,0 +1,408 @@
+#!/usr/bin/env bash
+# The pipeline (worker/pipeline/) through showcase-transcode, on fixtures
+# the ffmpeg command-line tool makes here: the contest clip's shape, turned
+# and anamorphic sources checked on pixels, frame pacing, the watermark
+# and the cards, the acceptance policy, and broken inputs that must end
+# with their reason code and leave no file behind.
+#
+# Outputs are read back with ffprobe and ffmpeg (never with the pipeline's
+# own code), and pictures are checked by averaging small regions of a
+# decoded frame.
+# shellcheck source=tests/integration/harness.sh
+. "$(dirname "$0")/harness.sh"
+
+TC="$BIN_DIR/showcase-transcode"
+FX="$IT_DIR/fixtures"
+mkdir -p "$FX"
+
+# Geometry and pacing cases: a relaxed policy (small, short fixtures), no
+# watermark and no cards unless the case is about them.
+RELAXED=(--set POLICY_MIN_SECONDS=0 --set POLICY_MIN_SHORT_SIDE=0
+         --set WATERMARK_OPACITY=0 --set TRANSCODE_CARD_MS=0)
+
+# gen NAME.EXT FFMPEG_ARGS...: make a fixture with the ffmpeg tool.
+gen() {
+    local out="$FX/$1"
+    shift
+    ffmpeg -nostdin -v error -y "$@" "$out" || it_fail "fixture $out could not be made"
+}
+
+# tc NAME IN [ARGS]: transcode IN into $IT_DIR/NAME.mp4 with a poster and
+# a report; the exit status is left in TC_EXIT, the log in NAME.log.
+tc() {
+    local name=$1 in=$2
+    shift 2
+    "$TC" "$@" --poster "$IT_DIR/$name.jpg" --report "$IT_DIR/$name.json" \
+        "$in" "$IT_DIR/$name.mp4" 2>"$IT_DIR/$name.log"
+    TC_EXIT=$?
+}
+
+# json NAME EXPR: a field of a report, with jq.
+json() { jq -r "$2" "$IT_DIR/$1.json"; }
+
+probe() { ffprobe -v error -select_streams v:0 -show_entries "stream=$2" -of csv=p=0 "$1"; }
+
+# px FILE FRAME X Y W H: "R G B", the mean of a region of one frame.
+px() {
+    ffmpeg -nostdin -v error -i "$1" \
+        -vf "select=eq(n\,$2),crop=$5:$6:$3:$4,scale=1:1:flags=area,format=rgb24" \
+        -frames:v 1 -f rawvideo - | od -An -tu1 | xargs
+}
+
+# near DESCRIPTION "R G B" "R G B" [TOLERANCE]
+near() {
+    local got=($2) want=($3) tol=${4:-24} i
+    for i in 0 1 2; do
+        if [ -z "${got[$i]:-}" ] || [ $(( got[i] > want[i] ? got[i] - want[i] : want[i] - got[i] )) -gt "$tol" ]; then
+            it_fail "$1: got '$2', want '$3' (+-$tol)"
+            return
+        fi
+    done
+}
+
+# cropdetect FILE: the non-black rectangle, "w:h:x:y".
+cropdetect() {
+    ffmpeg -nostdin -v info -i "$1" -vf cropdetect=limit=48:round=2:reset=0 -f null - 2>&1 |
+        grep -o 'crop=[0-9:]*' | tail -n 1 | cut -d= -f2
+}
+
+# moov_first FILE: "moov" or "mdat", whichever top-level box comes first.
+moov_first() {
+    /usr/bin/python3 - "$1" <<'EOF'
+import struct, sys
+f = open(sys.argv[1], 'rb')
+while True:
+    h = f.read(8)
+    if len(h) < 8:
+        print('none'); break
+    size, kind = struct.unpack('>I4s', h)
+    if kind in (b'moov', b'mdat'):
+        print(kind.decode()); break
+    if size == 1:
+        size = struct.unpack('>Q', f.read(8))[0]; f.seek(size - 16, 1)
+    else:
+        f.seek(size - 8, 1)
+EOF
+}
+
+# no_leftovers NAME: neither the outputs nor their .partial files exist.
+no_leftovers() {
+    local left
+    left=$(cd "$IT_DIR" && ls -d "$1".mp4* "$1".jpg* 2>/dev/null | xargs)
+    check_eq "$1: files left behind" "$left" ""
+}
+
+# An upright 4-colour pattern, asymmetric in both axes: red top-left,
+# green top-right, blue bottom-left, white bottom-right.
+QUAD="color=c=red:s=180x320:d=1[a];color=c=lime:s=180x320:d=1[b];\
+color=c=blue:s=180x320:d=1[c];color=c=white:s=180x320:d=1[d];\
+[a][b]hstack[t];[c][d]hstack[u];[t][u]vstack,format=yuv420p"
+
+# check_quad NAME X Y W H: the pattern is upright in that rectangle.
+check_quad() {
+    local f="$IT_DIR/$1.mp4" x=$2 y=$3 w=$4 h=$5 qw qh
+    qw=$((w / 4)) qh=$((h / 4))
+    near "$1 top-left" "$(px "$f" 5 $((x + qw)) $((y + qh)) 8 8)" "255 0 0" 40
+    near "$1 top-right" "$(px "$f" 5 $((x + 3 * qw)) $((y + qh)) 8 8)" "0 255 0" 40
+    near "$1 bottom-left" "$(px "$f" 5 $((x + qw)) $((y + 3 * qh)) 8 8)" "0 0 255" 40
+    near "$1 bottom-right" "$(px "$f" 5 $((x + 3 * qw)) $((y + 3 * qh)) 8 8)" "255 255 255" 40
+    near "$1 left padding" "$(px "$f" 5 40 300 16 16)" "0 0 0" 8
+    near "$1 right padding" "$(px "$f" 5 1220 300 16 16)" "0 0 0" 8
+}
+
+# --- the contest clip -------------------------------------------------------
+
+test_1080p_45s_with_audio_becomes_the_contest_clip() {
+    local out="$IT_DIR/main.mp4" dur
+    gen main.mp4 -f lavfi -i testsrc2=s=1920x1080:r=30:d=45 -f lavfi -i sine=f=440:d=45 \
+        -c:v libx264 -preset ultrafast -crf 32 -c:a aac -b:a 64k
+    tc main "$FX/main.mp4"
+    check_eq "exit status" "$TC_EXIT" 0
+    check_eq "size, codec, pixels" "$(probe "$out" width,height,codec_name,pix_fmt)" "h264,1280,720,yuv420p"
+    check_eq "colour tags" "$(probe "$out" color_space,color_transfer,color_primaries)" "bt709,bt709,bt709"
+    check_eq "streams (no audio)" "$(ffprobe -v error -show_entries stream=codec_type -of csv=p=0 "$out" | xargs)" "video"
+    check_eq "constant 30 fps" "$(probe "$out" r_frame_rate,avg_frame_rate)" "30/1,30/1"
+    # 30 s of the source plus 2 x 2.5 s of cards, to within one frame
+    dur=$(ffprobe -v error -show_entries format=duration -of csv=p=0 "$out")
+    check "duration $dur is 35 s +- 1/30" awk -v d="$dur" 'BEGIN { exit !(d > 35 - 1/30 - 1e-6 && d < 35 + 1/30 + 1e-6) }'
+    check_eq "frames" "$(ffprobe -v error -count_frames -show_entries stream=nb_read_frames -of csv=p=0 "$out")" 1050
+    check_eq "index first (faststart)" "$(moov_first "$out")" moov
+    check_eq "poster" "$(probe "$IT_DIR/main.jpg" codec_name,width,height)" "mjpeg,1280,720"
+    check "poster decodes" ffmpeg -nostdin -v error -i "$IT_DIR/main.jpg" -f null -
+    check_eq "report outcome" "$(json main .outcome)" ok
+    check_eq "report: trimmed, audio dropped" "$(json main '[.output.trimmed, .output.audio_streams, .source.duration] | @csv')" "true,0,45"
+    check_eq "report: source" "$(json main '[.source.container, .source.codec, .source.width, .source.height, .source.fps] | @csv')" '"mov,mp4,m4a,3gp,3g2,mj2","h264",1920,1080,30'
+    check "report: time per stage" jq -e '.stages_ms | (.decode > 0 and .render > 0 and .encode > 0 and .total > 0)' "$IT_DIR/main.json"
+}
+
+# ssim_y A FRAME_A B FRAME_B: luma SSIM of the top-left 400x120 of two
+# frames, B scaled to 1280x720 first.
+ssim_y() {
+    ffmpeg -nostdin -i "$1" -i "$3" -lavfi \
+        "[0]select=eq(n\,$2),crop=400:120:0:0,setpts=N[a];[1]select=eq(n\,$4),scale=1280:720,crop=400:120:0:0,setpts=N[b];[a][b]ssim" \
+        -f null - 2>&1 | grep -o ' Y:[0-9.]*' | cut -d: -f2
+}
+
+# The trimmed clip is the start of the source: testsrc2 prints its clock
+# there, so frame 75 (after 2.5 s of card) must show the source's frame 0
+# and frame 974 the source's frame 899, and not its neighbours.
+test_trim_keeps_the_first_30_seconds() {
+    local src="$FX/main.mp4" out="$IT_DIR/main.mp4" s0 s1 s2
+    s0=$(ssim_y "$out" 75 "$src" 0)
+    s1=$(ssim_y "$out" 974 "$src" 899)
+    s2=$(ssim_y "$out" 974 "$src" 900)
+    check "first content frame is the source's first (ssim $s0)" awk -v s="$s0" 'BEGIN { exit !(s > 0.95) }'
+    check "last content frame is the source's frame 899 (ssim $s1)" awk -v s="$s1" 'BEGIN { exit !(s > 0.95) }'
+    check "and not frame 900 (ssim $s2 < $s1)" awk -v a="$s2" -v b="$s1" 'BEGIN { exit !(a < b) }'
+}
+
+test_watermark_and_cards_are_drawn() {
+    local out="$IT_DIR/mark.mp4"
+    # a flat grey source: whatever is not grey was drawn by the pipeline
+    gen grey.mp4 -f lavfi -i color=c=0x808080:s=1280x720:r=30:d=2 -c:v libx264 -preset ultrafast -pix_fmt yuv420p
+    tc mark "$FX/grey.mp4" --set POLICY_MIN_SECONDS=0 --set POLICY_MIN_SHORT_SIDE=0 --set TRANSCODE_CARD_MS=1000
+    check_eq "exit status" "$TC_EXIT" 0
+    check_eq "frames: 30 card + 60 clip + 30 card" "$(ffprobe -v error -count_frames -show_entries stream=nb_read_frames -of csv=p=0 "$out")" 120
+    # watermark: 12% of 720 = 86 px high, 24 px from the bottom-right
+    # corner; a quarter in from its corner the ball is orange, blended at
+    # 80% over grey
+    near "watermark (orange over grey)" "$(px "$out" 45 $((1280 - 24 - 86 + 18)) $((720 - 24 - 86 + 18)) 6 6)" "214 116 53" 30
+    near "no watermark elsewhere" "$(px "$out" 45 100 100 16 16)" "128 128 128" 6
+    # cards: the logo centred on the brand colour, before and after
+    for f in 0 29 90 119; do
+        near "card $f background" "$(px "$out" "$f" 20 20 16 16)" "18 32 64" 10
+        near "card $f logo" "$(px "$out" "$f" $((640 - 162 + 81)) $((360 - 162 + 81)) 8 8)" "236 112 34" 30
+    done
+    near "clip is not a card" "$(px "$out" 30 20 20 16 16)" "128 128 128" 6
+}
+
+test_watermark_opacity_zero_leaves_the_picture_alone() {
+    tc nomark "$FX/grey.mp4" "${RELAXED[@]}"
+    check_eq "exit status" "$TC_EXIT" 0
+    near "no watermark" "$(px "$IT_DIR/nomark.mp4" 15 $((1280 - 24 - 86 + 18)) $((720 - 24 - 86 + 18)) 6 6)" "128 128 128" 6
+}
+
+# --- turned phone videos -------------------------------------------------
+
+# A portrait 360x640 picture stored turned, with a display matrix that
+# turns it back (DEG: the matrix's rotation as ffprobe prints it): it must
+# come out upright, 406x720 pillarboxed.
+rotation_case() {
+    local deg=$1 turn=$2
+    gen "rot${deg}_bare.mp4" -f lavfi -i "$QUAD,$turn" -t 1 -r 30 -c:v libx264 -preset ultrafast
+    gen "rot$deg.mp4" -i "$FX/rot${deg}_bare.mp4" -c copy -metadata:s:v:0 rotate="$deg"
+    local r
+    r=$(ffprobe -v error -show_entries stream_side_data=rotation -of csv=p=0 "$FX/rot$deg.mp4" | xargs)
+    check_eq "fixture rot$deg has the matrix" "$(( (r % 360 + 360) % 360 ))" "$deg"
+    # the fixture is what we think: ffmpeg's own autorotate shows it upright
+    near "fixture rot$deg upright in ffmpeg" \
+        "$(px "$FX/rot$deg.mp4" 5 45 80 8 8)" "255 0 0" 40
+    tc "rot$deg" "$FX/rot$deg.mp4" "${RELAXED[@]}"
+    check_eq "rot$deg exit status" "$TC_EXIT" 0
+    check_eq "rot$deg reported rotation" "$(json "rot$deg" .source.rotation)" "$deg"
+    check_quad "rot$deg" 436 0 406 720
+}
+
+test_rotation_90_comes_out_upright() { rotation_case 90 transpose=clock; }
+test_rotation_180_comes_out_upright() { rotation_case 180 "hflip,vflip"; }
+test_rotation_270_comes_out_upright() { rotation_case 270 transpose=cclock; }
+
+test_unrotated_portrait_is_pillarboxed() {
+    gen portrait.mp4 -f lavfi -i "$QUAD" -t 1 -r 30 -c:v libx264 -preset ultrafast
+    tc portrait "$FX/portrait.mp4" "${RELAXED[@]}"
+    check_quad portrait 436 0 406 720
+}
+
+# --- geometry ----------------------------------------------------------------
+
+# geometry_case NAME SIZE [FFMPEG_ARGS]: a flat bright source; the
+# non-black rectangle of the output must be WANT (w:h:x:y).
+geometry_case() {
+    local name=$1 size=$2 want=$3
+    shift 3
+    gen "$name.mp4" -f lavfi -i "color=c=0xc08040:s=$size:r=30:d=1,format=yuv444p" "$@" -c:v libx264 -preset ultrafast
+    tc "$name" "$FX/$name.mp4" "${RELAXED[@]}"
+    check_eq "$name exit status" "$TC_EXIT" 0
+    check_eq "$name size" "$(probe "$IT_DIR/$name.mp4" width,height,sample_aspect_ratio)" "1280,720,1:1"
+    check_eq "$name picture rectangle" "$(cropdetect "$IT_DIR/$name.mp4")" "$want"
+}
+
+test_4_3_is_pillarboxed() { geometry_case four3 640x480 960:720:160:0 -pix_fmt yuv420p; }
+test_21_9_is_letterboxed() { geometry_case cinema 840x360 1280:548:0:86 -pix_fmt yuv420p; }
+test_anamorphic_1440x1080_sar_4_3_fills_the_frame() {
+    geometry_case anamorphic 1440x1080 1280:720:0:0 -vf setsar=4/3 -pix_fmt yuv420p
+    check_eq "fixture is anamorphic" "$(probe "$FX/anamorphic.mp4" width,height,sample_aspect_ratio)" "1440,1080,4:3"
+}
+test_odd_size_1917x1079_works() {
+    geometry_case odd 1918x1080 1280:720:0:0 -vf crop=1917:1079:0:0 -pix_fmt yuv444p
+    check_eq "fixture is odd-sized" "$(probe "$FX/odd.mp4" width,height)" "1917,1079"
+}
+
+# --- frame pacing -------------------------------------------------------
+
+test_variable_frame_rate_in_constant_out() {
+    local out="$IT_DIR/vfr.mp4" deltas
+    # drop frames irregularly from a 30 fps source: gaps of 1 to 4 frames
+    gen vfr.mp4 -f lavfi -i testsrc2=s=640x360:r=30:d=4 \
+        -vf "select='not(eq(mod(n\,7)\,2))*not(eq(mod(n\,11)\,5))*not(eq(mod(n\,5)\,1))'" \
+        -fps_mode vfr -c:v libx264 -preset ultrafast
+    deltas=$(ffprobe -v error -select_streams v:0 -show_entries packet=duration_time -of csv=p=0 "$FX/vfr.mp4" | sort -u | wc -l)
+    check "fixture has several frame durations ($deltas)" test "$deltas" -gt 1
+    tc vfr "$FX/vfr.mp4" "${RELAXED[@]}"
+    check_eq "exit status" "$TC_EXIT" 0
+    check_eq "constant rate" "$(probe "$out" r_frame_rate,avg_frame_rate)" "30/1,30/1"
+    check_eq "one frame duration" "$(ffprobe -v error -select_streams v:0 -show_entries packet=duration -of csv=p=0 "$out" | sort -u | xargs)" 512
+    check_eq "4 s at 30 fps" "$(ffprobe -v error -count_frames -show_entries stream=nb_read_frames -of csv=p=0 "$out")" 120
+}
+
+test_60fps_becomes_30fps() {
+    local out="$IT_DIR/fps60.mp4"
+    gen fps60.mp4 -f lavfi -i testsrc2=s=640x360:r=60:d=2 -c:v libx264 -preset ultrafast
+    tc fps60 "$FX/fps60.mp4" "${RELAXED[@]}"
+    check_eq "rate" "$(probe "$out" r_frame_rate,avg_frame_rate)" "30/1,30/1"
+    check_eq "2 s at 30 fps" "$(ffprobe -v error -count_frames -show_entries stream=nb_read_frames -of csv=p=0 "$out")" 60
+    check_eq "half the frames rendered" "$(json fps60 '[.output.frames_decoded, .output.frames_rendered] | @csv')" "120,60"
+}
+
+test_10bit_hdr_source_gives_8bit_output() {
+    local out="$IT_DIR/hdr.mp4"
+    gen hdr.mp4 -f lavfi -i "color=c=0xc08040:s=1280x720:r=30:d=1" -pix_fmt yuv420p10le \
+        -c:v libx264 -preset ultrafast -color_trc smpte2084 -color_primaries bt2020 -colorspace bt2020nc
+    check_eq "fixture is 10-bit PQ" "$(probe "$FX/hdr.mp4" pix_fmt,color_transfer)" "yuv420p10le,smpte2084"
+    tc hdr "$FX/hdr.mp4" "${RELAXED[@]}"
+    check_eq "exit status" "$TC_EXIT" 0
+    check_eq "8-bit BT.709 out" "$(probe "$out" pix_fmt,color_transfer)" "yuv420p,bt709"
+    check "decodes cleanly" ffmpeg -nostdin -v error -xerror -i "$out" -f null -
+    check_eq "report: depth, hdr" "$(json hdr '[.source.bit_depth, .source.hdr] | @csv')" "10,true"
+}
+
+# --- policy -----------------------------------------------------------------
+
+test_10s_source_is_too_short_by_default() {
+    gen short.mp4 -f lavfi -i testsrc2=s=1920x1080:r=30:d=10 -c:v libx264 -preset ultrafast -crf 35
+    tc short "$FX/short.mp4"
+    check_eq "exit status" "$TC_EXIT" "$((10 + 7))"
+    check_eq "reason" "$(json short .outcome)" too_short
+    check_contains "message" "$(json short .message)" "10.0 s long; the minimum is 20 s"
+    check_contains "log" "$(cat "$IT_DIR/short.log")" too_short
+    no_leftovers short
+}
+
+test_10s_source_is_processed_whole_when_allowed() {
+    local dur
+    tc shortok "$FX/short.mp4" --set POLICY_MIN_SECONDS=5
+    check_eq "exit status" "$TC_EXIT" 0
+    dur=$(ffprobe -v error -show_entries format=duration -of csv=p=0 "$IT_DIR/shortok.mp4")
+    check "duration $dur is 10 s + 5 s of cards" awk -v d="$dur" 'BEGIN { exit !(d > 15 - 1/30 - 1e-6 && d < 15 + 1/30 + 1e-6) }'
+    check_eq "not trimmed" "$(json shortok .output.trimmed)" false
+}
+
+test_low_resolution_and_too_long_are_refused() {
+    gen small.mp4 -f lavfi -i testsrc2=s=1280x720:r=10:d=21 -c:v libx264 -preset ultrafast -crf 40
+    tc small "$FX/small.mp4"
+    check_eq "low resolution" "$(json small .outcome),$TC_EXIT" "low_resolution,19"
+    gen long.mp4 -f lavfi -i color=s=1920x1080:r=1:d=61 -c:v libx264 -preset ultrafast
+    tc long "$FX/long.mp4"
+    check_eq "too long" "$(json long .outcome),$TC_EXIT" "too_long,18"
+    tc big "$FX/main.mp4" --set POLICY_MAX_MB=1
+    check_eq "too large (limit 1 MB, file $(stat -c %s "$FX/main.mp4") bytes)" \
+        "$(json big .outcome),$TC_EXIT" "too_large,16"
+    # a portrait 1080x1920 phone video qualifies
+    gen tall.mp4 -f lavfi -i color=s=1080x1920:r=10:d=20 -c:v libx264 -preset ultrafast
+    tc tall "$FX/tall.mp4" --set TRANSCODE_CARD_MS=0
+    check_eq "portrait 1080x1920 accepted" "$TC_EXIT" 0
+}
+
+# --- broken inputs ------------------------------------------------------------
+
+# broken_case NAME FILE REASON: refused with REASON, no file left behind.
+broken_case() {
+    local name=$1 file=$2 want=$3
+    tc "$name" "$file" "${RELAXED[@]}"
+    check_eq "$name reason" "$(json "$name" .outcome 2>/dev/null)" "$want"
+    check "$name exit status $TC_EXIT is 10..30 (no crash)" test "$TC_EXIT" -ge 10 -a "$TC_EXIT" -lt 30
+    check "$name message" test -n "$(json "$name" .message)"
+    no_leftovers "$name"
+}
+
+test_broken_inputs_end_with_their_reason() {
+    : >"$FX/empty.mp4"
+    broken_case empty "$FX/empty.mp4" empty
+    head -c 200000 /dev/urandom >"$FX/random.mp4"
+    broken_case random "$FX/random.mp4" corrupt
+    # moov at the end (ffmpeg's default): half a file has no index
+    gen whole.mp4 -f lavfi -i testsrc2=s=640x360:r=30:d=4 -c:v libx264 -preset ultrafast
+    head -c $(($(stat -c %s "$FX/whole.mp4") / 2)) "$FX/whole.mp4" >"$FX/half.mp4"
+    broken_case half "$FX/half.mp4" corrupt
+    # index first: half a file opens, and ends early
+    gen wholefs.mp4 -f lavfi -i testsrc2=s=640x360:r=30:d=4 -c:v libx264 -preset ultrafast -movflags +faststart
+    head -c $(($(stat -c %s "$FX/wholefs.mp4") / 2)) "$FX/wholefs.mp4" >"$FX/halffs.mp4"
+    broken_case halffs "$FX/halffs.mp4" corrupt
+    check_contains "halffs message" "$(json halffs .message)" "the file ends after"
+    gen audio.mp4 -f lavfi -i sine=d=2 -c:a aac
+    broken_case audio "$FX/audio.mp4" no_video_stream
+    gen png.png -f lavfi -i testsrc2=s=320x240 -frames:v 1
+    cp "$FX/png.png" "$FX/png.mp4"
+    broken_case png "$FX/png.mp4" unsupported_container
+    gen qtrle.mov -f lavfi -i testsrc2=s=320x240:r=10:d=1 -c:v qtrle
+    broken_case qtrle "$FX/qtrle.mov" unsupported_codec
+    tc missing "$FX/no-such-file.mp4" "${RELAXED[@]}"
+    check_eq "missing file" "$(json missing .outcome)" internal
+}
+
+test_bad_settings_and_usage() {
+    "$TC" --set TRANSCODE_CRF=99 "$FX/grey.mp4" "$IT_DIR/x.mp4" 2>"$IT_DIR/badset.log"
+    check_eq "bad setting exits 2" "$?" 2
+    check_contains "message names it" "$(cat "$IT_DIR/badset.log")" "TRANSCODE_CRF: must be an integer between 0 and 51"
+    "$TC" --set WATERMARK_LOGO="$FX/empty.mp4" "$FX/grey.mp4" "$IT_DIR/x.mp4" 2>"$IT_DIR/badlogo.log"
+    check_eq "bad logo exits 2" "$?" 2
+    "$TC" "$FX/grey.mp4" 2>/dev/null
+    check_eq "usage exits 1" "$?" 1
+    no_leftovers x
+}
+
+test_any_logo_may_be_configured() {
+    gen square.png -f lavfi -i color=c=0x00ff00:s=64x32 -frames:v 1
+    tc logo "$FX/grey.mp4" --set POLICY_MIN_SECONDS=0 --set POLICY_MIN_SHORT_SIDE=0 \
+        --set TRANSCODE_CARD_MS=0 --set WATERMARK_LOGO="$FX/square.png" \
+        --set WATERMARK_POSITION=top-left --set WATERMARK_OPACITY=100
+    check_eq "exit status" "$TC_EXIT" 0
+    # 86 px high, 172 wide, 24 px from the top-left corner
+    near "green logo top-left" "$(px "$IT_DIR/logo.mp4" 10 $((24 + 80)) $((24 + 40)) 8 8)" "0 255 0" 30
+    near "grey beside it" "$(px "$IT_DIR/logo.mp4" 10 $((24 + 180)) $((24 + 40)) 8 8)" "128 128 128" 8
+}
+
+# --- hooks for the queue worker ----------------------------------------
+
+test_progress_reaches_one_and_cancel_stops_cleanly() {
+    local out
+    out=$(POLICY_MIN_SECONDS=0 POLICY_MIN_SHORT_SIDE=0 TRANSCODE_CARD_MS=500 \
+        "$BIN_DIR/transcode_hooks" "$FX/fps60.mp4" "$IT_DIR/hooks.mp4" 2>"$IT_DIR/hooks.log")
+    check_eq "full run" "$out" "reason=ok calls=90 first=0.011 last=1.000 monotonic=1"
+    out=$(POLICY_MIN_SECONDS=0 POLICY_MIN_SHORT_SIDE=0 TRANSCODE_CARD_MS=500 \
+        "$BIN_DIR/transcode_hooks" "$FX/fps60.mp4" "$IT_DIR/cancel.mp4" 0.5 2>"$IT_DIR/cancel.log")
+    check_eq "cancelled half way" "$out" "reason=cancelled calls=45 first=0.011 last=0.500 monotonic=1"
+    no_leftovers cancel
+}
+
+# Under valgrind (skipped on a sanitizer build, which checks the same
+# things itself): a small good run and the broken inputs.
+test_clean_under_valgrind() {
+    local f name rc
+    if nm "$TC" 2>/dev/null | grep -q __asan_init; then
+        echo "    (sanitizer build: valgrind skipped)"
+        return
+    fi
+    gen tiny.mp4 -f lavfi -i testsrc2=s=160x90:r=10:d=1 -c:v libx264 -preset ultrafast
+    for f in tiny.mp4 random.mp4 half.mp4 halffs.mp4 audio.mp4 png.mp4 qtrle.mov; do
+        name=vg_${f%.*}
+        valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect \
+            "$TC" "${RELAXED[@]}" --set TRANSCODE_PRESET=ultrafast --report "$IT_DIR/$name.json" \
+            "$FX/$f" "$IT_DIR/$name.mp4" 2>"$IT_DIR/$name.vg"
+        rc=$?
+        check "valgrind on $f: exit $rc (99 means errors)" test "$rc" -ne 99
+        check_eq "valgrind on $f: report" "$(grep -c '==[0-9]*==' "$IT_DIR/$name.vg")" 0
+    done
+}
+
+it_main

@@ -1,0 +1,106 @@
+/*
+ * test_policy.c - the acceptance rules and their reason codes.
+ */
+#include "policy.h"
+#include "reason.h"
+#include "unit.h"
+
+static const struct policy anb = {
+	.containers = "mp4,mov",
+	.codecs = "h264,hevc",
+	.max_bytes = 100LL << 20,
+	.min_s = 20,
+	.max_s = 60,
+	.min_short_side = 1080,
+};
+
+static struct policy_source good(void)
+{
+	struct policy_source s = {
+		.bytes = 50LL << 20,
+		.container = "mov,mp4,m4a,3gp,3g2,mj2",
+		.codec = "h264",
+		.duration = 45,
+		.width = 1920,
+		.height = 1080,
+	};
+	return s;
+}
+
+static enum tc_reason check(struct policy_source s, const char *want_msg)
+{
+	struct buf msg = BUF_INIT(512);
+	enum tc_reason r = policy_check(&anb, &s, &msg);
+
+	if (want_msg)
+		CHECK_STR(msg.data ? msg.data : "", want_msg);
+	buf_release(&msg);
+	return r;
+}
+
+static void test_policy_accepts_the_anb_case(void)
+{
+	struct policy_source s = good();
+
+	CHECK_INT(check(s, NULL), TC_OK);
+	s.width = 1080;		/* portrait phone video */
+	s.height = 1920;
+	CHECK_INT(check(s, NULL), TC_OK);
+	s.duration = 20;	/* bounds are inclusive */
+	CHECK_INT(check(s, NULL), TC_OK);
+	s.duration = 60;
+	CHECK_INT(check(s, NULL), TC_OK);
+}
+
+static void test_policy_each_rule_has_its_reason(void)
+{
+	struct policy_source s;
+
+	s = good();
+	s.bytes = (100LL << 20) + 1;
+	CHECK_INT(check(s, "the file is 100.0 MB; the limit is 100 MB"), TC_TOO_LARGE);
+	s = good();
+	s.container = "matroska,webm";
+	CHECK_INT(check(s, "the file is matroska,webm, not one of mp4,mov"),
+		  TC_UNSUPPORTED_CONTAINER);
+	s = good();
+	s.codec = NULL;
+	CHECK_INT(check(s, "the file has no video stream"), TC_NO_VIDEO_STREAM);
+	s = good();
+	s.codec = "qtrle";
+	CHECK_INT(check(s, NULL), TC_UNSUPPORTED_CODEC);
+	s = good();
+	s.duration = 10;
+	CHECK_INT(check(s, "the video is 10.0 s long; the minimum is 20 s"), TC_TOO_SHORT);
+	s = good();
+	s.duration = 61;
+	CHECK_INT(check(s, NULL), TC_TOO_LONG);
+	s = good();
+	s.duration = -1;
+	CHECK_INT(check(s, NULL), TC_CORRUPT);
+	s = good();
+	s.width = 1280;
+	s.height = 720;
+	CHECK_INT(check(s, "the video is 1280x720; the shorter side must be at "
+			   "least 1080 pixels"), TC_LOW_RESOLUTION);
+}
+
+static void test_policy_reason_names_and_exit_codes(void)
+{
+	CHECK_STR(tc_reason_name(TC_TOO_SHORT), "too_short");
+	CHECK_STR(tc_reason_name(TC_UNSUPPORTED_CODEC), "unsupported_codec");
+	CHECK_STR(tc_reason_name((enum tc_reason)999), "internal");
+	CHECK_INT(tc_reason_exit(TC_OK), 0);
+	CHECK_INT(tc_reason_exit(TC_TOO_SHORT), 17);
+	CHECK(tc_reason_permanent(TC_CORRUPT));
+	CHECK(!tc_reason_permanent(TC_INTERNAL));
+	CHECK(!tc_reason_permanent(TC_CANCELLED));
+	CHECK(!tc_reason_permanent(TC_OK));
+}
+
+const struct unit_test test_policy_suite[] = {
+	UNIT_TEST(test_policy_accepts_the_anb_case),
+	UNIT_TEST(test_policy_each_rule_has_its_reason),
+	UNIT_TEST(test_policy_reason_names_and_exit_codes),
+	{ NULL, NULL }
+};
