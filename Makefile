@@ -66,6 +66,9 @@ $(LIB): $(call obj,$(COMMON_SRC))
 	@echo "  AR      $@"
 	@$(AR) rcs $@ $^
 
+# the scaler's fast path relies on the vectoriser's dynamic cost model
+$(call obj,worker/pipeline/downscale.c): ALL_CFLAGS += -ftree-vectorize -fvect-cost-model=dynamic
+
 # the built-in logo is assembled into this object (.incbin)
 $(call obj,worker/pipeline/logo_data.c): worker/assets/logo.png
 

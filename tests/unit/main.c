@@ -36,7 +36,8 @@ void unit_check_int(long long got, long long want, const char *expr,
 int main(int argc, char **argv)
 {
 	static const struct unit_test *const suites[] = {
-		test_buf_suite, test_config_suite, test_error_suite,
+		test_buf_suite, test_config_suite, test_downscale_suite,
+		test_error_suite,
 		test_geometry_suite, test_log_suite, test_picture_suite,
 		test_policy_suite, test_redisconn_suite, test_sigv4_suite,
 	};

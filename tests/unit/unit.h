@@ -31,6 +31,7 @@ void unit_check_int(long long got, long long want, const char *expr,
 
 extern const struct unit_test test_buf_suite[];
 extern const struct unit_test test_config_suite[];
+extern const struct unit_test test_downscale_suite[];
 extern const struct unit_test test_error_suite[];
 extern const struct unit_test test_geometry_suite[];
 extern const struct unit_test test_log_suite[];

@@ -10,6 +10,7 @@
 #include <libavutil/pixdesc.h>
 #include <libswscale/swscale.h>
 
+#include "downscale.h"
 #include "render.h"
 
 /* margin between the watermark and the canvas edge, pixels */
@@ -23,6 +24,7 @@ struct render {
 	AVFrame *card;
 	struct geom_rect rect;		/* the source's place on the canvas */
 	struct geom_rect mark;		/* the watermark's */
+	uint16_t *fast_tmp;		/* non-NULL: the 3:2 fast path applies */
 	int src_w, src_h, src_fmt, src_full, sar_num, sar_den;	/* for rect */
 };
 
@@ -87,6 +89,7 @@ void render_free(struct render *r)
 	if (!r)
 		return;
 	sws_freeContext(r->sws);
+	av_free(r->fast_tmp);
 	av_frame_free(&r->card);
 	av_frame_free(&r->scratch);
 	av_frame_free(&r->canvas);
@@ -143,6 +146,14 @@ static enum sc_err regeometry(struct render *r, const AVFrame *src,
 	coef = sws_getCoefficients(SWS_CS_ITU709);
 	sws_setColorspaceDetails(r->sws, coef, full_range(src), coef, 0, 0,
 				 1 << 16, 1 << 16);
+	av_freep(&r->fast_tmp);
+	if (src->format == AV_PIX_FMT_YUV420P && !full_range(src) &&
+	    downscale_3to2_fits(src->width, src->height, tw, th) &&
+	    downscale_3to2_fits(src->width / 2, src->height / 2, tw / 2, th / 2)) {
+		r->fast_tmp = av_malloc(2 * (size_t)src->width * sizeof(uint16_t));
+		if (!r->fast_tmp)
+			return SC_ERR_NOMEM;
+	}
 	av_frame_free(&r->scratch);
 	if (o.transpose || o.flip_x || o.flip_y) {
 		r->scratch = new_picture(tw, th);
@@ -166,7 +177,7 @@ enum sc_err render_frame(struct render *r, const AVFrame *src, AVFrame **pic,
 {
 	AVFrame *c = r->canvas, *t = r->scratch;
 	uint8_t *dst[4];
-	int ls[4], ret;
+	int ls[4], p, sh;
 	enum sc_err rc;
 
 	*pic = NULL;
@@ -183,23 +194,29 @@ enum sc_err render_frame(struct render *r, const AVFrame *src, AVFrame **pic,
 	if (r->o.mark)
 		pic_fill(c, r->mark, pic_rgb(RENDER_PAD_RGB));
 	if (t) {
-		ret = sws_scale(r->sws, (const uint8_t *const *)src->data,
-				src->linesize, 0, src->height, t->data, t->linesize);
+		for (p = 0; p < 3; p++) {
+			dst[p] = t->data[p];
+			ls[p] = t->linesize[p];
+		}
 	} else {
-		dst[0] = c->data[0] + (size_t)r->rect.y * c->linesize[0] + r->rect.x;
-		dst[1] = c->data[1] + (size_t)(r->rect.y / 2) * c->linesize[1] +
-			 r->rect.x / 2;
-		dst[2] = c->data[2] + (size_t)(r->rect.y / 2) * c->linesize[2] +
-			 r->rect.x / 2;
-		dst[3] = NULL;
-		ls[0] = c->linesize[0];
-		ls[1] = c->linesize[1];
-		ls[2] = c->linesize[2];
-		ls[3] = 0;
-		ret = sws_scale(r->sws, (const uint8_t *const *)src->data,
-				src->linesize, 0, src->height, dst, ls);
+		for (p = 0; p < 3; p++) {
+			sh = p ? 1 : 0;
+			dst[p] = c->data[p] + (size_t)(r->rect.y >> sh) * c->linesize[p] +
+				 (r->rect.x >> sh);
+			ls[p] = c->linesize[p];
+		}
 	}
-	if (ret <= 0) {
+	dst[3] = NULL;
+	ls[3] = 0;
+	if (r->fast_tmp) {
+		for (p = 0; p < 3; p++) {
+			sh = p ? 1 : 0;
+			downscale_3to2(dst[p], ls[p], src->data[p], src->linesize[p],
+				       (t ? t->width : r->rect.w) >> sh,
+				       (t ? t->height : r->rect.h) >> sh, r->fast_tmp);
+		}
+	} else if (sws_scale(r->sws, (const uint8_t *const *)src->data,
+			     src->linesize, 0, src->height, dst, ls) <= 0) {
 		buf_appendf(err, "cannot scale a %s frame",
 			    av_get_pix_fmt_name(src->format));
 		return SC_ERR_INVALID;

@@ -1,0 +1,138 @@
+#!/usr/bin/env bash
+# The pipeline (showcase-transcode) against ffmpeg doing the same job, in
+# one run, on one generated reference input: 60 s of 1080p30 H.264 at
+# about 10 Mb/s with AAC audio (testsrc2 with film-grain-like noise, so
+# the decoder and encoder have real work).
+#
+#   (a) ffmpeg    one ffmpeg command: -t 30, -an, scale+pad+overlay of the
+#                 logo, libx264 at the same preset and CRF
+#   (b) anb       the original ANB implementation: three ffmpeg runs (trim
+#                 with -c copy, strip audio with -c copy, then
+#                 scale+pad+overlay with libx264 ultrafast CRF 28)
+#   (c) floor     decoding the first 30 s alone, plus encoding 30 s of raw
+#                 1280x720 alone (prepared beforehand) at the same settings
+#   ours          showcase-transcode without cards (the same frames as (a))
+#   ours+cards    showcase-transcode as deployed (2 x 2.5 s of cards)
+#
+# ROUNDS paired rounds (every variant in turn), medians of wall seconds,
+# CPU seconds (user + sys) and peak RSS (GNU time).  SSIM is measured once
+# per variant against a lossless rendering of the same transforms (the
+# cards skipped).  Then a table of preset and CRF for the pipeline alone.
+# PRESET/CRF choose the settings compared (default: the pipeline's own).
+set -euo pipefail
+
+# shellcheck source=tests/bench/lib.sh
+. "$(dirname "$0")/lib.sh"
+rounds=${ROUNDS:-5}
+preset=${PRESET:-veryfast}
+crf=${CRF:-23}
+grid_presets=${GRID_PRESETS:-ultrafast superfast veryfast faster}
+grid_crfs=${GRID_CRFS:-20 23 26 28}
+
+in="$dir/ref60.mp4"
+logo="$top/worker/assets/logo.png"
+ff() { ffmpeg -nostdin -v error -y "$@"; }
+
+echo "# generating the reference input" >&2
+ff -f lavfi -i "testsrc2=s=1920x1080:r=30:d=60,noise=alls=10:allf=t" \
+    -f lavfi -i "sine=f=440:d=60" -c:v libx264 -preset veryfast -b:v 10M \
+    -maxrate 10M -bufsize 20M -pix_fmt yuv420p -c:a aac -b:a 128k "$in"
+
+# The transforms, as ffmpeg filters: fit and pad to 1280x720, the logo
+# 12% of 720 = 86 px high at 80% opacity, 24 px from the bottom-right.
+graph="[0:v]scale=1280:720:force_original_aspect_ratio=decrease,pad=1280:720:(ow-iw)/2:(oh-ih)/2,setsar=1[v];\
+[1:v]scale=-2:86,format=rgba,colorchannelmixer=aa=0.8[l];[v][l]overlay=W-w-24:H-h-24:format=auto"
+
+variant_a() {
+    ff -i "$in" -i "$logo" -t 30 -an -filter_complex "$graph" -c:v libx264 \
+        -preset "$preset" -crf "$crf" -pix_fmt yuv420p -movflags +faststart "$dir/a.mp4"
+}
+variant_b() {
+    ff -i "$in" -t 30 -c copy "$dir/b1.mp4"
+    ff -i "$dir/b1.mp4" -an -c copy "$dir/b2.mp4"
+    ff -i "$dir/b2.mp4" -i "$logo" -filter_complex "$graph" -c:v libx264 \
+        -preset ultrafast -crf 28 -pix_fmt yuv420p "$dir/b.mp4"
+}
+variant_c() {
+    ff -i "$in" -t 30 -an -f null -
+    ff -f rawvideo -pix_fmt yuv420p -s 1280x720 -r 30 -i "$dir/raw.yuv" \
+        -c:v libx264 -preset "$preset" -crf "$crf" "$dir/c.mp4"
+}
+# ours P C CARD_MS OUT
+ours() {
+    "$bin/showcase-transcode" --set POLICY_MAX_SECONDS=61 --set TRANSCODE_PRESET="$1" \
+        --set TRANSCODE_CRF="$2" --set TRANSCODE_CARD_MS="$3" "$in" "$4" 2>/dev/null
+}
+variant_ours() { ours "$preset" "$crf" 0 "$dir/ours.mp4"; }
+variant_cards() { ours "$preset" "$crf" 2500 "$dir/cards.mp4"; }
+
+echo "# preparing the floor's raw input and the lossless reference" >&2
+ff -i "$in" -t 30 -an -vf "scale=1280:720" -f rawvideo -pix_fmt yuv420p "$dir/raw.yuv"
+ff -i "$in" -i "$logo" -t 30 -an -filter_complex "$graph" -c:v libx264 -qp 0 \
+    -preset ultrafast -pix_fmt yuv420p "$dir/ref.mkv"
+
+# the variants run in a child bash under GNU time (it counts children)
+export in logo graph preset crf dir bin
+export -f ff variant_a variant_b variant_c ours variant_ours variant_cards
+
+# timed NAME FN: append "wall cpu peak_kib" to $dir/NAME.t
+timed() {
+    /usr/bin/time -f '%e %U %S %M' -o "$dir/t" bash -c "$2"
+    awk '{ printf "%s %.2f %s\n", $1, $2 + $3, $4 }' "$dir/t" >>"$dir/$1.t"
+}
+
+variants="a b c ours cards"
+for ((i = 1; i <= rounds; i++)); do
+    echo "# round $i of $rounds" >&2
+    for v in $variants; do
+        case $v in
+        cards) timed cards variant_cards ;;
+        *) timed "$v" "variant_$v" ;;
+        esac
+    done
+done
+
+col() { awk -v c="$2" '{ print $c }' "$dir/$1.t" | median; }
+
+# ssim FILE SKIP_FRAMES: SSIM (all planes) against the lossless reference
+ssim() {
+    ffmpeg -nostdin -i "$1" -i "$dir/ref.mkv" -lavfi \
+        "[0:v]trim=start_frame=$2,setpts=PTS-STARTPTS[x];[1:v]setpts=PTS-STARTPTS[y];[x][y]ssim=shortest=1" \
+        -f null - 2>&1 | grep -o 'All:[0-9.]*' | cut -d: -f2
+}
+
+echo "reference: 60 s 1080p30 H.264 $(ffprobe -v error -show_entries format=bit_rate -of csv=p=0 "$in" | awk '{ printf "%.1f Mb/s", $1 / 1e6 }') + AAC; output 30 s 1280x720; x264 $preset CRF $crf unless named; $rounds paired rounds, medians; $(nproc) cores"
+printf '%-34s %8s %8s %9s %8s %9s\n' variant "wall s" "CPU s" "RSS MiB" SSIM "size MB"
+row() {
+    local name=$1 v=$2 file=$3 skip=$4 s=-
+    [ -n "$file" ] && s=$(ssim "$file" "$skip")
+    printf '%-34s %8s %8s %9.1f %8s %9s\n' "$name" "$(col "$v" 1)" "$(col "$v" 2)" \
+        "$(awk -v k="$(col "$v" 3)" 'BEGIN { print k / 1024 }')" "$s" \
+        "$([ -n "$file" ] && awk -v b="$(stat -c %s "$file")" 'BEGIN { printf "%.2f", b / 1e6 }' || echo -)"
+}
+row "(a) ffmpeg, one command" a "$dir/a.mp4" 0
+row "(b) ANB: 3 runs, ultrafast CRF 28" b "$dir/b.mp4" 0
+row "(c) floor: decode + encode alone" c "" 0
+row "showcase-transcode, no cards" ours "$dir/ours.mp4" 0
+row "showcase-transcode, with cards" cards "$dir/cards.mp4" 75
+awk -v ow="$(col ours 1)" -v oc="$(col ours 2)" -v aw="$(col a 1)" -v ac="$(col a 2)" \
+    -v cc="$(col c 2)" -v bc="$(col b 2)" -v kw="$(col cards 1)" -v kc="$(col cards 2)" 'BEGIN {
+    printf "no cards: wall %.2fx of (a), CPU %.2fx of (a), CPU %.2fx of the floor (c)\n", ow / aw, oc / ac, oc / cc
+    printf "with cards: wall %.2fx of (a), CPU %.2fx of (a); CPU %.2fx of (b)\n", kw / aw, kc / ac, kc / bc
+}'
+echo "peak RSS of (b) and (c): the largest of their ffmpeg runs"
+
+[ "${GRID:-1}" = 1 ] || exit 0
+echo
+echo "showcase-transcode (no cards), one run each: preset, CRF -> time, size, SSIM"
+printf '%-10s %4s %8s %8s %9s %8s\n' preset CRF "wall s" "CPU s" "size MB" SSIM
+for p in $grid_presets; do
+    for c in $grid_crfs; do
+        /usr/bin/time -f '%e %U %S' -o "$dir/t" "$bin/showcase-transcode" --set POLICY_MAX_SECONDS=61 \
+            --set TRANSCODE_PRESET="$p" --set TRANSCODE_CRF="$c" --set TRANSCODE_CARD_MS=0 \
+            "$in" "$dir/grid.mp4" 2>/dev/null
+        read -r w u s <"$dir/t"
+        printf '%-10s %4s %8s %8.2f %9.2f %8s\n' "$p" "$c" "$w" "$(awk -v u="$u" -v s="$s" 'BEGIN { print u + s }')" \
+            "$(awk -v b="$(stat -c %s "$dir/grid.mp4")" 'BEGIN { print b / 1e6 }')" "$(ssim "$dir/grid.mp4" 0)"
+    done
+done
