@@ -12,7 +12,10 @@
 #   (c) floor     decoding the first 30 s alone, plus encoding 30 s of raw
 #                 1280x720 alone (prepared beforehand) at the same settings
 #   ours          showcase-transcode without cards (the same frames as (a))
-#   ours+cards    showcase-transcode as deployed (2 x 2.5 s of cards)
+#   swscale       the same with TRANSCODE_FAST_SCALE=0: before and after
+#                 the 3:2 fast path
+#   defaults      showcase-transcode as shipped: its default preset and
+#                 CRF, with the cards; to be set against (b)
 #
 # ROUNDS paired rounds (every variant in turn), medians of wall seconds,
 # CPU seconds (user + sys) and peak RSS (GNU time).  SSIM is measured once
@@ -26,7 +29,7 @@ set -euo pipefail
 rounds=${ROUNDS:-5}
 preset=${PRESET:-veryfast}
 crf=${CRF:-23}
-grid_presets=${GRID_PRESETS:-ultrafast superfast veryfast faster}
+grid_presets=${GRID_PRESETS:-ultrafast superfast veryfast}
 grid_crfs=${GRID_CRFS:-20 23 26 28}
 
 in="$dir/ref60.mp4"
@@ -34,7 +37,7 @@ logo="$top/worker/assets/logo.png"
 ff() { ffmpeg -nostdin -v error -y "$@"; }
 
 echo "# generating the reference input" >&2
-ff -f lavfi -i "testsrc2=s=1920x1080:r=30:d=60,noise=alls=10:allf=t" \
+ff -f lavfi -i "testsrc2=s=1920x1080:r=30:d=60,noise=alls=4:allf=t" \
     -f lavfi -i "sine=f=440:d=60" -c:v libx264 -preset veryfast -b:v 10M \
     -maxrate 10M -bufsize 20M -pix_fmt yuv420p -c:a aac -b:a 128k "$in"
 
@@ -58,13 +61,16 @@ variant_c() {
     ff -f rawvideo -pix_fmt yuv420p -s 1280x720 -r 30 -i "$dir/raw.yuv" \
         -c:v libx264 -preset "$preset" -crf "$crf" "$dir/c.mp4"
 }
-# ours P C CARD_MS OUT
+# ours P C CARD_MS OUT [OPTIONS]
 ours() {
     "$bin/showcase-transcode" --set POLICY_MAX_SECONDS=61 --set TRANSCODE_PRESET="$1" \
-        --set TRANSCODE_CRF="$2" --set TRANSCODE_CARD_MS="$3" "$in" "$4" 2>/dev/null
+        --set TRANSCODE_CRF="$2" --set TRANSCODE_CARD_MS="$3" "${@:5}" "$in" "$4" 2>/dev/null
 }
 variant_ours() { ours "$preset" "$crf" 0 "$dir/ours.mp4"; }
-variant_cards() { ours "$preset" "$crf" 2500 "$dir/cards.mp4"; }
+variant_swscale() { ours "$preset" "$crf" 0 "$dir/swscale.mp4" --set TRANSCODE_FAST_SCALE=0; }
+variant_defaults() {
+    "$bin/showcase-transcode" --set POLICY_MAX_SECONDS=61 "$in" "$dir/defaults.mp4" 2>/dev/null
+}
 
 echo "# preparing the floor's raw input and the lossless reference" >&2
 ff -i "$in" -t 30 -an -vf "scale=1280:720" -f rawvideo -pix_fmt yuv420p "$dir/raw.yuv"
@@ -73,7 +79,7 @@ ff -i "$in" -i "$logo" -t 30 -an -filter_complex "$graph" -c:v libx264 -qp 0 \
 
 # the variants run in a child bash under GNU time (it counts children)
 export in logo graph preset crf dir bin
-export -f ff variant_a variant_b variant_c ours variant_ours variant_cards
+export -f ff variant_a variant_b variant_c ours variant_ours variant_swscale variant_defaults
 
 # timed NAME FN: append "wall cpu peak_kib" to $dir/NAME.t
 timed() {
@@ -81,14 +87,10 @@ timed() {
     awk '{ printf "%s %.2f %s\n", $1, $2 + $3, $4 }' "$dir/t" >>"$dir/$1.t"
 }
 
-variants="a b c ours cards"
 for ((i = 1; i <= rounds; i++)); do
     echo "# round $i of $rounds" >&2
-    for v in $variants; do
-        case $v in
-        cards) timed cards variant_cards ;;
-        *) timed "$v" "variant_$v" ;;
-        esac
+    for v in a b c ours swscale defaults; do
+        timed "$v" "variant_$v"
     done
 done
 
@@ -114,11 +116,15 @@ row "(a) ffmpeg, one command" a "$dir/a.mp4" 0
 row "(b) ANB: 3 runs, ultrafast CRF 28" b "$dir/b.mp4" 0
 row "(c) floor: decode + encode alone" c "" 0
 row "showcase-transcode, no cards" ours "$dir/ours.mp4" 0
-row "showcase-transcode, with cards" cards "$dir/cards.mp4" 75
+row "  the same, TRANSCODE_FAST_SCALE=0" swscale "$dir/swscale.mp4" 0
+# default_of NAME: a setting's default, from the configuration table
+default_of() { "$bin/showcasectl" config | awk -F'|' -v n="\`$1\`" '$2 ~ n { gsub(/[ `]/, "", $3); print $3 }'; }
+row "defaults: $(default_of TRANSCODE_PRESET) CRF $(default_of TRANSCODE_CRF), with cards" defaults "$dir/defaults.mp4" 75
 awk -v ow="$(col ours 1)" -v oc="$(col ours 2)" -v aw="$(col a 1)" -v ac="$(col a 2)" \
-    -v cc="$(col c 2)" -v bc="$(col b 2)" -v kw="$(col cards 1)" -v kc="$(col cards 2)" 'BEGIN {
-    printf "no cards: wall %.2fx of (a), CPU %.2fx of (a), CPU %.2fx of the floor (c)\n", ow / aw, oc / ac, oc / cc
-    printf "with cards: wall %.2fx of (a), CPU %.2fx of (a); CPU %.2fx of (b)\n", kw / aw, kc / ac, kc / bc
+    -v cc="$(col c 2)" -v sc="$(col swscale 2)" -v bc="$(col b 2)" -v dc="$(col defaults 2)" 'BEGIN {
+    printf "at %s CRF %s: wall %.2fx of (a), CPU %.2fx of (a), CPU %.2fx of the floor (c); swscale instead: CPU %.2fx of (a)\n", \
+        ENVIRON["preset"], ENVIRON["crf"], ow / aw, oc / ac, oc / cc, sc / ac
+    printf "defaults, cards included: CPU %.2fx of (b)\n", dc / bc
 }'
 echo "peak RSS of (b) and (c): the largest of their ffmpeg runs"
 

@@ -299,6 +299,17 @@ test_10s_source_is_processed_whole_when_allowed() {
     check_eq "not trimmed" "$(json shortok .output.trimmed)" false
 }
 
+# The 3:2 fast path for 1080p sources draws what swscale draws.
+test_fast_scale_matches_swscale() {
+    local s
+    tc fast "$FX/short.mp4" "${RELAXED[@]}" --set TRANSCODE_MAX_SECONDS=3
+    tc slow "$FX/short.mp4" "${RELAXED[@]}" --set TRANSCODE_MAX_SECONDS=3 --set TRANSCODE_FAST_SCALE=0
+    check_eq "both succeed" "$TC_EXIT" 0
+    s=$(ffmpeg -nostdin -i "$IT_DIR/fast.mp4" -i "$IT_DIR/slow.mp4" -lavfi ssim -f null - 2>&1 | grep -o 'All:[0-9.]*' | cut -d: -f2)
+    check "outputs alike (ssim $s)" awk -v s="$s" 'BEGIN { exit !(s > 0.98) }'
+    check_eq "same picture rectangle" "$(cropdetect "$IT_DIR/fast.mp4")" "$(cropdetect "$IT_DIR/slow.mp4")"
+}
+
 test_low_resolution_and_too_long_are_refused() {
     gen small.mp4 -f lavfi -i testsrc2=s=1280x720:r=10:d=21 -c:v libx264 -preset ultrafast -crf 40
     tc small "$FX/small.mp4"

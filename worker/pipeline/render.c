@@ -147,10 +147,11 @@ static enum sc_err regeometry(struct render *r, const AVFrame *src,
 	sws_setColorspaceDetails(r->sws, coef, full_range(src), coef, 0, 0,
 				 1 << 16, 1 << 16);
 	av_freep(&r->fast_tmp);
-	if (src->format == AV_PIX_FMT_YUV420P && !full_range(src) &&
+	if (r->o.fast_scale && src->format == AV_PIX_FMT_YUV420P &&
+	    !full_range(src) &&
 	    downscale_3to2_fits(src->width, src->height, tw, th) &&
 	    downscale_3to2_fits(src->width / 2, src->height / 2, tw / 2, th / 2)) {
-		r->fast_tmp = av_malloc(2 * (size_t)src->width * sizeof(uint16_t));
+		r->fast_tmp = av_malloc(2 * ((size_t)src->width + 2) * sizeof(uint16_t));
 		if (!r->fast_tmp)
 			return SC_ERR_NOMEM;
 	}

@@ -34,6 +34,7 @@ struct render_opts {
 	const struct pic_overlay *mark;	/* watermark, or NULL */
 	enum render_corner corner;
 	const struct pic_overlay *card_logo;	/* big logo for the cards */
+	int fast_scale;			/* use downscale.h where it applies */
 };
 
 struct render;

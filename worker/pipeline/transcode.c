@@ -463,9 +463,10 @@ static enum tc_reason encode(struct transcode *t, AVFrame *pic)
 	}
 	took(t, ST_ENCODE, t_enc);
 	if (pic && t->hooks) {
+		/* a source longer than it claimed would go past 1 */
 		if (t->hooks->progress)
 			t->hooks->progress(t->total_frames > 0
-						   ? (double)t->pts / t->total_frames
+						   ? fmin(1.0, (double)t->pts / t->total_frames)
 						   : 0,
 					   t->hooks->arg);
 		if (t->hooks->cancelled && t->hooks->cancelled(t->hooks->arg))
@@ -728,6 +729,7 @@ static enum tc_reason set_up(struct transcode *t)
 		    : !strcmp(pos, "bottom-left") ? RENDER_BOTTOM_LEFT
 						  : RENDER_BOTTOM_RIGHT;
 	ro.card_logo = t->card_logo;
+	ro.fast_scale = t->cfg.transcode_fast_scale;
 	if (render_new(&ro, &t->render))
 		return fail(t, TC_INTERNAL, "cannot set up rendering");
 	t->pkt = av_packet_alloc();
