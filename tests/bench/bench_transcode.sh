@@ -104,11 +104,11 @@ ssim() {
 }
 
 echo "reference: 60 s 1080p30 H.264 $(ffprobe -v error -show_entries format=bit_rate -of csv=p=0 "$in" | awk '{ printf "%.1f Mb/s", $1 / 1e6 }') + AAC; output 30 s 1280x720; x264 $preset CRF $crf unless named; $rounds paired rounds, medians; $(nproc) cores"
-printf '%-34s %8s %8s %9s %8s %9s\n' variant "wall s" "CPU s" "RSS MiB" SSIM "size MB"
+printf '%-40s %8s %8s %9s %8s %9s\n' variant "wall s" "CPU s" "RSS MiB" SSIM "size MB"
 row() {
     local name=$1 v=$2 file=$3 skip=$4 s=-
     [ -n "$file" ] && s=$(ssim "$file" "$skip")
-    printf '%-34s %8s %8s %9.1f %8s %9s\n' "$name" "$(col "$v" 1)" "$(col "$v" 2)" \
+    printf '%-40s %8s %8s %9.1f %8s %9s\n' "$name" "$(col "$v" 1)" "$(col "$v" 2)" \
         "$(awk -v k="$(col "$v" 3)" 'BEGIN { print k / 1024 }')" "$s" \
         "$([ -n "$file" ] && awk -v b="$(stat -c %s "$file")" 'BEGIN { printf "%.2f", b / 1e6 }' || echo -)"
 }
