@@ -1,0 +1,556 @@
+/*
+ * queue.c - the job queue's state changes, one Lua script each.
+ *
+ * Every script shares one prelude: the server's clock in milliseconds, the
+ * fencing check (the job's token equals the caller's and is not empty) and
+ * the dead set's cap.  Scripts are loaded with SCRIPT LOAD on first use and
+ * run with EVALSHA; after NOSCRIPT (Redis restarted or flushed its script
+ * cache) they are loaded again and the call is retried once.  Replies are
+ * flat arrays or integers.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "buf.h"
+#include "queue.h"
+
+#define PRELUDE \
+	"local function now_ms()\n" \
+	"  local t = redis.call('TIME')\n" \
+	"  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)\n" \
+	"end\n" \
+	"local function owned(job, token)\n" \
+	"  return token ~= '' and redis.call('HGET', job, 'token') == token\n" \
+	"end\n" \
+	"local function trim_dead(dead, prefix, max)\n" \
+	"  local n = redis.call('ZCARD', dead) - max\n" \
+	"  if n > 0 then\n" \
+	"    for _, id in ipairs(redis.call('ZRANGE', dead, 0, n - 1)) do\n" \
+	"      redis.call('DEL', prefix .. 'job:' .. id)\n" \
+	"    end\n" \
+	"    redis.call('ZREMRANGEBYRANK', dead, 0, n - 1)\n" \
+	"  end\n" \
+	"end\n"
+
+enum script { S_ENQUEUE, S_LEASE, S_EXTEND, S_COMPLETE, S_FAIL, S_REQUEUE,
+	      S_PROMOTE, S_REAP, S_RETRY_DEAD, S__COUNT };
+
+/* KEYS and ARGV are listed above each body; ARGV[1] is always the prefix. */
+static const char *const bodies[S__COUNT] = {
+	/* KEYS pending; ARGV prefix id -> 1 queued, 0 exists */
+	[S_ENQUEUE] =
+	"local job = ARGV[1] .. 'job:' .. ARGV[2]\n"
+	"if redis.call('EXISTS', job) == 1 then return 0 end\n"
+	"local now = now_ms()\n"
+	"redis.call('HSET', job, 'video_id', ARGV[2], 'state', 'pending',\n"
+	"  'attempt', 0, 'crashes', 0, 'token', '', 'worker', '', 'progress', 0,\n"
+	"  'last_error', '', 'created_at', now, 'updated_at', now)\n"
+	"redis.call('RPUSH', KEYS[1], ARGV[2])\n"
+	"return 1\n",
+
+	/* KEYS pending lease; ARGV prefix worker lease_ms token
+	 * -> {id, video_id, attempt, crashes} or nil */
+	[S_LEASE] =
+	"for _ = 1, 100 do\n"
+	"  local id = redis.call('LPOP', KEYS[1])\n"
+	"  if not id then return false end\n"
+	"  local job = ARGV[1] .. 'job:' .. id\n"
+	"  if redis.call('EXISTS', job) == 1 then\n"
+	"    local now = now_ms()\n"
+	"    local attempt = redis.call('HINCRBY', job, 'attempt', 1)\n"
+	"    redis.call('HSET', job, 'state', 'active', 'token', ARGV[4],\n"
+	"      'worker', ARGV[2], 'progress', 0, 'updated_at', now)\n"
+	"    redis.call('ZADD', KEYS[2], now + tonumber(ARGV[3]), id)\n"
+	"    return {id, redis.call('HGET', job, 'video_id'), attempt,\n"
+	"      tonumber(redis.call('HGET', job, 'crashes'))}\n"
+	"  end\n"
+	"end\n"
+	"return false\n",
+
+	/* KEYS lease; ARGV prefix id token lease_ms progress -> 1 or 0 */
+	[S_EXTEND] =
+	"local job = ARGV[1] .. 'job:' .. ARGV[2]\n"
+	"if not owned(job, ARGV[3]) or not redis.call('ZSCORE', KEYS[1], ARGV[2]) then\n"
+	"  return 0\n"
+	"end\n"
+	"local now = now_ms()\n"
+	"redis.call('ZADD', KEYS[1], 'XX', now + tonumber(ARGV[4]), ARGV[2])\n"
+	"redis.call('HSET', job, 'progress', ARGV[5], 'updated_at', now)\n"
+	"return 1\n",
+
+	/* KEYS lease; ARGV prefix id token -> 1 or 0 */
+	[S_COMPLETE] =
+	"local job = ARGV[1] .. 'job:' .. ARGV[2]\n"
+	"if not owned(job, ARGV[3]) then return 0 end\n"
+	"redis.call('ZREM', KEYS[1], ARGV[2])\n"
+	"redis.call('DEL', job)\n"
+	"return 1\n",
+
+	/* KEYS lease scheduled dead; ARGV prefix id token permanent error
+	 * max_attempts base_ms cap_ms jitter(0..1000) dead_max
+	 * -> 0 ended, 1 scheduled, 2 dead, -1 not owned */
+	[S_FAIL] =
+	"local job = ARGV[1] .. 'job:' .. ARGV[2]\n"
+	"if not owned(job, ARGV[3]) then return -1 end\n"
+	"local now = now_ms()\n"
+	"redis.call('ZREM', KEYS[1], ARGV[2])\n"
+	"if ARGV[4] == '1' then redis.call('DEL', job) return 0 end\n"
+	"local attempt = tonumber(redis.call('HGET', job, 'attempt'))\n"
+	"redis.call('HSET', job, 'token', '', 'worker', '', 'last_error', ARGV[5],\n"
+	"  'updated_at', now)\n"
+	"if attempt >= tonumber(ARGV[6]) then\n"
+	"  redis.call('HSET', job, 'state', 'dead')\n"
+	"  redis.call('ZADD', KEYS[3], now, ARGV[2])\n"
+	"  trim_dead(KEYS[3], ARGV[1], tonumber(ARGV[10]))\n"
+	"  return 2\n"
+	"end\n"
+	"local delay = math.min(tonumber(ARGV[8]), tonumber(ARGV[7]) * 2 ^ (attempt - 1))\n"
+	"delay = math.floor(delay * (1000 + tonumber(ARGV[9])) / 2000)\n"
+	"redis.call('HSET', job, 'state', 'scheduled')\n"
+	"redis.call('ZADD', KEYS[2], now + delay, ARGV[2])\n"
+	"return 1\n",
+
+	/* KEYS lease pending; ARGV prefix id token -> 1 or 0 */
+	[S_REQUEUE] =
+	"local job = ARGV[1] .. 'job:' .. ARGV[2]\n"
+	"if not owned(job, ARGV[3]) then return 0 end\n"
+	"redis.call('ZREM', KEYS[1], ARGV[2])\n"
+	"redis.call('HINCRBY', job, 'attempt', -1)\n"
+	"redis.call('HSET', job, 'state', 'pending', 'token', '', 'worker', '',\n"
+	"  'updated_at', now_ms())\n"
+	"redis.call('LPUSH', KEYS[2], ARGV[2])\n"
+	"return 1\n",
+
+	/* KEYS scheduled pending; ARGV prefix limit -> moved */
+	[S_PROMOTE] =
+	"local now = now_ms()\n"
+	"local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now, 'LIMIT', 0,\n"
+	"  tonumber(ARGV[2]))\n"
+	"for _, id in ipairs(due) do\n"
+	"  redis.call('ZREM', KEYS[1], id)\n"
+	"  redis.call('HSET', ARGV[1] .. 'job:' .. id, 'state', 'pending',\n"
+	"    'updated_at', now)\n"
+	"  redis.call('RPUSH', KEYS[2], id)\n"
+	"end\n"
+	"return #due\n",
+
+	/* KEYS lease pending dead; ARGV prefix max_crashes limit dead_max
+	 * -> {requeued, dead} */
+	[S_REAP] =
+	"local now = now_ms()\n"
+	"local expired = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now, 'LIMIT',\n"
+	"  0, tonumber(ARGV[3]))\n"
+	"local requeued, dead = 0, 0\n"
+	"for _, id in ipairs(expired) do\n"
+	"  local job = ARGV[1] .. 'job:' .. id\n"
+	"  redis.call('ZREM', KEYS[1], id)\n"
+	"  local crashes = redis.call('HINCRBY', job, 'crashes', 1)\n"
+	"  redis.call('HSET', job, 'token', '', 'worker', '', 'last_error',\n"
+	"    'lease expired: the worker stopped answering', 'updated_at', now)\n"
+	"  if crashes >= tonumber(ARGV[2]) then\n"
+	"    redis.call('HSET', job, 'state', 'dead')\n"
+	"    redis.call('ZADD', KEYS[3], now, id)\n"
+	"    dead = dead + 1\n"
+	"  else\n"
+	"    redis.call('HSET', job, 'state', 'pending')\n"
+	"    redis.call('LPUSH', KEYS[2], id)\n"
+	"    requeued = requeued + 1\n"
+	"  end\n"
+	"end\n"
+	"trim_dead(KEYS[3], ARGV[1], tonumber(ARGV[4]))\n"
+	"return {requeued, dead}\n",
+
+	/* KEYS dead pending; ARGV prefix id -> 1 or 0 */
+	[S_RETRY_DEAD] =
+	"if redis.call('ZREM', KEYS[1], ARGV[2]) == 0 then return 0 end\n"
+	"redis.call('HSET', ARGV[1] .. 'job:' .. ARGV[2], 'state', 'pending',\n"
+	"  'attempt', 0, 'crashes', 0, 'token', '', 'worker', '',\n"
+	"  'updated_at', now_ms())\n"
+	"redis.call('RPUSH', KEYS[2], ARGV[2])\n"
+	"return 1\n",
+};
+
+/* at most this many jobs per promote or reap call */
+#define BATCH 100
+
+enum { K_PENDING, K_LEASE, K_SCHEDULED, K_DEAD, K__COUNT };
+
+struct queue {
+	struct redisconn *rc;
+	char *prefix;
+	char *keys[K__COUNT];
+	char sha[S__COUNT][41];		/* "" until loaded */
+};
+
+static char *concat(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b);
+	char *s = malloc(la + lb + 1);
+
+	if (s) {
+		memcpy(s, a, la);
+		memcpy(s + la, b, lb + 1);
+	}
+	return s;
+}
+
+enum sc_err queue_new(struct redisconn *rc, const char *prefix,
+		      struct queue **out)
+{
+	static const char *const names[K__COUNT] = { "pending", "lease",
+						     "scheduled", "dead" };
+	struct queue *q;
+	int i;
+
+	*out = NULL;
+	if (sodium_init() < 0)
+		return SC_ERR_NOMEM;
+	q = calloc(1, sizeof(*q));
+	if (!q)
+		return SC_ERR_NOMEM;
+	q->rc = rc;
+	q->prefix = strdup(prefix);
+	if (!q->prefix)
+		goto out_nomem;
+	for (i = 0; i < K__COUNT; i++) {
+		q->keys[i] = concat(prefix, names[i]);
+		if (!q->keys[i])
+			goto out_nomem;
+	}
+	*out = q;
+	return SC_OK;
+out_nomem:
+	queue_free(q);
+	return SC_ERR_NOMEM;
+}
+
+void queue_free(struct queue *q)
+{
+	int i;
+
+	if (!q)
+		return;
+	for (i = 0; i < K__COUNT; i++)
+		free(q->keys[i]);
+	free(q->prefix);
+	free(q);
+}
+
+static enum sc_err load(struct queue *q, enum script s)
+{
+	struct buf body = BUF_INIT(16384);
+	const char *argv[3] = { "SCRIPT", "LOAD", NULL };
+	redisReply *r = NULL;
+	enum sc_err rc;
+
+	if ((rc = buf_appends(&body, PRELUDE)) || (rc = buf_appends(&body, bodies[s])))
+		goto out;
+	argv[2] = body.data;
+	rc = redisconn_command(q->rc, &r, 3, argv, NULL);
+	if (rc)
+		goto out;
+	if (r->type != REDIS_REPLY_STRING || r->len != 40) {
+		rc = SC_ERR_REDIS;
+		goto out;
+	}
+	memcpy(q->sha[s], r->str, 40);
+	q->sha[s][40] = '\0';
+out:
+	if (r)
+		freeReplyObject(r);
+	buf_release(&body);
+	return rc;
+}
+
+/*
+ * EVALSHA script s with nkeys of q's keys (by index) and the arguments
+ * after the prefix; the caller frees *reply.
+ */
+static enum sc_err run(struct queue *q, enum script s, redisReply **reply,
+		       int nkeys, const int *keys, int nargs, const char **args)
+{
+	const char *argv[3 + K__COUNT + 1 + 12];
+	char nk[8];
+	int argc = 0, i, tries;
+	enum sc_err rc = SC_ERR_REDIS;
+
+	*reply = NULL;
+	if (nkeys > K__COUNT || nargs > 12)
+		return SC_ERR_INVALID;
+	for (tries = 0; tries < 2; tries++) {
+		if (!q->sha[s][0] && (rc = load(q, s)))
+			return rc;
+		snprintf(nk, sizeof(nk), "%d", nkeys);
+		argc = 0;
+		argv[argc++] = "EVALSHA";
+		argv[argc++] = q->sha[s];
+		argv[argc++] = nk;
+		for (i = 0; i < nkeys; i++)
+			argv[argc++] = q->keys[keys[i]];
+		argv[argc++] = q->prefix;
+		for (i = 0; i < nargs; i++)
+			argv[argc++] = args[i];
+		rc = redisconn_command(q->rc, reply, argc, argv, NULL);
+		if (rc == SC_ERR_REDIS &&
+		    strstr(redisconn_errstr(q->rc), "NOSCRIPT")) {
+			q->sha[s][0] = '\0';	/* Redis forgot it: load again */
+			continue;
+		}
+		return rc;
+	}
+	return rc;
+}
+
+/* Run a script whose reply is one integer. */
+static enum sc_err run_int(struct queue *q, enum script s, long long *out,
+			   int nkeys, const int *keys, int nargs, const char **args)
+{
+	redisReply *r;
+	enum sc_err rc = run(q, s, &r, nkeys, keys, nargs, args);
+
+	if (rc)
+		return rc;
+	if (r->type != REDIS_REPLY_INTEGER)
+		rc = SC_ERR_REDIS;
+	else
+		*out = r->integer;
+	freeReplyObject(r);
+	return rc;
+}
+
+static int valid_id(const char *id)
+{
+	size_t n = strlen(id), i;
+
+	if (n == 0 || n > QUEUE_ID_MAX)
+		return 0;
+	for (i = 0; i < n; i++) {
+		char c = id[i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		      (c >= '0' && c <= '9') || c == '-' || c == '_'))
+			return 0;
+	}
+	return 1;
+}
+
+enum sc_err queue_enqueue(struct queue *q, const char *video_id, int *created)
+{
+	static const int keys[] = { K_PENDING };
+	const char *args[] = { video_id };
+	long long v;
+	enum sc_err rc;
+
+	if (!valid_id(video_id))
+		return SC_ERR_INVALID;
+	rc = run_int(q, S_ENQUEUE, &v, 1, keys, 1, args);
+	if (!rc && created)
+		*created = v == 1;
+	return rc;
+}
+
+static int copy_str(char *dst, size_t cap, const redisReply *r)
+{
+	if (r->type != REDIS_REPLY_STRING || r->len >= cap)
+		return -1;
+	memcpy(dst, r->str, r->len);
+	dst[r->len] = '\0';
+	return 0;
+}
+
+enum sc_err queue_lease(struct queue *q, const char *worker, int lease_ms,
+			struct queue_job *job, int *got)
+{
+	static const int keys[] = { K_PENDING, K_LEASE };
+	unsigned char raw[QUEUE_TOKEN_LEN / 2];
+	char ms[16];
+	const char *args[3];
+	redisReply *r;
+	enum sc_err rc;
+
+	*got = 0;
+	memset(job, 0, sizeof(*job));
+	randombytes_buf(raw, sizeof(raw));
+	sodium_bin2hex(job->token, sizeof(job->token), raw, sizeof(raw));
+	snprintf(ms, sizeof(ms), "%d", lease_ms);
+	args[0] = worker;
+	args[1] = ms;
+	args[2] = job->token;
+	if ((rc = run(q, S_LEASE, &r, 2, keys, 3, args)))
+		return rc;
+	if (r->type == REDIS_REPLY_NIL) {
+		freeReplyObject(r);
+		return SC_OK;
+	}
+	if (r->type != REDIS_REPLY_ARRAY || r->elements != 4 ||
+	    copy_str(job->id, sizeof(job->id), r->element[0]) ||
+	    copy_str(job->video_id, sizeof(job->video_id), r->element[1]) ||
+	    r->element[2]->type != REDIS_REPLY_INTEGER ||
+	    r->element[3]->type != REDIS_REPLY_INTEGER) {
+		freeReplyObject(r);
+		return SC_ERR_REDIS;
+	}
+	job->attempt = (int)r->element[2]->integer;
+	job->crashes = (int)r->element[3]->integer;
+	freeReplyObject(r);
+	*got = 1;
+	return SC_OK;
+}
+
+/* Run a fenced script: its 1 is SC_OK, its 0 SC_ERR_CONFLICT. */
+static enum sc_err run_fenced(struct queue *q, enum script s, int nkeys,
+			      const int *keys, int nargs, const char **args)
+{
+	long long v = 0;
+	enum sc_err rc = run_int(q, s, &v, nkeys, keys, nargs, args);
+
+	if (rc)
+		return rc;
+	return v == 1 ? SC_OK : SC_ERR_CONFLICT;
+}
+
+enum sc_err queue_extend(struct queue *q, const struct queue_job *job,
+			 int lease_ms, int progress)
+{
+	static const int keys[] = { K_LEASE };
+	char ms[16], pct[8];
+	const char *args[] = { job->id, job->token, ms, pct };
+
+	snprintf(ms, sizeof(ms), "%d", lease_ms);
+	snprintf(pct, sizeof(pct), "%d", progress < 0 ? 0 : progress > 100 ? 100 : progress);
+	return run_fenced(q, S_EXTEND, 1, keys, 4, args);
+}
+
+enum sc_err queue_complete(struct queue *q, const struct queue_job *job)
+{
+	static const int keys[] = { K_LEASE };
+	const char *args[] = { job->id, job->token };
+
+	return run_fenced(q, S_COMPLETE, 1, keys, 2, args);
+}
+
+enum sc_err queue_fail(struct queue *q, const struct queue_job *job,
+		       int permanent, const char *error,
+		       const struct queue_retry *policy, int *dead)
+{
+	static const int keys[] = { K_LEASE, K_SCHEDULED, K_DEAD };
+	char max[16], base[16], cap[16], jitter[16], dmax[16];
+	const char *args[] = { job->id, job->token, permanent ? "1" : "0", error,
+			       max, base, cap, jitter, dmax };
+	long long v = 0;
+	enum sc_err rc;
+
+	snprintf(max, sizeof(max), "%d", policy->max_attempts);
+	snprintf(base, sizeof(base), "%d", policy->base_ms);
+	snprintf(cap, sizeof(cap), "%d", policy->cap_ms);
+	snprintf(jitter, sizeof(jitter), "%u", (unsigned)randombytes_uniform(1001));
+	snprintf(dmax, sizeof(dmax), "%d", QUEUE_DEAD_MAX);
+	rc = run_int(q, S_FAIL, &v, 3, keys, 9, args);
+	if (rc)
+		return rc;
+	if (v < 0)
+		return SC_ERR_CONFLICT;
+	if (dead)
+		*dead = v == 2;
+	return SC_OK;
+}
+
+enum sc_err queue_requeue(struct queue *q, const struct queue_job *job)
+{
+	static const int keys[] = { K_LEASE, K_PENDING };
+	const char *args[] = { job->id, job->token };
+
+	return run_fenced(q, S_REQUEUE, 2, keys, 2, args);
+}
+
+enum sc_err queue_promote(struct queue *q, int *moved)
+{
+	static const int keys[] = { K_SCHEDULED, K_PENDING };
+	char lim[8];
+	const char *args[] = { lim };
+	long long v = 0;
+	enum sc_err rc;
+
+	snprintf(lim, sizeof(lim), "%d", BATCH);
+	rc = run_int(q, S_PROMOTE, &v, 2, keys, 1, args);
+	if (!rc && moved)
+		*moved = (int)v;
+	return rc;
+}
+
+enum sc_err queue_reap(struct queue *q, int max_crashes, int *requeued,
+		       int *dead)
+{
+	static const int keys[] = { K_LEASE, K_PENDING, K_DEAD };
+	char max[16], lim[8], dmax[16];
+	const char *args[] = { max, lim, dmax };
+	redisReply *r;
+	enum sc_err rc;
+
+	snprintf(max, sizeof(max), "%d", max_crashes);
+	snprintf(lim, sizeof(lim), "%d", BATCH);
+	snprintf(dmax, sizeof(dmax), "%d", QUEUE_DEAD_MAX);
+	if ((rc = run(q, S_REAP, &r, 3, keys, 3, args)))
+		return rc;
+	if (r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||
+	    r->element[0]->type != REDIS_REPLY_INTEGER ||
+	    r->element[1]->type != REDIS_REPLY_INTEGER) {
+		freeReplyObject(r);
+		return SC_ERR_REDIS;
+	}
+	if (requeued)
+		*requeued = (int)r->element[0]->integer;
+	if (dead)
+		*dead = (int)r->element[1]->integer;
+	freeReplyObject(r);
+	return SC_OK;
+}
+
+enum sc_err queue_retry_dead(struct queue *q, const char *id)
+{
+	static const int keys[] = { K_DEAD, K_PENDING };
+	const char *args[] = { id };
+	long long v = 0;
+	enum sc_err rc;
+
+	if (!valid_id(id))
+		return SC_ERR_INVALID;
+	rc = run_int(q, S_RETRY_DEAD, &v, 2, keys, 1, args);
+	if (rc)
+		return rc;
+	return v == 1 ? SC_OK : SC_ERR_NOT_FOUND;
+}
+
+/* One integer reply of a plain command on one of q's keys. */
+static enum sc_err count(struct queue *q, const char *cmd, int key,
+			 long long *out)
+{
+	const char *argv[] = { cmd, q->keys[key] };
+	redisReply *r;
+	enum sc_err rc = redisconn_command(q->rc, &r, 2, argv, NULL);
+
+	if (rc)
+		return rc;
+	if (r->type != REDIS_REPLY_INTEGER)
+		rc = SC_ERR_REDIS;
+	else
+		*out = r->integer;
+	freeReplyObject(r);
+	return rc;
+}
+
+enum sc_err queue_stats(struct queue *q, struct queue_stats *st)
+{
+	enum sc_err rc;
+
+	memset(st, 0, sizeof(*st));
+	if ((rc = count(q, "LLEN", K_PENDING, &st->pending)) ||
+	    (rc = count(q, "ZCARD", K_LEASE, &st->leased)) ||
+	    (rc = count(q, "ZCARD", K_SCHEDULED, &st->scheduled)) ||
+	    (rc = count(q, "ZCARD", K_DEAD, &st->dead)))
+		return rc;
+	return SC_OK;
+}

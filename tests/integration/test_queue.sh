@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# The queue client (common/queue.c) against a real redis-server: every
+# state change and its fencing (tools/queue_check.c), then the layout read
+# back with redis-cli, the way docs/operations.md tells admins to.
+# shellcheck source=tests/integration/harness.sh
+. "$(dirname "$0")/harness.sh"
+
+port=$(sc_free_port)
+sc_redis_start "$IT_DIR/redis" "$port"
+export REDIS_URL="redis://127.0.0.1:$port/0" QUEUE_PREFIX='showcase:{q}:'
+rcli() { redis-cli -p "$port" "$@"; }
+P='showcase:{q}:'
+
+test_queue_state_changes() {
+    "$BIN_DIR/queue_check" >"$IT_DIR/queue_check.out" 2>&1
+    check_eq "queue_check exit status" "$?" 0
+    grep -E '^(FAIL|[0-9]+ passed)' "$IT_DIR/queue_check.out" | sed 's/^/    /'
+}
+
+test_layout_reads_back_with_redis_cli() {
+    check_eq "pending" "$(rcli LRANGE "${P}pending" 0 -1 | xargs)" "left-pending"
+    check_eq "nothing leased" "$(rcli ZCARD "${P}lease")" 0
+    check_eq "scheduled" "$(rcli ZRANGE "${P}scheduled" 0 -1 | xargs)" "left-scheduled"
+    check_eq "dead" "$(rcli ZRANGE "${P}dead" 0 -1 | xargs)" "left-dead"
+    check_eq "dead job's fields" \
+        "$(rcli HMGET "${P}job:left-dead" video_id state attempt crashes last_error | xargs)" \
+        "left-dead dead 1 0 s3 unreachable"
+    check_eq "scheduled job's fields" \
+        "$(rcli HMGET "${P}job:left-scheduled" state attempt last_error worker | xargs)" \
+        "scheduled 1 db timeout"
+    local due now
+    due=$(rcli ZSCORE "${P}scheduled" left-scheduled)
+    now=$(rcli TIME | head -n 1)
+    check "retry due in 5 to 10 minutes (server clock)" \
+        awk -v d="$due" -v n="$now" 'BEGIN { s = d / 1000 - n; exit !(s > 290 && s <= 600) }'
+    check_eq "finished jobs leave no hash" "$(rcli EXISTS "${P}job:v1" "${P}job:v4" "${P}job:v5")" 0
+    check_eq "every key under the prefix" \
+        "$(rcli --scan --pattern "${P}*" | sort | xargs)" \
+        "${P}dead ${P}job:left-dead ${P}job:left-pending ${P}job:left-scheduled ${P}pending ${P}scheduled"
+}
+
+it_main
