@@ -52,6 +52,17 @@ struct config {
 	int api_threads;
 	int worker_concurrency;
 	int worker_heartbeat_ms;
+	int worker_lease_ms;
+	int worker_job_timeout_s;	/* hard deadline of one transcode */
+	int worker_grace_s;		/* SIGTERM: time to finish jobs */
+	int worker_max_attempts;
+	int worker_max_crashes;		/* expired leases before dead */
+	int worker_retry_base_ms;
+	int worker_retry_cap_ms;
+	int worker_memory_mb;		/* address space of one transcode */
+	int worker_reconcile_s;
+	char *worker_tmp_dir;
+	char *worker_transcoder;	/* "" : next to the worker binary */
 	char *migrations_dir;
 	/* the pipeline (worker and showcase-transcode) */
 	int transcode_max_s;		/* keep at most this much of the source */

@@ -1,38 +1,149 @@
 /*
  * showcase-worker - the processing side of Showcase.
  *
- * Connects to Redis and PostgreSQL, keeps its presence record in Redis
- * fresh every WORKER_HEARTBEAT_MS, logs when a dependency goes away or
- * comes back (once per change, not on every beat), and on SIGTERM or
- * SIGINT removes its record and exits 0.  A dependency that is down is
- * retried on the next beat, never in a tight loop.
+ * WORKER_CONCURRENCY threads each lease a job from Redis and run it
+ * (job.h); the main thread keeps the presence record fresh, reaps expired
+ * leases, promotes due retries, and every WORKER_RECONCILE_S queues again
+ * the videos PostgreSQL still calls unfinished (a no-op for videos whose
+ * job lives; the cure when Redis lost its data or an enqueue was lost).
+ *
+ * SIGTERM or SIGINT: no new job is taken; running jobs get WORKER_GRACE_S
+ * to finish, then are handed back at the head of the queue without
+ * counting an attempt; the presence record is removed; exit 0.  A
+ * dependency that is down is retried with a pause, never in a tight loop,
+ * and its outage is logged once.
  */
 #include <errno.h>
+#include <libgen.h>
+#include <limits.h>
+#include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
+#include <unistd.h>
 
+#include "awscreds.h"
+#include "clock.h"
 #include "config.h"
 #include "db.h"
+#include "job.h"
 #include "log.h"
 #include "presence.h"
+#include "queue.h"
 #include "redisconn.h"
+#include "s3.h"
+#include "videos.h"
+
+#define MAX_SLOTS 64
+#define IDLE_POLL_MS 500
+#define DOWN_PAUSE_MS 2000
 
 struct worker {
 	struct config cfg;
+	char name[300];			/* host:pid */
+	char transcoder[PATH_MAX];
+	struct awscreds *creds;
+	/* the main thread's own handles */
 	struct db *db;
 	struct redisconn *redis;
+	struct queue *queue;
 	struct presence *presence;
-	int redis_ok;	/* last known state, to log changes only */
+	int redis_ok;			/* last known state, to log changes only */
 	int db_ok;
+	long long next_reconcile_ms;
+	/* shared with the job threads */
+	atomic_int stopping;
+	atomic_llong handback_at;
+	atomic_int busy;
 };
 
+struct slot {
+	struct worker *w;
+	pthread_t thread;
+	int started;
+	int index;
+};
+
+static void sleep_ms(int ms)
+{
+	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
+
+	nanosleep(&ts, NULL);
+}
+
+/* One job thread: lease, run, repeat until told to stop. */
+static void *slot_main(void *arg)
+{
+	struct slot *s = arg;
+	struct worker *w = s->w;
+	struct job_env env = { .cfg = &w->cfg, .worker = w->name,
+			       .transcoder = w->transcoder,
+			       .handback_at = &w->handback_at };
+	struct queue_job job;
+	enum job_outcome out;
+	int got, down = 0;
+
+	if (redisconn_new(w->cfg.redis_url, w->cfg.connect_timeout_ms, &env.redis) ||
+	    queue_new(env.redis, w->cfg.queue_prefix, &env.queue) ||
+	    !(env.db = db_new(w->cfg.database_url, w->cfg.connect_timeout_ms)) ||
+	    !(env.s3 = s3_client_new(&w->cfg, w->creds))) {
+		log_error("job thread %d cannot start: %s", s->index,
+			  sc_strerror(SC_ERR_NOMEM));
+		goto out;
+	}
+	while (!atomic_load(&w->stopping)) {
+		if (queue_lease(env.queue, w->name, w->cfg.worker_lease_ms, &job, &got)) {
+			if (!down)
+				log_error("cannot take jobs: %s", redisconn_errstr(env.redis));
+			down = 1;
+			sleep_ms(DOWN_PAUSE_MS);
+			continue;
+		}
+		if (down)
+			log_info("taking jobs again");
+		down = 0;
+		if (!got) {
+			sleep_ms(IDLE_POLL_MS);
+			continue;
+		}
+		atomic_fetch_add(&w->busy, 1);
+		log_set_job(job.id, job.video_id);
+		log_info("job leased: attempt %d, crashes %d", job.attempt, job.crashes);
+		out = job_run(&env, &job);
+		log_info("job ended: %s", job_outcome_name(out));
+		log_set_job(NULL, NULL);
+		atomic_fetch_sub(&w->busy, 1);
+	}
+out:
+	s3_client_free(env.s3);
+	db_free(env.db);
+	queue_free(env.queue);
+	redisconn_free(env.redis);
+	return NULL;
+}
+
+/* Queue an unfinished video again (a no-op while its job lives). */
+static void requeue_video(const char *id, void *arg)
+{
+	struct worker *w = arg;
+	int created = 0;
+
+	if (!queue_enqueue(w->queue, id, &created) && created)
+		log_warn("video %s was unfinished with no job: queued again", id);
+}
+
+/* The main thread's periodic work: presence, reaper, promoter, reconciler. */
 static void beat(struct worker *w)
 {
-	int ok;
+	int ok, requeued = 0, dead = 0, moved = 0;
 
-	ok = presence_beat(w->presence, w->redis, "idle") == SC_OK;
+	ok = presence_beat(w->presence, w->redis,
+			   atomic_load(&w->stopping) ? "stopping"
+			   : atomic_load(&w->busy)   ? "busy"
+						     : "idle") == SC_OK;
 	if (ok != w->redis_ok) {
 		if (ok)
 			log_info("redis reachable; registered as %s",
@@ -40,6 +151,13 @@ static void beat(struct worker *w)
 		else
 			log_error("redis unreachable: %s", redisconn_errstr(w->redis));
 		w->redis_ok = ok;
+	}
+	if (ok) {
+		if (!queue_reap(w->queue, w->cfg.worker_max_crashes, &requeued, &dead) &&
+		    (requeued || dead))
+			log_warn("reaped expired leases: %d queued again, %d dead",
+				 requeued, dead);
+		queue_promote(w->queue, &moved);
 	}
 	ok = db_ping(w->db) == SC_OK;
 	if (ok != w->db_ok) {
@@ -49,15 +167,43 @@ static void beat(struct worker *w)
 			log_error("postgresql unreachable: %s", db_errstr(w->db));
 		w->db_ok = ok;
 	}
+	if (ok && w->redis_ok && clock_ms() >= w->next_reconcile_ms) {
+		/* idle twice the lease: a live job would have touched the row */
+		videos_unfinished(w->db, 2 * w->cfg.worker_lease_ms / 1000 + 1, 1000,
+				  requeue_video, w);
+		w->next_reconcile_ms = clock_ms() + w->cfg.worker_reconcile_s * 1000LL;
+	}
+}
+
+/* showcase-transcode next to this binary, unless configured. */
+static int find_transcoder(struct worker *w)
+{
+	char self[PATH_MAX];
+	ssize_t n;
+
+	if (w->cfg.worker_transcoder[0]) {
+		snprintf(w->transcoder, sizeof(w->transcoder), "%s",
+			 w->cfg.worker_transcoder);
+	} else {
+		n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+		if (n < 0)
+			return -1;
+		self[n] = '\0';
+		snprintf(w->transcoder, sizeof(w->transcoder), "%s/showcase-transcode",
+			 dirname(self));
+	}
+	return access(w->transcoder, X_OK);
 }
 
 int main(void)
 {
+	static struct slot slots[MAX_SLOTS];
 	struct buf errmsg = BUF_INIT(4096);
 	struct worker w = { .redis_ok = -1, .db_ok = -1 };
 	struct timespec tick;
+	char host[256];
 	sigset_t sigs;
-	int sig, status = EXIT_FAILURE;
+	int i, sig, status = EXIT_FAILURE, n;
 	enum sc_err err;
 
 	log_init("worker", LOG_INFO);
@@ -69,13 +215,22 @@ int main(void)
 	}
 	log_init("worker", (enum log_level)w.cfg.log_level);
 	config_log(&w.cfg, CFG_WORKER);
+	if (find_transcoder(&w) < 0) {
+		log_error("cannot run the transcoder %s (WORKER_TRANSCODER)", w.transcoder);
+		config_free(&w.cfg);
+		return 2;
+	}
 
+	/* signals go to the main thread only: block them before threads */
 	sigemptyset(&sigs);
 	sigaddset(&sigs, SIGTERM);
 	sigaddset(&sigs, SIGINT);
 	sigprocmask(SIG_BLOCK, &sigs, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
+	gethostname(host, sizeof(host) - 1);
+	host[sizeof(host) - 1] = '\0';
+	snprintf(w.name, sizeof(w.name), "%s:%d", host, (int)getpid());
 	err = redisconn_new(w.cfg.redis_url, w.cfg.connect_timeout_ms, &w.redis);
 	if (err == SC_ERR_INVALID) {
 		log_error("REDIS_URL: cannot parse '%s'", w.cfg.redis_url);
@@ -84,36 +239,66 @@ int main(void)
 	w.db = db_new(w.cfg.database_url, w.cfg.connect_timeout_ms);
 	w.presence = presence_new(w.cfg.queue_prefix, w.cfg.worker_concurrency,
 				  w.cfg.worker_heartbeat_ms);
-	if (err || !w.db || !w.presence) {
+	w.creds = awscreds_new(&w.cfg);
+	if (err || !w.db || !w.presence || !w.creds ||
+	    queue_new(w.redis, w.cfg.queue_prefix, &w.queue)) {
 		log_error("cannot start: %s", sc_strerror(SC_ERR_NOMEM));
 		goto out;
 	}
-	log_info("worker started: concurrency %d, heartbeat %d ms",
-		 w.cfg.worker_concurrency, w.cfg.worker_heartbeat_ms);
+
+	i = job_remove_orphans(w.cfg.worker_tmp_dir);
+	if (i)
+		log_warn("removed %d job directories of workers that were killed", i);
+	n = w.cfg.worker_concurrency < MAX_SLOTS ? w.cfg.worker_concurrency : MAX_SLOTS;
+	for (i = 0; i < n; i++) {
+		slots[i].w = &w;
+		slots[i].index = i;
+		if (pthread_create(&slots[i].thread, NULL, slot_main, &slots[i])) {
+			log_error("cannot start job thread %d", i);
+			atomic_store(&w.stopping, 1);
+			break;
+		}
+		slots[i].started = 1;
+	}
+	log_info("worker %s started: concurrency %d, heartbeat %d ms, transcoder %s",
+		 w.name, n, w.cfg.worker_heartbeat_ms, w.transcoder);
 
 	tick.tv_sec = w.cfg.worker_heartbeat_ms / 1000;
 	tick.tv_nsec = (w.cfg.worker_heartbeat_ms % 1000) * 1000000L;
-	for (;;) {
+	while (!atomic_load(&w.stopping)) {
 		beat(&w);
 		sig = sigtimedwait(&sigs, NULL, &tick);
-		if (sig == SIGTERM || sig == SIGINT)
+		if (sig == SIGTERM || sig == SIGINT) {
+			log_info("received %s: finishing running jobs within %d s",
+				 sig == SIGTERM ? "SIGTERM" : "SIGINT", w.cfg.worker_grace_s);
 			break;
+		}
 		if (sig < 0 && errno != EAGAIN && errno != EINTR) {
-			log_error("sigtimedwait: %s", sc_strerror(SC_ERR_IO));
-			goto out;
+			log_error("sigtimedwait: %s", strerror(errno));
+			break;
 		}
 	}
-	log_info("received %s, stopping", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+	atomic_store(&w.handback_at, clock_ms() + w.cfg.worker_grace_s * 1000LL);
+	atomic_store(&w.stopping, 1);
+	/* keep the presence record (state "stopping") while jobs finish */
+	while (atomic_load(&w.busy) > 0) {
+		beat(&w);
+		sleep_ms(200);
+	}
+	for (i = 0; i < n; i++)
+		if (slots[i].started)
+			pthread_join(slots[i].thread, NULL);
 	if (presence_remove(w.presence, w.redis))
-		log_warn("cannot remove presence record: %s",
-			 redisconn_errstr(w.redis));
+		log_warn("cannot remove presence record: %s", redisconn_errstr(w.redis));
 	log_info("stopped");
 	status = EXIT_SUCCESS;
 
 out:
+	queue_free(w.queue);
 	presence_free(w.presence);
 	redisconn_free(w.redis);
 	db_free(w.db);
+	awscreds_free(w.creds);
 	config_free(&w.cfg);
 	buf_release(&errmsg);
 	return status;

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "config.h"
 #include "log.h"
@@ -25,6 +26,7 @@ struct cli {
 	const char *set[MAX_SETS];	/* "NAME=VALUE" */
 	int nset;
 	int progress;
+	int progress_fd;		/* -1, or where "progress N\n" lines go */
 	int last_pct;
 };
 
@@ -45,10 +47,19 @@ static void progress(double done, void *arg)
 {
 	struct cli *c = arg;
 	int pct = (int)(done * 100);
+	char line[32];
+	int n;
 
-	if (pct != c->last_pct) {
+	if (pct == c->last_pct)
+		return;
+	c->last_pct = pct;
+	if (c->progress)
 		fprintf(stderr, "\rprogress %3d%%", pct);
-		c->last_pct = pct;
+	if (c->progress_fd >= 0) {
+		/* for the worker; a lost reader must not stop the run */
+		n = snprintf(line, sizeof(line), "progress %d\n", pct);
+		if (write(c->progress_fd, line, (size_t)n) < 0)
+			c->progress_fd = -1;
 	}
 }
 
@@ -62,6 +73,7 @@ static void usage(FILE *f)
 		"  --report R.json      write the run's report (- for stdout)\n"
 		"  --set NAME=VALUE     override a setting (see showcasectl config)\n"
 		"  --progress           show progress on stderr\n"
+		"  --progress-fd N      write \"progress PERCENT\" lines to file descriptor N\n"
 		"exit status: 0 done, 1 usage, 2 configuration;");
 	for (r = 1; r < TC__COUNT; r++)
 		fprintf(f, "%s %d %s", r == 1 ? "" : ",", tc_reason_exit(r),
@@ -94,19 +106,20 @@ int main(int argc, char **argv)
 		{ "report", required_argument, NULL, 'r' },
 		{ "set", required_argument, NULL, 's' },
 		{ "progress", no_argument, NULL, 'P' },
+		{ "progress-fd", required_argument, NULL, 'F' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct transcode_hooks hooks = { 0 };
 	struct buf err = BUF_INIT(4096);
-	struct cli cli = { .last_pct = -1 };
+	struct cli cli = { .last_pct = -1, .progress_fd = -1 };
 	struct config cfg;
 	struct transcode *t = NULL;
 	const char *poster = NULL, *report = NULL;
 	enum tc_reason r;
 	int opt, status = 1;
 
-	while ((opt = getopt_long(argc, argv, "p:r:s:Ph", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "p:r:s:PF:h", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'p':
 			poster = optarg;
@@ -123,6 +136,9 @@ int main(int argc, char **argv)
 			break;
 		case 'P':
 			cli.progress = 1;
+			break;
+		case 'F':
+			cli.progress_fd = atoi(optarg);
 			break;
 		case 'h':
 			usage(stdout);
@@ -149,7 +165,7 @@ int main(int argc, char **argv)
 		status = 2;
 		goto out_free;
 	}
-	if (cli.progress) {
+	if (cli.progress || cli.progress_fd >= 0) {
 		hooks.progress = progress;
 		hooks.arg = &cli;
 	}

@@ -1,0 +1,63 @@
+/*
+ * job.h - one leased job, start to end.
+ *
+ * For a leased job: mark the video 'processing' (a new attempt in
+ * PostgreSQL), fetch the original from S3 into a private directory, run
+ * showcase-transcode on it in a child (child.h) while renewing the lease
+ * with its progress, upload the clip and poster to their fixed keys, write
+ * the outcome to PostgreSQL fenced by the attempt, and settle the job in
+ * Redis.  The directory is removed on every path.
+ *
+ * Outcomes: the source's fault (too_short, corrupt, ...) fails the video
+ * at once; anything else (S3, PostgreSQL, a crash, the deadline) is
+ * retried with backoff until the queue dead-letters it, and only then is
+ * the video marked failed.  A lost lease stops the work without writing.
+ */
+#ifndef SC_JOB_H
+#define SC_JOB_H
+
+#include <stdatomic.h>
+
+#include "config.h"
+#include "db.h"
+#include "queue.h"
+#include "redisconn.h"
+#include "s3.h"
+
+/* What one worker thread works with; every handle is the thread's own. */
+struct job_env {
+	const struct config *cfg;
+	const char *worker;		/* name in the job's hash */
+	const char *transcoder;		/* path of showcase-transcode */
+	struct redisconn *redis;
+	struct queue *queue;
+	struct db *db;
+	struct s3_client *s3;
+	/* shared with the main thread: 0 while running; on SIGTERM the
+	 * time (ms, monotonic) by which running jobs must be handed back */
+	atomic_llong *handback_at;
+};
+
+/* Outcome of job_run, for logs and metrics. */
+enum job_outcome {
+	JOB_PROCESSED,
+	JOB_FAILED,		/* the video is failed: bad source or dead */
+	JOB_RETRY,		/* scheduled for another attempt */
+	JOB_HANDED_BACK,	/* shutdown: back at the head of the queue */
+	JOB_LOST,		/* lease lost, or the video is gone or done */
+};
+
+enum job_outcome job_run(struct job_env *env, const struct queue_job *job);
+
+const char *job_outcome_name(enum job_outcome o);
+
+/* Job directories are TMP/showcase-job-PID-VIDEO-XXXXXX. */
+#define JOB_DIR_PREFIX "showcase-job-"
+
+/*
+ * Remove the job directories in tmp whose worker process is gone (killed
+ * before it could clean up); returns how many.
+ */
+int job_remove_orphans(const char *tmp);
+
+#endif
