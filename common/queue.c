@@ -36,7 +36,7 @@
 	"end\n"
 
 enum script { S_ENQUEUE, S_LEASE, S_EXTEND, S_COMPLETE, S_FAIL, S_REQUEUE,
-	      S_PROMOTE, S_REAP, S_RETRY_DEAD, S__COUNT };
+	      S_PROMOTE, S_REAP, S_RETRY_DEAD, S_PURGE_DEAD, S__COUNT };
 
 /* KEYS and ARGV are listed above each body; ARGV[1] is always the prefix. */
 static const char *const bodies[S__COUNT] = {
@@ -171,6 +171,13 @@ static const char *const bodies[S__COUNT] = {
 	"  'updated_at', now_ms())\n"
 	"redis.call('RPUSH', KEYS[2], ARGV[2])\n"
 	"return 1\n",
+
+	/* KEYS dead; ARGV prefix -> purged */
+	[S_PURGE_DEAD] =
+	"local ids = redis.call('ZRANGE', KEYS[1], 0, -1)\n"
+	"for _, id in ipairs(ids) do redis.call('DEL', ARGV[1] .. 'job:' .. id) end\n"
+	"redis.call('DEL', KEYS[1])\n"
+	"return #ids\n",
 };
 
 /* at most this many jobs per promote or reap call */
@@ -553,4 +560,84 @@ enum sc_err queue_stats(struct queue *q, struct queue_stats *st)
 	    (rc = count(q, "ZCARD", K_DEAD, &st->dead)))
 		return rc;
 	return SC_OK;
+}
+
+enum sc_err queue_list(struct queue *q, enum queue_list which, int limit,
+		       void (*fn)(const char *id, long long score, void *arg),
+		       void *arg)
+{
+	static const int keys[] = { K_PENDING, K_LEASE, K_SCHEDULED, K_DEAD };
+	char last[16];
+	const char *argv[5];
+	redisReply *r;
+	enum sc_err rc;
+	size_t i;
+	int zset = which != QUEUE_PENDING;
+
+	if ((unsigned)which > QUEUE_DEAD || limit < 1)
+		return SC_ERR_INVALID;
+	snprintf(last, sizeof(last), "%d", limit - 1);
+	argv[0] = zset ? "ZRANGE" : "LRANGE";
+	argv[1] = q->keys[keys[which]];
+	argv[2] = "0";
+	argv[3] = last;
+	argv[4] = "WITHSCORES";
+	if ((rc = redisconn_command(q->rc, &r, zset ? 5 : 4, argv, NULL)))
+		return rc;
+	if (r->type != REDIS_REPLY_ARRAY) {
+		freeReplyObject(r);
+		return SC_ERR_REDIS;
+	}
+	for (i = 0; i < r->elements; i += zset ? 2 : 1) {
+		if (zset && i + 1 < r->elements)
+			fn(r->element[i]->str, atoll(r->element[i + 1]->str), arg);
+		else if (!zset)
+			fn(r->element[i]->str, -1, arg);
+	}
+	freeReplyObject(r);
+	return SC_OK;
+}
+
+enum sc_err queue_show(struct queue *q, const char *id,
+		       void (*fn)(const char *field, const char *value, void *arg),
+		       void *arg)
+{
+	const char *argv[2] = { "HGETALL", NULL };
+	char *key;
+	redisReply *r;
+	enum sc_err rc;
+	size_t i;
+
+	if (!valid_id(id))
+		return SC_ERR_INVALID;
+	key = concat(q->prefix, "job:");
+	argv[1] = key ? concat(key, id) : NULL;
+	free(key);
+	if (!argv[1])
+		return SC_ERR_NOMEM;
+	rc = redisconn_command(q->rc, &r, 2, argv, NULL);
+	free((char *)argv[1]);
+	if (rc)
+		return rc;
+	if (r->type != REDIS_REPLY_ARRAY) {
+		freeReplyObject(r);
+		return SC_ERR_REDIS;
+	}
+	if (r->elements == 0)
+		rc = SC_ERR_NOT_FOUND;
+	for (i = 0; i + 1 < r->elements; i += 2)
+		fn(r->element[i]->str, r->element[i + 1]->str, arg);
+	freeReplyObject(r);
+	return rc;
+}
+
+enum sc_err queue_purge_dead(struct queue *q, int *purged)
+{
+	static const int keys[] = { K_DEAD };
+	long long v = 0;
+	enum sc_err rc = run_int(q, S_PURGE_DEAD, &v, 1, keys, 0, NULL);
+
+	if (!rc && purged)
+		*purged = (int)v;
+	return rc;
 }

@@ -111,6 +111,26 @@ enum sc_err queue_retry_dead(struct queue *q, const char *id);
 
 enum sc_err queue_stats(struct queue *q, struct queue_stats *st);
 
+/* The lists an admin looks at. */
+enum queue_list { QUEUE_PENDING, QUEUE_LEASED, QUEUE_SCHEDULED, QUEUE_DEAD };
+
+/*
+ * Call fn for up to limit ids of one list, in order (pending from the
+ * head; the sets by score: lease expiry, due time, time of death, in ms;
+ * score is -1 for pending).
+ */
+enum sc_err queue_list(struct queue *q, enum queue_list which, int limit,
+		       void (*fn)(const char *id, long long score, void *arg),
+		       void *arg);
+
+/* Call fn for each field of job id's hash; SC_ERR_NOT_FOUND if none. */
+enum sc_err queue_show(struct queue *q, const char *id,
+		       void (*fn)(const char *field, const char *value, void *arg),
+		       void *arg);
+
+/* Drop every dead job (and its hash); *purged counts them. */
+enum sc_err queue_purge_dead(struct queue *q, int *purged);
+
 /* Keep the dead set to at most max jobs (oldest dropped with their hash). */
 #define QUEUE_DEAD_MAX 10000
 

@@ -11,5 +11,6 @@
 #include "config.h"
 
 int ctl_s3(const struct config *cfg, int argc, char **argv);
+int ctl_queue(const struct config *cfg, int argc, char **argv);
 
 #endif

@@ -7,6 +7,7 @@
  *   showcasectl health              probe PostgreSQL, Redis and S3
  *   showcasectl config              print the configuration table
  *   showcasectl s3 ...              S3 operations (see ctl_s3.c)
+ *   showcasectl queue ...           the job queue (see ctl_queue.c)
  *
  * Exit codes: 0 success, 1 the operation failed, 2 usage or
  * configuration error.
@@ -27,7 +28,8 @@ static const char usage[] =
 	"usage: showcasectl migrate [up | down [N] | status]\n"
 	"       showcasectl health\n"
 	"       showcasectl config\n"
-	"       showcasectl s3 put|get|head|rm|presign ...\n";
+	"       showcasectl s3 put|get|head|rm|presign ...\n"
+	"       showcasectl queue stats|list|show|dead|retry|retry-dead|purge-dead|enqueue ...\n";
 
 static int cmd_migrate(const struct config *cfg, int argc, char **argv)
 {
@@ -121,7 +123,7 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	if (strcmp(argv[1], "migrate") && strcmp(argv[1], "health") &&
-	    strcmp(argv[1], "s3")) {
+	    strcmp(argv[1], "s3") && strcmp(argv[1], "queue")) {
 		fprintf(stderr, "showcasectl: unknown command '%s'\n%s", argv[1],
 			usage);
 		return 2;
@@ -139,6 +141,8 @@ int main(int argc, char **argv)
 		status = cmd_migrate(&cfg, argc - 2, argv + 2);
 	else if (strcmp(argv[1], "s3") == 0)
 		status = ctl_s3(&cfg, argc - 2, argv + 2);
+	else if (strcmp(argv[1], "queue") == 0)
+		status = ctl_queue(&cfg, argc - 2, argv + 2);
 	else
 		status = cmd_health(&cfg);
 	curl_global_cleanup();

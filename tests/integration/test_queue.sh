@@ -39,4 +39,24 @@ test_layout_reads_back_with_redis_cli() {
         "${P}dead ${P}job:left-dead ${P}job:left-pending ${P}job:left-scheduled ${P}pending ${P}scheduled"
 }
 
+# showcasectl queue shows what redis-cli shows for the same state.
+test_showcasectl_queue_agrees_with_redis_cli() {
+    local ctl="$BIN_DIR/showcasectl"
+    export S3_BUCKET=unused
+    check_eq "stats" "$("$ctl" queue stats | xargs)" \
+        "pending $(rcli LLEN "${P}pending") leased $(rcli ZCARD "${P}lease") scheduled $(rcli ZCARD "${P}scheduled") dead $(rcli ZCARD "${P}dead")"
+    check_eq "list pending" "$("$ctl" queue list pending | xargs)" "$(rcli LRANGE "${P}pending" 0 -1 | xargs)"
+    check_eq "list scheduled" "$("$ctl" queue list scheduled | xargs)" "$(rcli ZRANGE "${P}scheduled" 0 -1 WITHSCORES | xargs)"
+    check_eq "show" "$("$ctl" queue show left-dead | xargs)" "$(rcli HGETALL "${P}job:left-dead" | xargs)"
+    check_eq "dead" "$("$ctl" queue dead)" "left-dead 1 0 s3 unreachable"
+    check_eq "unknown job" "$("$ctl" queue show nope 2>&1; echo "exit $?")" "showcasectl: no such job: nope
+exit 1"
+    check_eq "enqueue" "$("$ctl" queue enqueue new-video) $("$ctl" queue enqueue new-video)" "queued exists"
+    check_eq "retry one" "$("$ctl" queue retry left-dead; echo "exit $?") $(rcli LRANGE "${P}pending" 0 -1 | xargs)" \
+        "exit 0 left-pending new-video left-dead"
+    check_eq "retried job's fresh counts" "$(rcli HMGET "${P}job:left-dead" state attempt | xargs)" "pending 0"
+    check_eq "purge-dead" "$("$ctl" queue purge-dead) $(rcli ZCARD "${P}dead")" "0 purged 0"
+    check_eq "bad list" "$("$ctl" queue list nonsense >/dev/null 2>&1; echo $?)" 2
+}
+
 it_main

@@ -160,6 +160,64 @@ test_poison_and_hang_are_dead_lettered_while_others_complete() {
     it_stop_wait "$IT_DIR/poison.pid"
 }
 
+# all_processed IDS...: how many of these videos are processed.
+all_processed() {
+    local id n=0
+    for id in "$@"; do
+        [ "$(count "id = '$id' AND status = 'processed'")" = 1 ] && n=$((n + 1))
+    done
+    echo "$n"
+}
+
+# wait_all SECONDS IDS...: until every one of these videos is processed.
+wait_all() {
+    local deadline=$((SECONDS + $1))
+    shift
+    until [ "$(all_processed "$@")" = $# ]; do
+        [ $SECONDS -ge $deadline ] && return 1
+        sleep 1
+    done
+}
+
+test_redis_restarted_empty_the_reconciler_recovers() {
+    local ids
+    mapfile -t ids < <(add_videos 10 "$IT_DIR/clip.mp4")
+    start_worker r1
+    start_worker r2
+    SC_WAIT=60 sc_wait_for bash -c "[ \$(redis-cli -p $IT_REDIS_PORT ZCARD '${P}lease') -gt 0 ]"
+    sc_redis_stop "$IT_DIR/redis"
+    rm -rf "$IT_DIR/redis"
+    sc_redis_start "$IT_DIR/redis" "$IT_REDIS_PORT"
+    check_eq "redis came back empty" "$(rcli DBSIZE)" 0
+    wait_all 120 "${ids[@]}"
+    check_eq "every video processed" "$(all_processed "${ids[@]}")" 10
+    check_contains "the reconciler queued them again" "$(cat "$IT_DIR"/r?.log)" "was unfinished with no job: queued again"
+    check_eq "nothing dead" "$(rcli ZCARD "${P}dead")" 0
+    it_stop_wait "$IT_DIR/r1.pid"
+    it_stop_wait "$IT_DIR/r2.pid"
+}
+
+test_s3_down_10s_and_postgresql_restarted_jobs_retry_and_complete() {
+    local ids
+    mapfile -t ids < <(add_videos 10 "$IT_DIR/clip.mp4")
+    start_worker o1 WORKER_MAX_ATTEMPTS=10 WORKER_RETRY_CAP_MS=3000
+    start_worker o2 WORKER_MAX_ATTEMPTS=10 WORKER_RETRY_CAP_MS=3000
+    SC_WAIT=60 sc_wait_for bash -c "[ \$(redis-cli -p $IT_REDIS_PORT ZCARD '${P}lease') -gt 0 ]"
+    sc_s3_stop "$IT_DIR/s3"
+    sleep 10
+    sc_s3_start "$IT_DIR/s3" "$IT_S3_PORT" showcase
+    sc_pg_stop "$IT_DIR/postgres"
+    sleep 2
+    SC_PG_OPTS="-c fsync=off" sc_pg_start "$IT_DIR/postgres" "$IT_PG_PORT"
+    wait_all 150 "${ids[@]}"
+    check_eq "every video processed" "$(all_processed "${ids[@]}")" 10
+    check_contains "s3 failures were retried" "$(cat "$IT_DIR"/o?.log)" "will retry: s3"
+    check_eq "nothing dead" "$(rcli ZCARD "${P}dead")" 0
+    check_eq "no lease left" "$(rcli ZCARD "${P}lease")" 0
+    it_stop_wait "$IT_DIR/o1.pid"
+    it_stop_wait "$IT_DIR/o2.pid"
+}
+
 test_refused_source_fails_at_once() {
     local id
     printf 'not a video at all' >"$IT_DIR/junk.mp4"

@@ -1,0 +1,203 @@
+/*
+ * ctl_queue.c - `showcasectl queue`: the job queue for admins.
+ *
+ *   queue stats                    depth of each list
+ *   queue list [pending|leased|scheduled|dead] [--limit N]
+ *                                  ids in order (sets with their score, ms)
+ *   queue show JOB                 the job's fields
+ *   queue dead                     dead jobs with why they died
+ *   queue retry JOB                a dead job back to pending
+ *   queue retry-dead               every dead job back to pending
+ *   queue purge-dead               forget every dead job
+ *   queue enqueue VIDEO_ID         queue a video's job (no-op if it has one)
+ *
+ * Everything printed is what redis-cli shows for the same keys
+ * (docs/operations.md lists the redis-cli commands side by side).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ctl.h"
+#include "queue.h"
+#include "redisconn.h"
+
+static const char usage[] =
+	"usage: showcasectl queue stats\n"
+	"       showcasectl queue list [pending|leased|scheduled|dead] [--limit N]\n"
+	"       showcasectl queue show JOB\n"
+	"       showcasectl queue dead\n"
+	"       showcasectl queue retry JOB | retry-dead | purge-dead\n"
+	"       showcasectl queue enqueue VIDEO_ID\n";
+
+static void print_id(const char *id, long long score, void *arg)
+{
+	(void)arg;
+	if (score < 0)
+		printf("%s\n", id);
+	else
+		printf("%s %lld\n", id, score);
+}
+
+static void print_field(const char *field, const char *value, void *arg)
+{
+	(void)arg;
+	printf("%s %s\n", field, value);
+}
+
+struct dead_walk {
+	struct queue *q;
+	int ids;
+	char (*list)[QUEUE_ID_MAX + 1];
+	int cap;
+};
+
+static void collect(const char *id, long long score, void *arg)
+{
+	struct dead_walk *d = arg;
+
+	(void)score;
+	if (d->ids < d->cap)
+		snprintf(d->list[d->ids++], QUEUE_ID_MAX + 1, "%s", id);
+}
+
+static void print_error(const char *field, const char *value, void *arg)
+{
+	if (!strcmp(field, (const char *)arg))
+		printf(" %s", value);
+}
+
+/* The ids of up to 1000 dead jobs, into d (freed by the caller). */
+static enum sc_err dead_ids(struct queue *q, struct dead_walk *d)
+{
+	d->q = q;
+	d->ids = 0;
+	d->cap = 1000;
+	d->list = calloc((size_t)d->cap, sizeof(*d->list));
+	if (!d->list)
+		return SC_ERR_NOMEM;
+	return queue_list(q, QUEUE_DEAD, d->cap, collect, d);
+}
+
+static int dead(struct queue *q)
+{
+	struct dead_walk d;
+	enum sc_err rc;
+	int i;
+
+	if (!(rc = dead_ids(q, &d))) {
+		for (i = 0; i < d.ids; i++) {
+			printf("%s", d.list[i]);
+			queue_show(q, d.list[i], print_error, "attempt");
+			queue_show(q, d.list[i], print_error, "crashes");
+			queue_show(q, d.list[i], print_error, "last_error");
+			printf("\n");
+		}
+	}
+	free(d.list);
+	return rc;
+}
+
+static int retry_all_dead(struct queue *q)
+{
+	struct dead_walk d;
+	enum sc_err rc;
+	int i, n = 0;
+
+	if (!(rc = dead_ids(q, &d))) {
+		for (i = 0; i < d.ids; i++)
+			n += queue_retry_dead(q, d.list[i]) == SC_OK;
+		printf("%d back in pending\n", n);
+	}
+	free(d.list);
+	return rc;
+}
+
+static int which_list(const char *s, enum queue_list *w)
+{
+	static const char *const names[] = { "pending", "leased", "scheduled", "dead" };
+	int i;
+
+	for (i = 0; i < 4; i++) {
+		if (!strcmp(s, names[i])) {
+			*w = (enum queue_list)i;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+static int run(struct queue *q, int argc, char **argv)
+{
+	struct queue_stats st;
+	enum queue_list w = QUEUE_PENDING;
+	int n = 0, limit = 100, i;
+
+	if (!strcmp(argv[0], "stats")) {
+		if (queue_stats(q, &st))
+			return SC_ERR_REDIS;
+		printf("pending %lld\nleased %lld\nscheduled %lld\ndead %lld\n",
+		       st.pending, st.leased, st.scheduled, st.dead);
+		return SC_OK;
+	}
+	if (!strcmp(argv[0], "list")) {
+		for (i = 1; i < argc; i++) {
+			if (!strcmp(argv[i], "--limit") && i + 1 < argc)
+				limit = atoi(argv[++i]);
+			else if (which_list(argv[i], &w) < 0)
+				return SC_ERR_INVALID;
+		}
+		return queue_list(q, w, limit, print_id, NULL);
+	}
+	if (!strcmp(argv[0], "show") && argc == 2)
+		return queue_show(q, argv[1], print_field, NULL);
+	if (!strcmp(argv[0], "dead"))
+		return dead(q);
+	if (!strcmp(argv[0], "retry") && argc == 2)
+		return queue_retry_dead(q, argv[1]);
+	if (!strcmp(argv[0], "retry-dead"))
+		return retry_all_dead(q);
+	if (!strcmp(argv[0], "purge-dead")) {
+		if (queue_purge_dead(q, &n))
+			return SC_ERR_REDIS;
+		printf("%d purged\n", n);
+		return SC_OK;
+	}
+	if (!strcmp(argv[0], "enqueue") && argc == 2) {
+		if (queue_enqueue(q, argv[1], &n))
+			return SC_ERR_INVALID;
+		printf("%s\n", n ? "queued" : "exists");
+		return SC_OK;
+	}
+	return -1;
+}
+
+int ctl_queue(const struct config *cfg, int argc, char **argv)
+{
+	struct redisconn *rc = NULL;
+	struct queue *q = NULL;
+	int r;
+
+	if (argc < 1) {
+		fputs(usage, stderr);
+		return 2;
+	}
+	if (redisconn_new(cfg->redis_url, cfg->connect_timeout_ms, &rc) ||
+	    queue_new(rc, cfg->queue_prefix, &q)) {
+		fprintf(stderr, "showcasectl: cannot set up the queue client\n");
+		redisconn_free(rc);
+		return 1;
+	}
+	r = run(q, argc, argv);
+	if (r < 0)
+		fputs(usage, stderr);
+	else if (r == SC_ERR_NOT_FOUND)
+		fprintf(stderr, "showcasectl: no such job: %s\n", argc > 1 ? argv[1] : "");
+	else if (r == SC_ERR_INVALID)
+		fprintf(stderr, "showcasectl: bad argument\n%s", usage);
+	else if (r)
+		fprintf(stderr, "showcasectl: %s\n", redisconn_errstr(rc));
+	queue_free(q);
+	redisconn_free(rc);
+	return r < 0 || r == SC_ERR_INVALID ? 2 : r ? 1 : 0;
+}
