@@ -47,8 +47,6 @@ start_worker() {
     local name=$1
     shift
     env "$@" "$BIN_DIR/showcase-worker" >>"$IT_DIR/$name.log" 2>&1 &
-    # the test kills workers on purpose: no "Killed" notices from bash
-    disown -h $! 2>/dev/null
     echo $! >"$IT_DIR/$name.pid"
 }
 
