@@ -101,6 +101,11 @@ $(BUILD)/bench-http-baseline: $(call obj,tests/bench/http_baseline.c)
 	@echo "  LINK    $@"
 	@$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
+# The queue's own cost, against redis-benchmark (tests/bench/).
+$(BUILD)/bench-queue: $(call obj,tests/bench/queue_bench.c) $(LIB)
+	@echo "  LINK    $@"
+	@$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
 $(BUILD)/%: $(BUILD)/obj/tests/integration/tools/%.o $(PIPE) $(LIB)
 	@echo "  LINK    $@"
 	@$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
@@ -128,7 +133,7 @@ demo: deps
 	@BIN_DIR=$(BUILD) deploy/local/demo.sh
 
 bench: deps
-	@$(MAKE) --no-print-directory all $(BUILD)/bench-http-baseline
+	@$(MAKE) --no-print-directory all $(BUILD)/bench-http-baseline $(BUILD)/bench-queue
 	@BIN_DIR=$(BUILD) tests/bench/run.sh
 
 clean:

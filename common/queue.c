@@ -64,8 +64,8 @@ static const char *const bodies[S__COUNT] = {
 	"    redis.call('HSET', job, 'state', 'active', 'token', ARGV[4],\n"
 	"      'worker', ARGV[2], 'progress', 0, 'updated_at', now)\n"
 	"    redis.call('ZADD', KEYS[2], now + tonumber(ARGV[3]), id)\n"
-	"    return {id, redis.call('HGET', job, 'video_id'), attempt,\n"
-	"      tonumber(redis.call('HGET', job, 'crashes'))}\n"
+	"    local f = redis.call('HMGET', job, 'video_id', 'crashes')\n"
+	"    return {id, f[1], attempt, tonumber(f[2])}\n"
 	"  end\n"
 	"end\n"
 	"return false\n",
