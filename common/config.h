@@ -63,6 +63,8 @@ struct config {
 	int worker_reconcile_s;
 	char *worker_tmp_dir;
 	char *worker_transcoder;	/* "" : next to the worker binary */
+	char *worker_metrics_host;
+	int worker_metrics_port;	/* 0: no metrics endpoint */
 	char *migrations_dir;
 	/* the pipeline (worker and showcase-transcode) */
 	int transcode_max_s;		/* keep at most this much of the source */

@@ -36,7 +36,7 @@
 	"end\n"
 
 enum script { S_ENQUEUE, S_LEASE, S_EXTEND, S_COMPLETE, S_FAIL, S_REQUEUE,
-	      S_PROMOTE, S_REAP, S_RETRY_DEAD, S_PURGE_DEAD, S__COUNT };
+	      S_PROMOTE, S_REAP, S_RETRY_DEAD, S_PURGE_DEAD, S_OLDEST, S__COUNT };
 
 /* KEYS and ARGV are listed above each body; ARGV[1] is always the prefix. */
 static const char *const bodies[S__COUNT] = {
@@ -178,6 +178,14 @@ static const char *const bodies[S__COUNT] = {
 	"for _, id in ipairs(ids) do redis.call('DEL', ARGV[1] .. 'job:' .. id) end\n"
 	"redis.call('DEL', KEYS[1])\n"
 	"return #ids\n",
+
+	/* KEYS pending; ARGV prefix -> age of the head job in ms, or -1 */
+	[S_OLDEST] =
+	"local id = redis.call('LINDEX', KEYS[1], 0)\n"
+	"if not id then return -1 end\n"
+	"local u = redis.call('HGET', ARGV[1] .. 'job:' .. id, 'updated_at')\n"
+	"if not u then return -1 end\n"
+	"return now_ms() - tonumber(u)\n",
 };
 
 /* at most this many jobs per promote or reap call */
@@ -640,4 +648,11 @@ enum sc_err queue_purge_dead(struct queue *q, int *purged)
 	if (!rc && purged)
 		*purged = (int)v;
 	return rc;
+}
+
+enum sc_err queue_oldest_pending(struct queue *q, long long *age_ms)
+{
+	static const int keys[] = { K_PENDING };
+
+	return run_int(q, S_OLDEST, age_ms, 1, keys, 0, NULL);
 }

@@ -128,6 +128,9 @@ enum sc_err queue_show(struct queue *q, const char *id,
 		       void (*fn)(const char *field, const char *value, void *arg),
 		       void *arg);
 
+/* Age in ms (Redis clock) of the job at the head of pending; -1 if none. */
+enum sc_err queue_oldest_pending(struct queue *q, long long *age_ms);
+
 /* Drop every dead job (and its hash); *purged counts them. */
 enum sc_err queue_purge_dead(struct queue *q, int *purged);
 

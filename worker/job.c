@@ -329,10 +329,12 @@ enum job_outcome job_run(struct job_env *env, const struct queue_job *job)
 		   tc_reason_permanent((enum tc_reason)(res.code - 10))) {
 		out = finish_refused(env, job, attempt, &f, res.code);
 	} else if (res.timed_out) {
+		atomic_fetch_add(env->crashes, 1);
 		snprintf(detail, sizeof(detail), "killed after %d s",
 			 cfg->worker_job_timeout_s);
 		out = retry(env, job, attempt, "timeout", detail);
 	} else if (res.signal) {
+		atomic_fetch_add(env->crashes, 1);
 		snprintf(detail, sizeof(detail), "the transcoder died of signal %d",
 			 res.signal);
 		out = retry(env, job, attempt, "crashed", detail);

@@ -36,6 +36,7 @@ struct job_env {
 	/* shared with the main thread: 0 while running; on SIGTERM the
 	 * time (ms, monotonic) by which running jobs must be handed back */
 	atomic_llong *handback_at;
+	atomic_llong *crashes;		/* transcodes killed by a signal or the deadline */
 };
 
 /* Outcome of job_run, for logs and metrics. */

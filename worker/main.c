@@ -31,6 +31,7 @@
 #include "db.h"
 #include "job.h"
 #include "log.h"
+#include "metrics.h"
 #include "presence.h"
 #include "queue.h"
 #include "redisconn.h"
@@ -54,10 +55,10 @@ struct worker {
 	int redis_ok;			/* last known state, to log changes only */
 	int db_ok;
 	long long next_reconcile_ms;
-	/* shared with the job threads */
+	/* shared with the job threads and the metrics thread */
 	atomic_int stopping;
 	atomic_llong handback_at;
-	atomic_int busy;
+	struct metrics metrics;		/* metrics.in_flight: jobs running */
 };
 
 struct slot {
@@ -81,9 +82,11 @@ static void *slot_main(void *arg)
 	struct worker *w = s->w;
 	struct job_env env = { .cfg = &w->cfg, .worker = w->name,
 			       .transcoder = w->transcoder,
-			       .handback_at = &w->handback_at };
+			       .handback_at = &w->handback_at,
+			       .crashes = &w->metrics.crashed };
 	struct queue_job job;
 	enum job_outcome out;
+	long long started;
 	int got, down = 0;
 
 	if (redisconn_new(w->cfg.redis_url, w->cfg.connect_timeout_ms, &env.redis) ||
@@ -109,13 +112,15 @@ static void *slot_main(void *arg)
 			sleep_ms(IDLE_POLL_MS);
 			continue;
 		}
-		atomic_fetch_add(&w->busy, 1);
+		atomic_fetch_add(&w->metrics.in_flight, 1);
+		started = clock_ms();
 		log_set_job(job.id, job.video_id);
 		log_info("job leased: attempt %d, crashes %d", job.attempt, job.crashes);
 		out = job_run(&env, &job);
 		log_info("job ended: %s", job_outcome_name(out));
 		log_set_job(NULL, NULL);
-		atomic_fetch_sub(&w->busy, 1);
+		metrics_job(&w->metrics, out, clock_ms() - started);
+		atomic_fetch_sub(&w->metrics.in_flight, 1);
 	}
 out:
 	s3_client_free(env.s3);
@@ -135,15 +140,33 @@ static void requeue_video(const char *id, void *arg)
 		log_warn("video %s was unfinished with no job: queued again", id);
 }
 
+/* Queue figures for /metrics, read here so the HTTP thread never does. */
+static void refresh_metrics(struct worker *w)
+{
+	struct queue_stats st;
+	long long age = -1, n = 0;
+
+	if (!queue_stats(w->queue, &st)) {
+		atomic_store(&w->metrics.pending, st.pending);
+		atomic_store(&w->metrics.leased, st.leased);
+		atomic_store(&w->metrics.scheduled, st.scheduled);
+		atomic_store(&w->metrics.dead, st.dead);
+	}
+	if (!queue_oldest_pending(w->queue, &age))
+		atomic_store(&w->metrics.oldest_pending_ms, age);
+	if (!presence_count(w->redis, w->cfg.queue_prefix, &n))
+		atomic_store(&w->metrics.workers, n);
+}
+
 /* The main thread's periodic work: presence, reaper, promoter, reconciler. */
 static void beat(struct worker *w)
 {
 	int ok, requeued = 0, dead = 0, moved = 0;
 
 	ok = presence_beat(w->presence, w->redis,
-			   atomic_load(&w->stopping) ? "stopping"
-			   : atomic_load(&w->busy)   ? "busy"
-						     : "idle") == SC_OK;
+			   atomic_load(&w->stopping)	      ? "stopping"
+			   : atomic_load(&w->metrics.in_flight) ? "busy"
+								: "idle") == SC_OK;
 	if (ok != w->redis_ok) {
 		if (ok)
 			log_info("redis reachable; registered as %s",
@@ -158,6 +181,7 @@ static void beat(struct worker *w)
 			log_warn("reaped expired leases: %d queued again, %d dead",
 				 requeued, dead);
 		queue_promote(w->queue, &moved);
+		refresh_metrics(w);
 	}
 	ok = db_ping(w->db) == SC_OK;
 	if (ok != w->db_ok) {
@@ -246,6 +270,10 @@ int main(void)
 		goto out;
 	}
 
+	if (w.cfg.worker_metrics_port &&
+	    metrics_serve(&w.metrics, w.cfg.worker_metrics_host, w.cfg.worker_metrics_port))
+		log_warn("no /metrics: cannot listen on %s:%d (another worker there?)",
+			 w.cfg.worker_metrics_host, w.cfg.worker_metrics_port);
 	i = job_remove_orphans(w.cfg.worker_tmp_dir);
 	if (i)
 		log_warn("removed %d job directories of workers that were killed", i);
@@ -281,7 +309,7 @@ int main(void)
 	atomic_store(&w.handback_at, clock_ms() + w.cfg.worker_grace_s * 1000LL);
 	atomic_store(&w.stopping, 1);
 	/* keep the presence record (state "stopping") while jobs finish */
-	while (atomic_load(&w.busy) > 0) {
+	while (atomic_load(&w.metrics.in_flight) > 0) {
 		beat(&w);
 		sleep_ms(200);
 	}
@@ -294,6 +322,7 @@ int main(void)
 	status = EXIT_SUCCESS;
 
 out:
+	metrics_stop(&w.metrics);
 	queue_free(w.queue);
 	presence_free(w.presence);
 	redisconn_free(w.redis);

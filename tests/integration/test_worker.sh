@@ -19,7 +19,7 @@ rcli() { redis-cli -p "$IT_REDIS_PORT" "$@"; }
 export POLICY_MIN_SECONDS=0 POLICY_MIN_SHORT_SIDE=0 TRANSCODE_CARD_MS=0
 export WORKER_LEASE_MS=3000 WORKER_HEARTBEAT_MS=500 WORKER_RECONCILE_S=1
 export WORKER_RETRY_BASE_MS=200 WORKER_RETRY_CAP_MS=1000 WORKER_CONCURRENCY=1
-export WORKER_TMP_DIR="$IT_DIR/jobs"
+export WORKER_TMP_DIR="$IT_DIR/jobs" WORKER_METRICS_PORT=0
 mkdir -p "$WORKER_TMP_DIR"
 
 ffmpeg -nostdin -v error -f lavfi -i testsrc2=s=320x180:r=15:d=2 -c:v libx264 \
@@ -227,6 +227,29 @@ test_refused_source_fails_at_once() {
     check_contains "message kept" "$(it_psql -c "SELECT error_message FROM videos WHERE id = '$id'")" "cannot be read"
     check_eq "not dead-lettered, not retried" "$(rcli ZSCORE "${P}dead" "$id")$(rcli EXISTS "${P}job:$id")" "0"
     it_stop_wait "$IT_DIR/refuse.pid"
+}
+
+test_metrics_count_what_happened() {
+    local good bad port m id
+    good=$(add_videos 2 "$IT_DIR/clip.mp4" | xargs)
+    bad=$(add_videos 1 "$IT_DIR/junk.mp4")
+    port=$(sc_free_port)
+    start_worker metrics WORKER_METRICS_PORT="$port"
+    for id in $good; do wait_video "$id" processed 60; done
+    wait_video "$bad" failed 60
+    sleep 1    # one more beat for the queue figures
+    m=$(curl -sf "http://127.0.0.1:$port/metrics")
+    check_contains "processed" "$m" 'showcase_jobs_total{outcome="processed"} 2'
+    check_contains "failed" "$m" 'showcase_jobs_total{outcome="failed"} 1'
+    check_contains "durations" "$m" 'showcase_job_duration_seconds_count 3'
+    check_contains "+Inf bucket" "$m" 'showcase_job_duration_seconds_bucket{le="+Inf"} 3'
+    check_contains "nothing in flight" "$m" 'showcase_jobs_in_flight 0'
+    check_contains "queue empty" "$m" 'showcase_queue_jobs{state="pending"} 0'
+    check_contains "this worker is live" "$m" 'showcase_workers 1'
+    check_contains "backlog per worker" "$m" 'showcase_queue_backlog_per_worker 0.00'
+    check_eq "liveness" "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/health/live")" 200
+    check_eq "unknown path" "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/nope")" 404
+    it_stop_wait "$IT_DIR/metrics.pid"
 }
 
 it_main
