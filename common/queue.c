@@ -25,13 +25,24 @@
 	"local function owned(job, token)\n" \
 	"  return token ~= '' and redis.call('HGET', job, 'token') == token\n" \
 	"end\n" \
-	"local function trim_dead(dead, prefix, max)\n" \
+	"local function note(job, now, event)\n" \
+	"  redis.call('RPUSH', job .. ':history', now .. ' ' .. event)\n" \
+	"  redis.call('LTRIM', job .. ':history', -20, -1)\n" \
+	"end\n" \
+	"local function forget(job)\n" \
+	"  redis.call('DEL', job, job .. ':history')\n" \
+	"end\n" \
+	"local function trim_dead(dead, prefix, max, max_age_ms, now)\n" \
+	"  local old = redis.call('ZRANGEBYSCORE', dead, '-inf', now - max_age_ms)\n" \
 	"  local n = redis.call('ZCARD', dead) - max\n" \
 	"  if n > 0 then\n" \
 	"    for _, id in ipairs(redis.call('ZRANGE', dead, 0, n - 1)) do\n" \
-	"      redis.call('DEL', prefix .. 'job:' .. id)\n" \
+	"      table.insert(old, id)\n" \
 	"    end\n" \
-	"    redis.call('ZREMRANGEBYRANK', dead, 0, n - 1)\n" \
+	"  end\n" \
+	"  for _, id in ipairs(old) do\n" \
+	"    forget(prefix .. 'job:' .. id)\n" \
+	"    redis.call('ZREM', dead, id)\n" \
 	"  end\n" \
 	"end\n"
 
@@ -48,6 +59,8 @@ static const char *const bodies[S__COUNT] = {
 	"redis.call('HSET', job, 'video_id', ARGV[2], 'state', 'pending',\n"
 	"  'attempt', 0, 'crashes', 0, 'token', '', 'worker', '', 'progress', 0,\n"
 	"  'last_error', '', 'created_at', now, 'updated_at', now)\n"
+	"redis.call('DEL', job .. ':history')\n"
+	"note(job, now, 'queued')\n"
 	"redis.call('RPUSH', KEYS[1], ARGV[2])\n"
 	"return 1\n",
 
@@ -64,6 +77,7 @@ static const char *const bodies[S__COUNT] = {
 	"    redis.call('HSET', job, 'state', 'active', 'token', ARGV[4],\n"
 	"      'worker', ARGV[2], 'progress', 0, 'updated_at', now)\n"
 	"    redis.call('ZADD', KEYS[2], now + tonumber(ARGV[3]), id)\n"
+	"    note(job, now, 'leased by ' .. ARGV[2] .. ', attempt ' .. attempt)\n"
 	"    local f = redis.call('HMGET', job, 'video_id', 'crashes')\n"
 	"    return {id, f[1], attempt, tonumber(f[2])}\n"
 	"  end\n"
@@ -86,30 +100,32 @@ static const char *const bodies[S__COUNT] = {
 	"local job = ARGV[1] .. 'job:' .. ARGV[2]\n"
 	"if not owned(job, ARGV[3]) then return 0 end\n"
 	"redis.call('ZREM', KEYS[1], ARGV[2])\n"
-	"redis.call('DEL', job)\n"
+	"forget(job)\n"
 	"return 1\n",
 
 	/* KEYS lease scheduled dead; ARGV prefix id token permanent error
-	 * max_attempts base_ms cap_ms jitter(0..1000) dead_max
+	 * max_attempts base_ms cap_ms jitter(0..1000) dead_max dead_max_age_ms
 	 * -> 0 ended, 1 scheduled, 2 dead, -1 not owned */
 	[S_FAIL] =
 	"local job = ARGV[1] .. 'job:' .. ARGV[2]\n"
 	"if not owned(job, ARGV[3]) then return -1 end\n"
 	"local now = now_ms()\n"
 	"redis.call('ZREM', KEYS[1], ARGV[2])\n"
-	"if ARGV[4] == '1' then redis.call('DEL', job) return 0 end\n"
+	"if ARGV[4] == '1' then forget(job) return 0 end\n"
 	"local attempt = tonumber(redis.call('HGET', job, 'attempt'))\n"
 	"redis.call('HSET', job, 'token', '', 'worker', '', 'last_error', ARGV[5],\n"
 	"  'updated_at', now)\n"
 	"if attempt >= tonumber(ARGV[6]) then\n"
 	"  redis.call('HSET', job, 'state', 'dead')\n"
+	"  note(job, now, 'dead: ' .. ARGV[5])\n"
 	"  redis.call('ZADD', KEYS[3], now, ARGV[2])\n"
-	"  trim_dead(KEYS[3], ARGV[1], tonumber(ARGV[10]))\n"
+	"  trim_dead(KEYS[3], ARGV[1], tonumber(ARGV[10]), tonumber(ARGV[11]), now)\n"
 	"  return 2\n"
 	"end\n"
 	"local delay = math.min(tonumber(ARGV[8]), tonumber(ARGV[7]) * 2 ^ (attempt - 1))\n"
 	"delay = math.floor(delay * (1000 + tonumber(ARGV[9])) / 2000)\n"
 	"redis.call('HSET', job, 'state', 'scheduled')\n"
+	"note(job, now, 'failed: ' .. ARGV[5] .. '; retry in ' .. delay .. ' ms')\n"
 	"redis.call('ZADD', KEYS[2], now + delay, ARGV[2])\n"
 	"return 1\n",
 
@@ -119,8 +135,10 @@ static const char *const bodies[S__COUNT] = {
 	"if not owned(job, ARGV[3]) then return 0 end\n"
 	"redis.call('ZREM', KEYS[1], ARGV[2])\n"
 	"redis.call('HINCRBY', job, 'attempt', -1)\n"
+	"local now = now_ms()\n"
 	"redis.call('HSET', job, 'state', 'pending', 'token', '', 'worker', '',\n"
-	"  'updated_at', now_ms())\n"
+	"  'updated_at', now)\n"
+	"note(job, now, 'handed back (worker stopping)')\n"
 	"redis.call('LPUSH', KEYS[2], ARGV[2])\n"
 	"return 1\n",
 
@@ -133,12 +151,13 @@ static const char *const bodies[S__COUNT] = {
 	"  redis.call('ZREM', KEYS[1], id)\n"
 	"  redis.call('HSET', ARGV[1] .. 'job:' .. id, 'state', 'pending',\n"
 	"    'updated_at', now)\n"
+	"  note(ARGV[1] .. 'job:' .. id, now, 'due: back in pending')\n"
 	"  redis.call('RPUSH', KEYS[2], id)\n"
 	"end\n"
 	"return #due\n",
 
 	/* KEYS lease pending dead; ARGV prefix max_crashes limit dead_max
-	 * -> {requeued, dead} */
+	 * dead_max_age_ms -> {requeued, dead} */
 	[S_REAP] =
 	"local now = now_ms()\n"
 	"local expired = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now, 'LIMIT',\n"
@@ -152,30 +171,34 @@ static const char *const bodies[S__COUNT] = {
 	"    'lease expired: the worker stopped answering', 'updated_at', now)\n"
 	"  if crashes >= tonumber(ARGV[2]) then\n"
 	"    redis.call('HSET', job, 'state', 'dead')\n"
+	"    note(job, now, 'lease expired, crash ' .. crashes .. ': dead')\n"
 	"    redis.call('ZADD', KEYS[3], now, id)\n"
 	"    dead = dead + 1\n"
 	"  else\n"
 	"    redis.call('HSET', job, 'state', 'pending')\n"
+	"    note(job, now, 'lease expired, crash ' .. crashes .. ': back at the head')\n"
 	"    redis.call('LPUSH', KEYS[2], id)\n"
 	"    requeued = requeued + 1\n"
 	"  end\n"
 	"end\n"
-	"trim_dead(KEYS[3], ARGV[1], tonumber(ARGV[4]))\n"
+	"trim_dead(KEYS[3], ARGV[1], tonumber(ARGV[4]), tonumber(ARGV[5]), now)\n"
 	"return {requeued, dead}\n",
 
 	/* KEYS dead pending; ARGV prefix id -> 1 or 0 */
 	[S_RETRY_DEAD] =
 	"if redis.call('ZREM', KEYS[1], ARGV[2]) == 0 then return 0 end\n"
+	"local now = now_ms()\n"
 	"redis.call('HSET', ARGV[1] .. 'job:' .. ARGV[2], 'state', 'pending',\n"
 	"  'attempt', 0, 'crashes', 0, 'token', '', 'worker', '',\n"
-	"  'updated_at', now_ms())\n"
+	"  'updated_at', now)\n"
+	"note(ARGV[1] .. 'job:' .. ARGV[2], now, 'retried by an admin')\n"
 	"redis.call('RPUSH', KEYS[2], ARGV[2])\n"
 	"return 1\n",
 
 	/* KEYS dead; ARGV prefix -> purged */
 	[S_PURGE_DEAD] =
 	"local ids = redis.call('ZRANGE', KEYS[1], 0, -1)\n"
-	"for _, id in ipairs(ids) do redis.call('DEL', ARGV[1] .. 'job:' .. id) end\n"
+	"for _, id in ipairs(ids) do forget(ARGV[1] .. 'job:' .. id) end\n"
 	"redis.call('DEL', KEYS[1])\n"
 	"return #ids\n",
 
@@ -452,9 +475,9 @@ enum sc_err queue_fail(struct queue *q, const struct queue_job *job,
 		       const struct queue_retry *policy, int *dead)
 {
 	static const int keys[] = { K_LEASE, K_SCHEDULED, K_DEAD };
-	char max[16], base[16], cap[16], jitter[16], dmax[16];
+	char max[16], base[16], cap[16], jitter[16], dmax[16], dage[24];
 	const char *args[] = { job->id, job->token, permanent ? "1" : "0", error,
-			       max, base, cap, jitter, dmax };
+			       max, base, cap, jitter, dmax, dage };
 	long long v = 0;
 	enum sc_err rc;
 
@@ -463,7 +486,8 @@ enum sc_err queue_fail(struct queue *q, const struct queue_job *job,
 	snprintf(cap, sizeof(cap), "%d", policy->cap_ms);
 	snprintf(jitter, sizeof(jitter), "%u", (unsigned)randombytes_uniform(1001));
 	snprintf(dmax, sizeof(dmax), "%d", QUEUE_DEAD_MAX);
-	rc = run_int(q, S_FAIL, &v, 3, keys, 9, args);
+	snprintf(dage, sizeof(dage), "%lld", QUEUE_DEAD_MAX_AGE_MS);
+	rc = run_int(q, S_FAIL, &v, 3, keys, 10, args);
 	if (rc)
 		return rc;
 	if (v < 0)
@@ -500,15 +524,16 @@ enum sc_err queue_reap(struct queue *q, int max_crashes, int *requeued,
 		       int *dead)
 {
 	static const int keys[] = { K_LEASE, K_PENDING, K_DEAD };
-	char max[16], lim[8], dmax[16];
-	const char *args[] = { max, lim, dmax };
+	char max[16], lim[8], dmax[16], dage[24];
+	const char *args[] = { max, lim, dmax, dage };
 	redisReply *r;
 	enum sc_err rc;
 
 	snprintf(max, sizeof(max), "%d", max_crashes);
 	snprintf(lim, sizeof(lim), "%d", BATCH);
 	snprintf(dmax, sizeof(dmax), "%d", QUEUE_DEAD_MAX);
-	if ((rc = run(q, S_REAP, &r, 3, keys, 3, args)))
+	snprintf(dage, sizeof(dage), "%lld", QUEUE_DEAD_MAX_AGE_MS);
+	if ((rc = run(q, S_REAP, &r, 3, keys, 4, args)))
 		return rc;
 	if (r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||
 	    r->element[0]->type != REDIS_REPLY_INTEGER ||
@@ -606,36 +631,59 @@ enum sc_err queue_list(struct queue *q, enum queue_list which, int limit,
 	return SC_OK;
 }
 
+/* Call fn(field, value) for the pairs (hash) or lines (list) of a reply. */
+static void each(const redisReply *r, int pairs, const char *field,
+		 void (*fn)(const char *field, const char *value, void *arg),
+		 void *arg)
+{
+	size_t i;
+
+	for (i = 0; i + (pairs ? 1 : 0) < r->elements; i += pairs ? 2 : 1)
+		fn(pairs ? r->element[i]->str : field,
+		   r->element[i + (pairs ? 1 : 0)]->str, arg);
+}
+
 enum sc_err queue_show(struct queue *q, const char *id,
 		       void (*fn)(const char *field, const char *value, void *arg),
 		       void *arg)
 {
-	const char *argv[2] = { "HGETALL", NULL };
-	char *key;
-	redisReply *r;
+	struct buf key = BUF_INIT(1024), hist = BUF_INIT(1024);
+	const char *argv[4];
+	redisReply *h = NULL, *l = NULL;
 	enum sc_err rc;
-	size_t i;
 
 	if (!valid_id(id))
 		return SC_ERR_INVALID;
-	key = concat(q->prefix, "job:");
-	argv[1] = key ? concat(key, id) : NULL;
-	free(key);
-	if (!argv[1])
-		return SC_ERR_NOMEM;
-	rc = redisconn_command(q->rc, &r, 2, argv, NULL);
-	free((char *)argv[1]);
-	if (rc)
-		return rc;
-	if (r->type != REDIS_REPLY_ARRAY) {
-		freeReplyObject(r);
-		return SC_ERR_REDIS;
+	if ((rc = buf_appendf(&key, "%sjob:%s", q->prefix, id)) ||
+	    (rc = buf_appendf(&hist, "%sjob:%s:history", q->prefix, id)))
+		goto out;
+	argv[0] = "HGETALL";
+	argv[1] = key.data;
+	if ((rc = redisconn_command(q->rc, &h, 2, argv, NULL)))
+		goto out;
+	argv[0] = "LRANGE";
+	argv[1] = hist.data;
+	argv[2] = "0";
+	argv[3] = "-1";
+	if ((rc = redisconn_command(q->rc, &l, 4, argv, NULL)))
+		goto out;
+	if (h->type != REDIS_REPLY_ARRAY || l->type != REDIS_REPLY_ARRAY) {
+		rc = SC_ERR_REDIS;
+		goto out;
 	}
-	if (r->elements == 0)
+	if (h->elements == 0) {
 		rc = SC_ERR_NOT_FOUND;
-	for (i = 0; i + 1 < r->elements; i += 2)
-		fn(r->element[i]->str, r->element[i + 1]->str, arg);
-	freeReplyObject(r);
+		goto out;
+	}
+	each(h, 1, NULL, fn, arg);
+	each(l, 0, "history", fn, arg);
+out:
+	if (h)
+		freeReplyObject(h);
+	if (l)
+		freeReplyObject(l);
+	buf_release(&key);
+	buf_release(&hist);
 	return rc;
 }
 

@@ -10,6 +10,7 @@
  *   P dead           ZSET job id -> when it died (ms); capped
  *   P job:<id>       HASH video_id state attempt crashes token worker
  *                    progress last_error created_at updated_at
+ *   P job:<id>:history  LIST of "ms event" lines, the last 20
  *
  * A job's id is its video's id, so enqueueing a video twice while its job
  * lives is a no-op.  A finished job's hash is deleted: completed work does
@@ -123,7 +124,10 @@ enum sc_err queue_list(struct queue *q, enum queue_list which, int limit,
 		       void (*fn)(const char *id, long long score, void *arg),
 		       void *arg);
 
-/* Call fn for each field of job id's hash; SC_ERR_NOT_FOUND if none. */
+/*
+ * Call fn for each field of job id's hash, then for each line of its
+ * history (field "history"); SC_ERR_NOT_FOUND if there is no such job.
+ */
 enum sc_err queue_show(struct queue *q, const char *id,
 		       void (*fn)(const char *field, const char *value, void *arg),
 		       void *arg);
@@ -134,7 +138,9 @@ enum sc_err queue_oldest_pending(struct queue *q, long long *age_ms);
 /* Drop every dead job (and its hash); *purged counts them. */
 enum sc_err queue_purge_dead(struct queue *q, int *purged);
 
-/* Keep the dead set to at most max jobs (oldest dropped with their hash). */
+/* The dead set keeps at most this many jobs for at most this long (the
+ * oldest are dropped with their hash and history). */
 #define QUEUE_DEAD_MAX 10000
+#define QUEUE_DEAD_MAX_AGE_MS (30LL * 24 * 3600 * 1000)
 
 #endif

@@ -33,10 +33,11 @@ test_layout_reads_back_with_redis_cli() {
     now=$(rcli TIME | head -n 1)
     check "retry due in 5 to 10 minutes (server clock)" \
         awk -v d="$due" -v n="$now" 'BEGIN { s = d / 1000 - n; exit !(s > 290 && s <= 600) }'
-    check_eq "finished jobs leave no hash" "$(rcli EXISTS "${P}job:v1" "${P}job:v4" "${P}job:v5")" 0
+    check_eq "finished jobs leave no hash, no history" \
+        "$(rcli EXISTS "${P}job:v1" "${P}job:v4" "${P}job:v5" "${P}job:v1:history" "${P}job:v5:history")" 0
     check_eq "every key under the prefix" \
         "$(rcli --scan --pattern "${P}*" | sort | xargs)" \
-        "${P}dead ${P}job:left-dead ${P}job:left-pending ${P}job:left-scheduled ${P}pending ${P}scheduled"
+        "${P}dead ${P}job:left-dead ${P}job:left-dead:history ${P}job:left-pending ${P}job:left-pending:history ${P}job:left-scheduled ${P}job:left-scheduled:history ${P}pending ${P}scheduled"
 }
 
 # showcasectl queue shows what redis-cli shows for the same state.
@@ -47,7 +48,11 @@ test_showcasectl_queue_agrees_with_redis_cli() {
         "pending $(rcli LLEN "${P}pending") leased $(rcli ZCARD "${P}lease") scheduled $(rcli ZCARD "${P}scheduled") dead $(rcli ZCARD "${P}dead")"
     check_eq "list pending" "$("$ctl" queue list pending | xargs)" "$(rcli LRANGE "${P}pending" 0 -1 | xargs)"
     check_eq "list scheduled" "$("$ctl" queue list scheduled | xargs)" "$(rcli ZRANGE "${P}scheduled" 0 -1 WITHSCORES | xargs)"
-    check_eq "show" "$("$ctl" queue show left-dead | xargs)" "$(rcli HGETALL "${P}job:left-dead" | xargs)"
+    check_eq "show" "$("$ctl" queue show left-dead | grep -v '^history ' | xargs)" "$(rcli HGETALL "${P}job:left-dead" | xargs)"
+    check_eq "history" "$("$ctl" queue show left-dead | sed -n 's/^history //p')" "$(rcli LRANGE "${P}job:left-dead:history" 0 -1)"
+    check_eq "history events" "$("$ctl" queue show left-dead | sed -n 's/^history [0-9]* //p')" "queued
+leased by w9, attempt 1
+dead: s3 unreachable"
     check_eq "dead" "$("$ctl" queue dead)" "left-dead 1 0 s3 unreachable"
     check_eq "unknown job" "$("$ctl" queue show nope 2>&1; echo "exit $?")" "showcasectl: no such job: nope
 exit 1"
