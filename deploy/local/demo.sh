@@ -30,7 +30,7 @@ echo "== database schema (showcasectl migrate status)"
 "$here/stack.sh" exec showcasectl migrate status
 
 echo
-echo "== the pipeline on a sample video (showcase-transcode)"
+echo "== a sample video through the queue and a worker"
 # a 1080p, 24 s phone-style sample with sound, made once with ffmpeg
 sample="$run/sample/sample-1080p.mp4"
 mkdir -p "$run/sample"
@@ -40,26 +40,48 @@ if [ ! -s "$sample" ]; then
         -pix_fmt yuv420p -c:a aac "$sample.tmp.mp4"
     mv "$sample.tmp.mp4" "$sample"
 fi
-"$here/stack.sh" exec showcase-transcode --report "$run/sample/report.json" \
-    --poster "$run/sample/poster.jpg" "$sample" "$run/sample/video.mp4"
-jq '{outcome, message, source: (.source | {container, codec, width, height, duration, fps, rotation}),
-     output: (.output | {width, height, duration, fps, trimmed, bytes, moov_first}), stages_ms}' \
-    "$run/sample/report.json"
-"$here/stack.sh" exec showcasectl s3 put "$run/sample/video.mp4" processed/demo/video.mp4
-"$here/stack.sh" exec showcasectl s3 put "$run/sample/poster.jpg" processed/demo/poster.jpg
+# the way an upload will arrive: original in S3, a row 'uploaded', a job
+db() {
+    # shellcheck disable=SC2016  # expanded by the inner shell, with the stack's env
+    "$here/stack.sh" exec bash -c 'psql -X -q -At -v ON_ERROR_STOP=1 "$DATABASE_URL" "$@"' psql "$@"
+}
+db -c "INSERT INTO users (email, password_hash, first_name, last_name, city, country)
+       SELECT 'demo@example.com', 'x', 'Demo', 'Player', 'Bogota', 'CO'
+       WHERE NOT EXISTS (SELECT 1 FROM users WHERE email = 'demo@example.com')" >/dev/null
+id=$(db -c "INSERT INTO videos (user_id, title, original_key)
+            SELECT id, 'demo crossover', 'pending' FROM users
+            WHERE email = 'demo@example.com' RETURNING id")
+"$here/stack.sh" exec showcasectl s3 put "$sample" "originals/$id/source.mp4"
+db -c "UPDATE videos SET original_key = 'originals/$id/source.mp4' WHERE id = '$id'" >/dev/null
+echo "video $id: $("$here/stack.sh" exec showcasectl queue enqueue "$id")"
+printf 'processing'
+for _ in $(seq 1 120); do
+    status=$(db -c "SELECT status FROM videos WHERE id = '$id'")
+    case $status in processed | failed) break ;; esac
+    printf '.'
+    sleep 1
+done
+echo " $status"
+db -c "SELECT status, attempt, processed_key, poster_key, error_code FROM videos WHERE id = '$id'"
+db -c "SELECT report FROM videos WHERE id = '$id'" | jq '{outcome, message,
+    source: (.source | {container, codec, width, height, duration, fps, rotation}),
+    output: (.output | {width, height, duration, fps, trimmed, bytes, moov_first}), stages_ms}'
+echo "job history:"
+grep -h "\"video_id\":\"$id\"" "$run"/logs/worker-*.log | jq -r '"  " + .ts + " " + .msg'
 echo "playback URL (presigned, 15 minutes):"
-"$here/stack.sh" exec showcasectl s3 presign processed/demo/video.mp4
+"$here/stack.sh" exec showcasectl s3 presign "processed/$id/video.mp4"
 
 cat <<MSG
 
 What runs now: PostgreSQL, Redis and the S3 server, the API answering
-/health and /health/live, the workers keeping their presence in Redis, and
-the transcode pipeline (above: the sample turned into the contest clip and
-stored in S3).  Not built yet: accounts, uploads through the API and the
-job queue, so the sample is processed by the command-line tool rather than
-by a worker.
+/health and /health/live, and the workers: the sample above went the way
+an upload will (original in S3, row 'uploaded', job in Redis), was leased
+by a worker, transcoded in a child process, stored in S3 and marked
+processed.  Not built yet: accounts, uploads through the API, votes and
+rankings, so the demo puts the sample in place itself.
 
-Sample: $run/sample/ (video.mp4, poster.jpg, report.json)
+Queue:  deploy/local/stack.sh exec showcasectl queue stats
+Sample: $run/sample/sample-1080p.mp4
 Logs:   $run/logs/
 Stop:   deploy/local/stack.sh stop
 MSG

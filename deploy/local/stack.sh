@@ -13,7 +13,9 @@
 #
 # Settings (environment): SHOWCASE_RUN_DIR (default /tmp/showcase-local),
 # SHOWCASE_API_PORT (8080), SHOWCASE_PG_PORT (55432), SHOWCASE_REDIS_PORT
-# (56379), SHOWCASE_S3_PORT (59000), SHOWCASE_WORKERS (2), BIN_DIR (build).
+# (56379), SHOWCASE_S3_PORT (59000), SHOWCASE_WORKERS (2),
+# SHOWCASE_METRICS_PORT (59464: worker i serves /metrics on it + i - 1),
+# BIN_DIR (build).
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -27,6 +29,7 @@ pg_port=${SHOWCASE_PG_PORT:-55432}
 redis_port=${SHOWCASE_REDIS_PORT:-56379}
 s3_port=${SHOWCASE_S3_PORT:-59000}
 workers=${SHOWCASE_WORKERS:-2}
+metrics_port=${SHOWCASE_METRICS_PORT:-59464}
 bin=${BIN_DIR:-build}
 case $bin in /*) ;; *) bin="$top/$bin" ;; esac
 bucket=showcase
@@ -82,8 +85,9 @@ start() {
             echo "worker $i    already running (pid $(cat "$run/worker-$i.pid"))"
         else
             sc_daemon "worker-$i" "$run" "$run/logs/worker-$i.log" \
-                with_env "$bin/showcase-worker"
-            echo "worker $i    started (pid $(cat "$run/worker-$i.pid"))"
+                with_env env WORKER_METRICS_PORT=$((metrics_port + i - 1)) "$bin/showcase-worker"
+            echo "worker $i    started (pid $(cat "$run/worker-$i.pid")," \
+                "metrics http://127.0.0.1:$((metrics_port + i - 1))/metrics)"
         fi
     done
     echo "logs        $run/logs/"
