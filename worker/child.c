@@ -30,7 +30,8 @@ static void start(char *const argv[], const struct child_limits *lim, int wfd)
 		_exit(127);
 	if (wfd == PROGRESS_FD)
 		fcntl(wfd, F_SETFD, 0);
-	setrlimit(RLIMIT_AS, &as);
+	if (lim->memory_bytes > 0)
+		setrlimit(RLIMIT_AS, &as);
 	setrlimit(RLIMIT_CORE, &core);
 	execv(argv[0], argv);
 	_exit(127);

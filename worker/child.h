@@ -13,7 +13,7 @@
 #include "error.h"
 
 struct child_limits {
-	long long memory_bytes;		/* RLIMIT_AS */
+	long long memory_bytes;		/* RLIMIT_AS; 0: none */
 	long long deadline_ms;		/* wall clock, from the start */
 };
 
