@@ -311,7 +311,7 @@ static enum sc_err run(struct queue *q, enum script s, redisReply **reply,
 		       int nkeys, const int *keys, int nargs, const char **args)
 {
 	const char *argv[3 + K__COUNT + 1 + 12];
-	char nk[8];
+	char nk[16];
 	int argc = 0, i, tries;
 	enum sc_err rc = SC_ERR_REDIS;
 
@@ -454,7 +454,7 @@ enum sc_err queue_extend(struct queue *q, const struct queue_job *job,
 			 int lease_ms, int progress)
 {
 	static const int keys[] = { K_LEASE };
-	char ms[16], pct[8];
+	char ms[16], pct[16];
 	const char *args[] = { job->id, job->token, ms, pct };
 
 	snprintf(ms, sizeof(ms), "%d", lease_ms);
@@ -508,7 +508,7 @@ enum sc_err queue_requeue(struct queue *q, const struct queue_job *job)
 enum sc_err queue_promote(struct queue *q, int *moved)
 {
 	static const int keys[] = { K_SCHEDULED, K_PENDING };
-	char lim[8];
+	char lim[16];
 	const char *args[] = { lim };
 	long long v = 0;
 	enum sc_err rc;
@@ -524,7 +524,7 @@ enum sc_err queue_reap(struct queue *q, int max_crashes, int *requeued,
 		       int *dead)
 {
 	static const int keys[] = { K_LEASE, K_PENDING, K_DEAD };
-	char max[16], lim[8], dmax[16], dage[24];
+	char max[16], lim[16], dmax[16], dage[24];
 	const char *args[] = { max, lim, dmax, dage };
 	redisReply *r;
 	enum sc_err rc;
