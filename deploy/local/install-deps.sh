@@ -13,7 +13,7 @@ packages=(
     libmicrohttpd-dev libsodium-dev libssl-dev
     libavformat-dev libavcodec-dev libswscale-dev libavutil-dev ffmpeg
     redis-server redis-tools postgresql-15 postgresql-client-15
-    python3 python3-botocore valgrind wrk shellcheck time
+    python3 python3-botocore valgrind wrk shellcheck time systemd
 )
 
 missing=()
