@@ -40,6 +40,7 @@ struct config {
 	char *aws_secret_access_key;
 	char *aws_session_token;
 	char *aws_imds_endpoint;	/* instance metadata service */
+	char *cloudwatch_endpoint;	/* "" : AWS's, in S3_REGION */
 	int s3_part_size_mb;
 	int s3_parts_in_flight;
 	int s3_single_put_max_mb;

@@ -135,6 +135,9 @@ enum sc_err queue_show(struct queue *q, const char *id,
 /* Age in ms (Redis clock) of the job at the head of pending; -1 if none. */
 enum sc_err queue_oldest_pending(struct queue *q, long long *age_ms);
 
+/* How many workers have a live presence record (P worker:*) (SCAN). */
+enum sc_err queue_workers(struct queue *q, long long *n);
+
 /* Drop every dead job (and its hash); *purged counts them. */
 enum sc_err queue_purge_dead(struct queue *q, int *purged);
 

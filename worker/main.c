@@ -154,7 +154,7 @@ static void refresh_metrics(struct worker *w)
 	}
 	if (!queue_oldest_pending(w->queue, &age))
 		atomic_store(&w->metrics.oldest_pending_ms, age);
-	if (!presence_count(w->redis, w->cfg.queue_prefix, &n))
+	if (!queue_workers(w->queue, &n))
 		atomic_store(&w->metrics.workers, n);
 }
 

@@ -97,38 +97,3 @@ enum sc_err presence_remove(struct presence *p, struct redisconn *rc)
 		freeReplyObject(r);
 	return err;
 }
-
-enum sc_err presence_count(struct redisconn *rc, const char *prefix,
-			   long long *n)
-{
-	struct buf pattern = BUF_INIT(1024);
-	char cursor[32] = "0";
-	const char *argv[6];
-	redisReply *r;
-	enum sc_err err;
-
-	*n = 0;
-	if ((err = buf_appendf(&pattern, "%sworker:*", prefix)))
-		return err;
-	do {
-		argv[0] = "SCAN";
-		argv[1] = cursor;
-		argv[2] = "MATCH";
-		argv[3] = pattern.data;
-		argv[4] = "COUNT";
-		argv[5] = "1000";
-		if ((err = redisconn_command(rc, &r, 6, argv, NULL)))
-			break;
-		if (r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||
-		    r->element[0]->type != REDIS_REPLY_STRING) {
-			freeReplyObject(r);
-			err = SC_ERR_REDIS;
-			break;
-		}
-		snprintf(cursor, sizeof(cursor), "%s", r->element[0]->str);
-		*n += (long long)r->element[1]->elements;
-		freeReplyObject(r);
-	} while (strcmp(cursor, "0"));
-	buf_release(&pattern);
-	return err;
-}

@@ -27,10 +27,6 @@ enum sc_err presence_beat(struct presence *p, struct redisconn *rc,
 /* Delete the record (on clean exit). */
 enum sc_err presence_remove(struct presence *p, struct redisconn *rc);
 
-/* How many workers have a live record under prefix (SCAN). */
-enum sc_err presence_count(struct redisconn *rc, const char *prefix,
-			   long long *n);
-
 /* The record's key, for logs. */
 const char *presence_key(const struct presence *p);
 

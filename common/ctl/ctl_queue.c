@@ -10,6 +10,9 @@
  *   queue retry-dead               every dead job back to pending
  *   queue purge-dead               forget every dead job
  *   queue enqueue VIDEO_ID         queue a video's job (no-op if it has one)
+ *   queue publish-backlog          send BacklogPerWorker to CloudWatch: jobs
+ *                                  waiting (pending + scheduled) per live
+ *                                  worker, what the worker group scales on
  *
  * Everything printed is what redis-cli shows for the same keys
  * (docs/operations.md lists the redis-cli commands side by side).
@@ -18,6 +21,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "awscreds.h"
+#include "cloudwatch.h"
 #include "ctl.h"
 #include "queue.h"
 #include "redisconn.h"
@@ -28,7 +33,8 @@ static const char usage[] =
 	"       showcasectl queue show JOB\n"
 	"       showcasectl queue dead\n"
 	"       showcasectl queue retry JOB | retry-dead | purge-dead\n"
-	"       showcasectl queue enqueue VIDEO_ID\n";
+	"       showcasectl queue enqueue VIDEO_ID\n"
+	"       showcasectl queue publish-backlog\n";
 
 static void print_id(const char *id, long long score, void *arg)
 {
@@ -127,7 +133,35 @@ static int which_list(const char *s, enum queue_list *w)
 	return -1;
 }
 
-static int run(struct queue *q, int argc, char **argv)
+/* The autoscaling signal, computed and sent to CloudWatch. */
+static int publish_backlog(const struct config *cfg, struct queue *q)
+{
+	struct cloudwatch_metric m = { "Showcase", "BacklogPerWorker", 0, "Count",
+				       NULL, NULL };
+	struct buf err = BUF_INIT(4096);
+	struct queue_stats st;
+	struct awscreds *creds;
+	long long workers = 0;
+	enum sc_err rc;
+
+	if ((rc = queue_stats(q, &st)) || (rc = queue_workers(q, &workers)))
+		return rc;
+	m.value = (double)(st.pending + st.scheduled) / (workers > 0 ? workers : 1);
+	creds = awscreds_new(cfg);
+	if (!creds)
+		return SC_ERR_NOMEM;
+	rc = cloudwatch_put(cfg, creds, &m, &err);
+	if (rc)
+		fprintf(stderr, "showcasectl: %s\n", err.data ? err.data : "");
+	else
+		printf("BacklogPerWorker %.6g (pending %lld + scheduled %lld over %lld workers)\n",
+		       m.value, st.pending, st.scheduled, workers);
+	awscreds_free(creds);
+	buf_release(&err);
+	return rc ? 100 : SC_OK;
+}
+
+static int run(const struct config *cfg, struct queue *q, int argc, char **argv)
 {
 	struct queue_stats st;
 	enum queue_list w = QUEUE_PENDING;
@@ -163,6 +197,8 @@ static int run(struct queue *q, int argc, char **argv)
 		printf("%d purged\n", n);
 		return SC_OK;
 	}
+	if (!strcmp(argv[0], "publish-backlog"))
+		return publish_backlog(cfg, q);
 	if (!strcmp(argv[0], "enqueue") && argc == 2) {
 		if (queue_enqueue(q, argv[1], &n))
 			return SC_ERR_INVALID;
@@ -188,14 +224,14 @@ int ctl_queue(const struct config *cfg, int argc, char **argv)
 		redisconn_free(rc);
 		return 1;
 	}
-	r = run(q, argc, argv);
+	r = run(cfg, q, argc, argv);
 	if (r < 0)
 		fputs(usage, stderr);
 	else if (r == SC_ERR_NOT_FOUND)
 		fprintf(stderr, "showcasectl: no such job: %s\n", argc > 1 ? argv[1] : "");
 	else if (r == SC_ERR_INVALID)
 		fprintf(stderr, "showcasectl: bad argument\n%s", usage);
-	else if (r)
+	else if (r && r != 100)	/* 100: the message is printed already */
 		fprintf(stderr, "showcasectl: %s\n", redisconn_errstr(rc));
 	queue_free(q);
 	redisconn_free(rc);

@@ -12,7 +12,7 @@ UNITS="$IT_TOP/deploy/systemd"
 units_for_test() {
     local f
     mkdir -p "$1"
-    for f in "$UNITS"/*.service; do
+    for f in "$UNITS"/*.service "$UNITS"/*.timer; do
         sed "s|/usr/local/bin/|$BIN_DIR/|" "$f" >"$1/$(basename "$f")"
     done
 }
@@ -25,7 +25,7 @@ default_of() {
 test_systemd_units_verify_cleanly() {
     units_for_test "$IT_DIR/units"
     check_eq "systemd-analyze verify says nothing" \
-        "$(systemd-analyze verify "$IT_DIR"/units/*.service 2>&1)" ""
+        "$(systemd-analyze verify "$IT_DIR"/units/*.service "$IT_DIR"/units/*.timer 2>&1)" ""
     # the check can fail: a bad value is reported
     sed -i 's/^Restart=on-failure/Restart=sometimes/' "$IT_DIR/units/showcase-api.service"
     check_contains "a bad unit is reported" \

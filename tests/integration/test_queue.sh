@@ -64,4 +64,31 @@ exit 1"
     check_eq "bad list" "$("$ctl" queue list nonsense >/dev/null 2>&1; echo $?)" 2
 }
 
+# The autoscaling metric reaches CloudWatch correctly signed: a stand-in
+# re-signs every request with botocore and refuses a mismatch.
+test_backlog_metric_is_published_signed() {
+    local cw ctl="$BIN_DIR/showcasectl" out
+    cw=$(sc_free_port)
+    /usr/bin/python3 "$IT_TOP/tests/integration/tools/cloudwatch_stub.py" "$cw" eu-west-1 \
+        AKIDEXAMPLE wJalrXUtnFEMIK7MDENGbPxRfiCYEXAMPLEKEY "$IT_DIR/cw.log" \
+        >"$IT_DIR/cw.out" 2>&1 &
+    echo $! >"$IT_DIR/cw.pid"
+    sc_wait_for curl -s -o /dev/null "http://127.0.0.1:$cw/" || it_fail "stub did not start"
+    rcli SET "${P}worker:host-a:1" x EX 60 >/dev/null
+    rcli SET "${P}worker:host-b:2" x EX 60 >/dev/null
+    local waiting=$(( $(rcli LLEN "${P}pending") + $(rcli ZCARD "${P}scheduled") ))
+    out=$(S3_BUCKET=unused S3_REGION=eu-west-1 CLOUDWATCH_ENDPOINT="http://127.0.0.1:$cw" \
+        AWS_ACCESS_KEY_ID=AKIDEXAMPLE AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMIK7MDENGbPxRfiCYEXAMPLEKEY \
+        "$ctl" queue publish-backlog 2>&1)
+    check_contains "published" "$out" "BacklogPerWorker $(awk -v w="$waiting" 'BEGIN { printf "%g", w / 2 }') "
+    check_eq "CloudWatch got it" \
+        "$(jq -r '[.Action, .Namespace, ."MetricData.member.1.MetricName", ."MetricData.member.1.Value"] | join(" ")' "$IT_DIR/cw.log")" \
+        "PutMetricData Showcase BacklogPerWorker $(awk -v w="$waiting" 'BEGIN { printf "%g", w / 2 }')"
+    out=$(S3_BUCKET=unused S3_REGION=eu-west-1 CLOUDWATCH_ENDPOINT="http://127.0.0.1:$cw" \
+        AWS_ACCESS_KEY_ID=AKIDEXAMPLE AWS_SECRET_ACCESS_KEY=wrong-secret \
+        "$ctl" queue publish-backlog 2>&1; echo "exit $?")
+    check_contains "a bad signature is refused" "$out" "PutMetricData answered 403: SignatureDoesNotMatch"
+    check_contains "and fails the command" "$out" "exit 1"
+}
+
 it_main

@@ -1,0 +1,147 @@
+/*
+ * cloudwatch.c - PutMetricData, signed (see cloudwatch.h).
+ */
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include <curl/curl.h>
+
+#include "cloudwatch.h"
+#include "sigv4.h"
+
+#define CONTENT_TYPE "application/x-www-form-urlencoded; charset=utf-8"
+
+/* name=value&, the value form-encoded (the SigV4 encoding) */
+static enum sc_err param(struct buf *b, const char *name, const char *value)
+{
+	enum sc_err rc;
+
+	if ((b->len && (rc = buf_appendc(b, '&'))) ||
+	    (rc = buf_appends(b, name)) || (rc = buf_appendc(b, '=')))
+		return rc;
+	return sigv4_uri_encode(b, value, strlen(value), 0);
+}
+
+static enum sc_err body_of(const struct cloudwatch_metric *m, struct buf *b)
+{
+	char value[64];
+	enum sc_err rc;
+
+	snprintf(value, sizeof(value), "%.6g", m->value);
+	if ((rc = param(b, "Action", "PutMetricData")) ||
+	    (rc = param(b, "Version", "2010-08-01")) ||
+	    (rc = param(b, "Namespace", m->namespace_)) ||
+	    (rc = param(b, "MetricData.member.1.MetricName", m->name)) ||
+	    (rc = param(b, "MetricData.member.1.Value", value)) ||
+	    (rc = param(b, "MetricData.member.1.Unit", m->unit)))
+		return rc;
+	if (m->dimension &&
+	    ((rc = param(b, "MetricData.member.1.Dimensions.member.1.Name", m->dimension)) ||
+	     (rc = param(b, "MetricData.member.1.Dimensions.member.1.Value",
+			 m->dimension_value))))
+		return rc;
+	return SC_OK;
+}
+
+static size_t collect(char *p, size_t size, size_t n, void *arg)
+{
+	return buf_append(arg, p, size * n) ? 0 : size * n;
+}
+
+enum sc_err cloudwatch_put(const struct config *cfg, struct awscreds *creds,
+			   const struct cloudwatch_metric *m, struct buf *err)
+{
+	struct buf body = BUF_INIT(8192), url = BUF_INIT(4096), resp = BUF_INIT(65536);
+	struct buf hdr = BUF_INIT(16384);
+	struct sigv4_out out = SIGV4_OUT_INIT;
+	struct sigv4_request rq = { 0 };
+	struct sigv4_creds cr;
+	struct sigv4_pair h[4];
+	struct awscreds_keys k;
+	struct curl_slist *list = NULL;
+	char amzdate[17], hash[65], host[512];
+	const char *p;
+	CURL *curl = NULL;
+	long status = 0;
+	size_t nh = 0, i;
+	enum sc_err rc;
+	CURLcode cc;
+
+	if (cfg->cloudwatch_endpoint[0])
+		rc = buf_appends(&url, cfg->cloudwatch_endpoint);
+	else
+		rc = buf_appendf(&url, "https://monitoring.%s.amazonaws.com", cfg->s3_region);
+	if (rc || (rc = buf_appendc(&url, '/')) || (rc = body_of(m, &body)))
+		goto out;
+	p = strstr(url.data, "://");
+	snprintf(host, sizeof(host), "%.*s", (int)strcspn(p + 3, "/"), p + 3);
+	if ((rc = awscreds_get(creds, &k, err)))
+		goto out;
+	rq.when = time(NULL);
+	sigv4_amz_date(rq.when, amzdate);
+	sigv4_sha256_hex(body.data, body.len, hash);
+	h[nh++] = (struct sigv4_pair){ "content-type", CONTENT_TYPE };
+	h[nh++] = (struct sigv4_pair){ "host", host };
+	h[nh++] = (struct sigv4_pair){ "x-amz-date", amzdate };
+	if (k.token[0])
+		h[nh++] = (struct sigv4_pair){ "x-amz-security-token", k.token };
+	rq.method = "POST";
+	rq.path = "/";
+	rq.headers = h;
+	rq.nheaders = nh;
+	rq.payload_hash = hash;
+	rq.region = cfg->s3_region;
+	rq.service = "monitoring";
+	cr.access_key = k.access_key;
+	cr.secret_key = k.secret_key;
+	cr.token = k.token;
+	if ((rc = sigv4_sign(&rq, &cr, &out)))
+		goto out;
+	for (i = 0; i < nh; i++) {
+		buf_reset(&hdr);
+		if ((rc = buf_appendf(&hdr, "%s: %s", h[i].name, h[i].value)))
+			goto out;
+		list = curl_slist_append(list, hdr.data);
+	}
+	buf_reset(&hdr);
+	if ((rc = buf_appendf(&hdr, "Authorization: %s", out.authorization.data)))
+		goto out;
+	list = curl_slist_append(list, hdr.data);
+	list = curl_slist_append(list, "Expect:");
+	curl = curl_easy_init();
+	if (!curl || !list) {
+		rc = SC_ERR_NOMEM;
+		goto out;
+	}
+	curl_easy_setopt(curl, CURLOPT_URL, url.data);
+	curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body.data);
+	curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE, (long)body.len);
+	curl_easy_setopt(curl, CURLOPT_HTTPHEADER, list);
+	curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, (long)cfg->connect_timeout_ms);
+	curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, 10000L);
+	curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, collect);
+	curl_easy_setopt(curl, CURLOPT_WRITEDATA, &resp);
+	cc = curl_easy_perform(curl);
+	curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
+	if (cc != CURLE_OK) {
+		buf_appendf(err, "cannot reach %s: %s", url.data, curl_easy_strerror(cc));
+		rc = SC_ERR_IO;
+	} else if (status != 200) {
+		buf_appendf(err, "PutMetricData answered %ld: %.300s", status,
+			    resp.data ? resp.data : "");
+		rc = status == 403 ? SC_ERR_AUTH : SC_ERR_IO;
+	}
+out:
+	if (rc && !err->len)
+		buf_appendf(err, "cannot build the request: %s", sc_strerror(rc));
+	curl_easy_cleanup(curl);
+	curl_slist_free_all(list);
+	sigv4_out_release(&out);
+	buf_release(&body);
+	buf_release(&url);
+	buf_release(&resp);
+	buf_release(&hdr);
+	return rc;
+}
