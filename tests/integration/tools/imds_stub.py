@@ -16,6 +16,8 @@ import sys
 import threading
 import time
 
+import stubhttp
+
 PORT, LIFETIME, LOG = int(sys.argv[1]), float(sys.argv[2]), sys.argv[4]
 KEYS = itertools.cycle([k.split(":", 1) for k in sys.argv[3].split(",")])
 TOKEN = "stub-imds-token"
@@ -23,19 +25,7 @@ ROLE = "showcase-worker"
 lock = threading.Lock()
 
 
-class Imds(http.server.BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-
-    def log_message(self, *args):
-        pass
-
-    def reply(self, status, body):
-        data = body.encode()
-        self.send_response(status)
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
+class Imds(stubhttp.Handler):
     def do_PUT(self):
         if self.path != "/latest/api/token" or \
                 not self.headers.get("X-aws-ec2-metadata-token-ttl-seconds"):
