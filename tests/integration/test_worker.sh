@@ -74,12 +74,15 @@ wait_video() {
 
 test_chaos_40_videos_3_workers_random_kills() {
     local kills=0 i victim deadline
-    mapfile -t ids < <(add_videos 40 "$IT_DIR/clip.mp4")
+    # long enough (about a second each) for kills to land mid-job
+    ffmpeg -nostdin -v error -f lavfi -i testsrc2=s=640x360:r=30:d=4 -c:v libx264 \
+        -preset ultrafast "$IT_DIR/chaos.mp4" || it_fail "fixture"
+    mapfile -t ids < <(add_videos 40 "$IT_DIR/chaos.mp4")
     check_eq "videos added" "${#ids[@]}" 40
     for i in 1 2 3; do start_worker "w$i"; done
     deadline=$((SECONDS + 240))
     while [ "$(count "status = 'processed'")" -lt 40 ] && [ $SECONDS -lt $deadline ]; do
-        sleep "$(( (RANDOM % 3) + 2 ))"
+        sleep "$(( (RANDOM % 2) + 1 ))"
         victim=$((RANDOM % 3 + 1))
         kill -KILL "$(cat "$IT_DIR/w$victim.pid")" 2>/dev/null && kills=$((kills + 1))
         wait "$(cat "$IT_DIR/w$victim.pid")" 2>/dev/null
