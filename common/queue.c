@@ -221,6 +221,8 @@ struct queue {
 	char *prefix;
 	char *keys[K__COUNT];
 	char sha[S__COUNT][41];		/* "" until loaded */
+	int dead_max;
+	long long dead_max_age_ms;
 };
 
 static char *concat(const char *a, const char *b)
@@ -250,6 +252,8 @@ enum sc_err queue_new(struct redisconn *rc, const char *prefix,
 	if (!q)
 		return SC_ERR_NOMEM;
 	q->rc = rc;
+	q->dead_max = QUEUE_DEAD_MAX;
+	q->dead_max_age_ms = QUEUE_DEAD_MAX_AGE_MS;
 	q->prefix = strdup(prefix);
 	if (!q->prefix)
 		goto out_nomem;
@@ -263,6 +267,12 @@ enum sc_err queue_new(struct redisconn *rc, const char *prefix,
 out_nomem:
 	queue_free(q);
 	return SC_ERR_NOMEM;
+}
+
+void queue_set_dead_limits(struct queue *q, int max, long long max_age_ms)
+{
+	q->dead_max = max;
+	q->dead_max_age_ms = max_age_ms;
 }
 
 void queue_free(struct queue *q)
@@ -485,8 +495,8 @@ enum sc_err queue_fail(struct queue *q, const struct queue_job *job,
 	snprintf(base, sizeof(base), "%d", policy->base_ms);
 	snprintf(cap, sizeof(cap), "%d", policy->cap_ms);
 	snprintf(jitter, sizeof(jitter), "%u", (unsigned)randombytes_uniform(1001));
-	snprintf(dmax, sizeof(dmax), "%d", QUEUE_DEAD_MAX);
-	snprintf(dage, sizeof(dage), "%lld", QUEUE_DEAD_MAX_AGE_MS);
+	snprintf(dmax, sizeof(dmax), "%d", q->dead_max);
+	snprintf(dage, sizeof(dage), "%lld", q->dead_max_age_ms);
 	rc = run_int(q, S_FAIL, &v, 3, keys, 10, args);
 	if (rc)
 		return rc;
@@ -531,8 +541,8 @@ enum sc_err queue_reap(struct queue *q, int max_crashes, int *requeued,
 
 	snprintf(max, sizeof(max), "%d", max_crashes);
 	snprintf(lim, sizeof(lim), "%d", BATCH);
-	snprintf(dmax, sizeof(dmax), "%d", QUEUE_DEAD_MAX);
-	snprintf(dage, sizeof(dage), "%lld", QUEUE_DEAD_MAX_AGE_MS);
+	snprintf(dmax, sizeof(dmax), "%d", q->dead_max);
+	snprintf(dage, sizeof(dage), "%lld", q->dead_max_age_ms);
 	if ((rc = run(q, S_REAP, &r, 3, keys, 4, args)))
 		return rc;
 	if (r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||

@@ -146,4 +146,7 @@ enum sc_err queue_purge_dead(struct queue *q, int *purged);
 #define QUEUE_DEAD_MAX 10000
 #define QUEUE_DEAD_MAX_AGE_MS (30LL * 24 * 3600 * 1000)
 
+/* Other limits for the dead set (tests; operators keep the defaults). */
+void queue_set_dead_limits(struct queue *q, int max, long long max_age_ms);
+
 #endif

@@ -166,6 +166,50 @@ static void requeue_on_shutdown(struct queue *q)
 	queue_complete(q, &again);
 }
 
+/* kill job ID for good: lease it and fail it with one attempt allowed */
+static void kill_job(struct queue *q, const char *id)
+{
+	static const struct queue_retry once = { 1, 1000, 1000 };
+	struct queue_job job;
+	int got, dead = 0;
+
+	queue_enqueue(q, id, NULL);
+	queue_lease(q, "w-cap", 5000, &job, &got);
+	queue_fail(q, &job, 0, "test", &once, &dead);
+}
+
+/* The dead set keeps at most N jobs, none older than the age limit. */
+static void dead_set_is_capped(struct queue *q, struct redisconn *rc)
+{
+	const char *argv[2] = { "EXISTS", NULL };
+	struct queue_stats st;
+	redisReply *r = NULL;
+	char key[128];
+
+	queue_set_dead_limits(q, 2, 60000);
+	kill_job(q, "cap-1");
+	sleep_ms(5);
+	kill_job(q, "cap-2");
+	sleep_ms(5);
+	kill_job(q, "cap-3");
+	queue_stats(q, &st);
+	check(st.dead == 2, "the dead set keeps the newest N", "count not capped");
+	snprintf(key, sizeof(key), "%sjob:cap-1", getenv("QUEUE_PREFIX"));
+	argv[1] = key;
+	check(!redisconn_command(rc, &r, 2, argv, NULL) && r->integer == 0,
+	      "the dropped job's hash goes too", "hash left");
+	if (r)
+		freeReplyObject(r);
+	queue_set_dead_limits(q, 100, 1);
+	sleep_ms(10);
+	kill_job(q, "cap-4");
+	queue_stats(q, &st);
+	check(st.dead == 1, "dead jobs older than the age limit are dropped",
+	      "old ones kept");
+	queue_purge_dead(q, NULL);
+	queue_set_dead_limits(q, QUEUE_DEAD_MAX, QUEUE_DEAD_MAX_AGE_MS);
+}
+
 /* Redis forgets its scripts (as after a restart): the client reloads. */
 static void script_flush(struct redisconn *rc)
 {
@@ -214,6 +258,7 @@ int main(void)
 	lease_complete_fenced(q);
 	retry_then_dead(q);
 	reap_crashed(q);
+	dead_set_is_capped(q, rc);
 	script_flush(rc);
 	requeue_on_shutdown(q);
 	leave_known_state(q);
