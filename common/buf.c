@@ -1,4 +1,5 @@
 /* buf.c - the bounded growable buffer (see buf.h). */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -149,5 +150,27 @@ enum sc_err buf_append_json(struct buf *b, const char *s)
 		if (b->data)
 			b->data[start] = '\0';
 	}
+	return err;
+}
+
+enum sc_err buf_read_file(struct buf *b, const char *path, struct buf *errmsg)
+{
+	char chunk[8192];
+	size_t got;
+	FILE *f = fopen(path, "r");
+	enum sc_err err = SC_OK;
+
+	if (!f) {
+		if (errmsg)
+			buf_appendf(errmsg, "cannot open %s: %s", path, strerror(errno));
+		return SC_ERR_IO;
+	}
+	while (!err && (got = fread(chunk, 1, sizeof(chunk), f)) > 0)
+		err = buf_append(b, chunk, got);
+	if (!err && ferror(f))
+		err = SC_ERR_IO;
+	fclose(f);
+	if (err && errmsg)
+		buf_appendf(errmsg, "cannot read %s: %s", path, sc_strerror(err));
 	return err;
 }

@@ -63,4 +63,11 @@ enum sc_err buf_vappendf(struct buf *b, const char *fmt, va_list ap);
  */
 enum sc_err buf_append_json(struct buf *b, const char *s);
 
+/*
+ * Append the whole file at path.  SC_ERR_IO when it cannot be opened or
+ * read, SC_ERR_TOO_LARGE past the buffer's max; errmsg (may be NULL) then
+ * gets "cannot open PATH: ..." or "cannot read PATH: ...".
+ */
+enum sc_err buf_read_file(struct buf *b, const char *path, struct buf *errmsg);
+
 #endif

@@ -103,28 +103,6 @@ static enum sc_err list_migrations(const char *dir, struct migration **out,
 	return SC_OK;
 }
 
-static enum sc_err read_file(const char *path, struct buf *sql,
-			     struct buf *errmsg)
-{
-	char chunk[8192];
-	size_t got;
-	FILE *f = fopen(path, "r");
-	enum sc_err err = SC_OK;
-
-	if (!f) {
-		buf_appendf(errmsg, "cannot open %s: %s", path, strerror(errno));
-		return SC_ERR_IO;
-	}
-	while (!err && (got = fread(chunk, 1, sizeof(chunk), f)) > 0)
-		err = buf_append(sql, chunk, got);
-	if (!err && ferror(f))
-		err = SC_ERR_IO;
-	fclose(f);
-	if (err)
-		buf_appendf(errmsg, "cannot read %s: %s", path, sc_strerror(err));
-	return err;
-}
-
 /* Is version recorded in schema_migrations?  1 yes, 0 no, -1 error. */
 static int is_applied(struct db *db, int version)
 {
@@ -159,7 +137,7 @@ static enum sc_err run_one(struct db *db, const char *dir,
 	err = buf_appendf(&path, "%s/%s.%s.sql", dir, m->name, direction);
 	if (err)
 		goto out;
-	err = read_file(path.data, &sql, errmsg);
+	err = buf_read_file(&sql, path.data, errmsg);
 	if (err)
 		goto out;
 	err = db_exec_script(db, "BEGIN");

@@ -352,13 +352,9 @@ static enum sc_err run(struct queue *q, enum script s, redisReply **reply,
 	return rc;
 }
 
-/* Run a script whose reply is one integer. */
-static enum sc_err run_int(struct queue *q, enum script s, long long *out,
-			   int nkeys, const int *keys, int nargs, const char **args)
+/* The integer a command replied (rc its outcome); frees the reply. */
+static enum sc_err take_int(enum sc_err rc, redisReply *r, long long *out)
 {
-	redisReply *r;
-	enum sc_err rc = run(q, s, &r, nkeys, keys, nargs, args);
-
 	if (rc)
 		return rc;
 	if (r->type != REDIS_REPLY_INTEGER)
@@ -367,6 +363,16 @@ static enum sc_err run_int(struct queue *q, enum script s, long long *out,
 		*out = r->integer;
 	freeReplyObject(r);
 	return rc;
+}
+
+/* Run a script whose reply is one integer. */
+static enum sc_err run_int(struct queue *q, enum script s, long long *out,
+			   int nkeys, const int *keys, int nargs, const char **args)
+{
+	redisReply *r = NULL;
+	enum sc_err rc = run(q, s, &r, nkeys, keys, nargs, args);
+
+	return take_int(rc, r, out);
 }
 
 static int valid_id(const char *id)
@@ -579,17 +585,10 @@ static enum sc_err count(struct queue *q, const char *cmd, int key,
 			 long long *out)
 {
 	const char *argv[] = { cmd, q->keys[key] };
-	redisReply *r;
+	redisReply *r = NULL;
 	enum sc_err rc = redisconn_command(q->rc, &r, 2, argv, NULL);
 
-	if (rc)
-		return rc;
-	if (r->type != REDIS_REPLY_INTEGER)
-		rc = SC_ERR_REDIS;
-	else
-		*out = r->integer;
-	freeReplyObject(r);
-	return rc;
+	return take_int(rc, r, out);
 }
 
 enum sc_err queue_stats(struct queue *q, struct queue_stats *st)

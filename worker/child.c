@@ -102,7 +102,7 @@ enum sc_err child_run(char *const argv[], const struct child_limits *lim,
 			res->timed_out = killed = 1;
 			kill(pid, SIGKILL);
 		} else if (tick && tick(pct, arg)) {
-			res->stopped = killed = 1;
+			killed = 1;
 			kill(pid, SIGKILL);
 		}
 	}

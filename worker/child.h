@@ -22,12 +22,11 @@ struct child_result {
 	int code;
 	int signal;			/* killed by this signal */
 	int timed_out;			/* killed at the deadline */
-	int stopped;			/* killed because tick said so */
 };
 
 /*
  * Called about once a second and after each progress line with the last
- * percentage; a non-zero return kills the child (res->stopped).
+ * percentage; a non-zero return kills the child (the caller knows why).
  */
 typedef int (*child_tick)(int progress, void *arg);
 

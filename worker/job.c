@@ -10,6 +10,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <cjson/cJSON.h>
+
 #include "buf.h"
 #include "child.h"
 #include "clock.h"
@@ -77,11 +79,6 @@ static void remove_dir(const char *dir)
 		log_warn("cannot remove %s: %s", dir, strerror(errno));
 }
 
-static void remove_files(const struct job_files *f)
-{
-	remove_dir(f->dir);
-}
-
 int job_remove_orphans(const char *tmp)
 {
 	char path[1100];
@@ -109,38 +106,22 @@ int job_remove_orphans(const char *tmp)
 static char *read_report(const char *path)
 {
 	struct buf b = BUF_INIT(1 << 20);
-	char chunk[4096];
-	size_t n;
-	FILE *f = fopen(path, "r");
 
-	if (!f)
+	if (buf_read_file(&b, path, NULL)) {
+		buf_release(&b);
 		return NULL;
-	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0) {
-		if (buf_append(&b, chunk, n)) {
-			buf_release(&b);
-			fclose(f);
-			return NULL;
-		}
 	}
-	fclose(f);
 	return buf_detach(&b, NULL);
 }
 
-/* Pull "message" out of the report without a JSON dependency here. */
+/* The report's "message", into out (cap bytes); "" without one. */
 static void report_message(const char *report, char *out, size_t cap)
 {
-	const char *p = report ? strstr(report, "\"message\":\"") : NULL;
-	size_t i = 0;
+	cJSON *root = report ? cJSON_Parse(report) : NULL;
+	const cJSON *m = cJSON_GetObjectItemCaseSensitive(root, "message");
 
-	snprintf(out, cap, "%s", "");
-	if (!p)
-		return;
-	for (p += 11; *p && *p != '"' && i + 1 < cap; p++) {
-		if (*p == '\\' && p[1])
-			p++;
-		out[i++] = *p;
-	}
-	out[i] = '\0';
+	snprintf(out, cap, "%s", cJSON_IsString(m) ? m->valuestring : "");
+	cJSON_Delete(root);
 }
 
 /* Renew the lease every third of it; stop on a lost lease or hand-back. */
@@ -247,12 +228,12 @@ static enum job_outcome finish_processed(struct job_env *env,
 /* The source is at fault: fail the video now, end the job. */
 static enum job_outcome finish_refused(struct job_env *env,
 				       const struct queue_job *job, int attempt,
-				       const struct job_files *f, int code)
+				       const struct job_files *f, enum tc_reason why)
 {
 	static const struct queue_retry none = { 1, 0, 0 };
 	char *report = read_report(f->report);
 	char msg[512];
-	const char *reason = tc_reason_name((enum tc_reason)(code - 10));
+	const char *reason = tc_reason_name(why);
 	int applied = 0;
 
 	report_message(report, msg, sizeof(msg));
@@ -325,9 +306,8 @@ enum job_outcome job_run(struct job_env *env, const struct queue_job *job)
 		out = JOB_HANDED_BACK;
 	} else if (res.exited && res.code == 0) {
 		out = finish_processed(env, job, attempt, &f);
-	} else if (res.exited && res.code >= 10 &&
-		   tc_reason_permanent((enum tc_reason)(res.code - 10))) {
-		out = finish_refused(env, job, attempt, &f, res.code);
+	} else if (res.exited && tc_reason_permanent(tc_reason_from_exit(res.code))) {
+		out = finish_refused(env, job, attempt, &f, tc_reason_from_exit(res.code));
 	} else if (res.timed_out) {
 		atomic_fetch_add(env->crashes, 1);
 		snprintf(detail, sizeof(detail), "killed after %d s",
@@ -343,6 +323,6 @@ enum job_outcome job_run(struct job_env *env, const struct queue_job *job)
 		out = retry(env, job, attempt, "internal", detail);
 	}
 out_clean:
-	remove_files(&f);
+	remove_dir(f.dir);
 	return out;
 }

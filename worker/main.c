@@ -68,13 +68,6 @@ struct slot {
 	int index;
 };
 
-static void sleep_ms(int ms)
-{
-	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
-
-	nanosleep(&ts, NULL);
-}
-
 /* One job thread: lease, run, repeat until told to stop. */
 static void *slot_main(void *arg)
 {
@@ -102,14 +95,14 @@ static void *slot_main(void *arg)
 			if (!down)
 				log_error("cannot take jobs: %s", redisconn_errstr(env.redis));
 			down = 1;
-			sleep_ms(DOWN_PAUSE_MS);
+			clock_sleep_ms(DOWN_PAUSE_MS);
 			continue;
 		}
 		if (down)
 			log_info("taking jobs again");
 		down = 0;
 		if (!got) {
-			sleep_ms(IDLE_POLL_MS);
+			clock_sleep_ms(IDLE_POLL_MS);
 			continue;
 		}
 		atomic_fetch_add(&w->metrics.in_flight, 1);
@@ -181,7 +174,8 @@ static void beat(struct worker *w)
 			log_warn("reaped expired leases: %d queued again, %d dead",
 				 requeued, dead);
 		queue_promote(w->queue, &moved);
-		refresh_metrics(w);
+		if (w->metrics.daemon)	/* only a served figure is worth reading */
+			refresh_metrics(w);
 	}
 	ok = db_ping(w->db) == SC_OK;
 	if (ok != w->db_ok) {
@@ -221,13 +215,14 @@ static int find_transcoder(struct worker *w)
 
 int main(void)
 {
-	static struct slot slots[MAX_SLOTS];
+	struct slot slots[MAX_SLOTS] = { 0 };
 	struct buf errmsg = BUF_INIT(4096);
 	struct worker w = { .redis_ok = -1, .db_ok = -1 };
 	struct timespec tick;
 	char host[256];
 	sigset_t sigs;
-	int i, sig, status = EXIT_FAILURE, n;
+	long long next_beat;
+	int i, sig, status = EXIT_FAILURE, n = 0;
 	enum sc_err err;
 
 	log_init("worker", LOG_INFO);
@@ -308,10 +303,15 @@ int main(void)
 	}
 	atomic_store(&w.handback_at, clock_ms() + w.cfg.worker_grace_s * 1000LL);
 	atomic_store(&w.stopping, 1);
-	/* keep the presence record (state "stopping") while jobs finish */
+	/* keep the presence record (state "stopping") while jobs finish,
+	 * beating at the usual pace, noticing the end within 200 ms */
+	next_beat = 0;
 	while (atomic_load(&w.metrics.in_flight) > 0) {
-		beat(&w);
-		sleep_ms(200);
+		if (clock_ms() >= next_beat) {
+			beat(&w);
+			next_beat = clock_ms() + w.cfg.worker_heartbeat_ms;
+		}
+		clock_sleep_ms(200);
 	}
 	for (i = 0; i < n; i++)
 		if (slots[i].started)

@@ -52,7 +52,6 @@ static void print_field(const char *field, const char *value, void *arg)
 }
 
 struct dead_walk {
-	struct queue *q;
 	int ids;
 	char (*list)[QUEUE_ID_MAX + 1];
 	int cap;
@@ -67,16 +66,26 @@ static void collect(const char *id, long long score, void *arg)
 		snprintf(d->list[d->ids++], QUEUE_ID_MAX + 1, "%s", id);
 }
 
-static void print_error(const char *field, const char *value, void *arg)
+/* The fields `queue dead` prints, in its order. */
+struct dead_fields {
+	char attempt[16], crashes[16], last_error[600];
+};
+
+static void keep_dead_fields(const char *field, const char *value, void *arg)
 {
-	if (!strcmp(field, (const char *)arg))
-		printf(" %s", value);
+	struct dead_fields *d = arg;
+
+	if (!strcmp(field, "attempt"))
+		snprintf(d->attempt, sizeof(d->attempt), "%s", value);
+	else if (!strcmp(field, "crashes"))
+		snprintf(d->crashes, sizeof(d->crashes), "%s", value);
+	else if (!strcmp(field, "last_error"))
+		snprintf(d->last_error, sizeof(d->last_error), "%s", value);
 }
 
 /* The ids of up to 1000 dead jobs, into d (freed by the caller). */
 static enum sc_err dead_ids(struct queue *q, struct dead_walk *d)
 {
-	d->q = q;
 	d->ids = 0;
 	d->cap = 1000;
 	d->list = calloc((size_t)d->cap, sizeof(*d->list));
@@ -93,11 +102,11 @@ static int dead(struct queue *q)
 
 	if (!(rc = dead_ids(q, &d))) {
 		for (i = 0; i < d.ids; i++) {
-			printf("%s", d.list[i]);
-			queue_show(q, d.list[i], print_error, "attempt");
-			queue_show(q, d.list[i], print_error, "crashes");
-			queue_show(q, d.list[i], print_error, "last_error");
-			printf("\n");
+			struct dead_fields f = { "", "", "" };
+
+			queue_show(q, d.list[i], keep_dead_fields, &f);
+			printf("%s %s %s %s\n", d.list[i], f.attempt, f.crashes,
+			       f.last_error);
 		}
 	}
 	free(d.list);

@@ -137,6 +137,36 @@ sc_s3_start() {
 
 sc_s3_stop() { sc_stop_pidfile "$1/s3.pid"; }
 
+# sc_services_start DIR BUCKET: PostgreSQL, redis-server and the S3 server
+# (with BUCKET) on free loopback ports, in DIR/postgres, DIR/redis and
+# DIR/s3, for tests and benchmarks; sets SC_PG_PORT, SC_REDIS_PORT and
+# SC_S3_PORT and exports the programs' environment for them.
+sc_services_start() {
+    local dir=$1 bucket=$2
+    chmod 755 "$dir"    # PostgreSQL runs as its own user
+    SC_PG_PORT=$(sc_free_port)
+    SC_REDIS_PORT=$(sc_free_port)
+    SC_S3_PORT=$(sc_free_port)
+    SC_PG_OPTS="-c fsync=off -c synchronous_commit=off" sc_pg_start "$dir/postgres" "$SC_PG_PORT"
+    sc_redis_start "$dir/redis" "$SC_REDIS_PORT"
+    sc_s3_start "$dir/s3" "$SC_S3_PORT" "$bucket"
+    export DATABASE_URL
+    DATABASE_URL=$(sc_pg_url "$SC_PG_PORT")
+    export REDIS_URL="redis://127.0.0.1:$SC_REDIS_PORT/0"
+    export S3_ENDPOINT="http://127.0.0.1:$SC_S3_PORT"
+    export S3_BUCKET=$bucket S3_REGION=us-east-1 S3_FORCE_PATH_STYLE=1
+    export AWS_ACCESS_KEY_ID=S3RVER AWS_SECRET_ACCESS_KEY=S3RVER
+}
+
+# sc_services_stop DIR: stop what sc_services_start started there.
+sc_services_stop() {
+    local dir=$1
+    [ -d "$dir/s3" ] && sc_s3_stop "$dir/s3"
+    [ -d "$dir/redis" ] && sc_redis_stop "$dir/redis"
+    [ -d "$dir/postgres" ] && sc_pg_stop "$dir/postgres"
+    return 0
+}
+
 # sc_daemon NAME DIR LOG BINARY...: start a program of the project in the
 # background with its pid in DIR/NAME.pid and its output in LOG.
 sc_daemon() {

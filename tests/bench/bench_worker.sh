@@ -13,20 +13,10 @@ set -euo pipefail
 jobs=${JOBS:-6}
 levels=${LEVELS:-1 2 3}
 
-chmod 755 "$dir"    # PostgreSQL runs as its own user
-pg_port=$(sc_free_port)
-redis_port=$(sc_free_port)
-s3_port=$(sc_free_port)
-SC_PG_OPTS="-c fsync=off" sc_pg_start "$dir/postgres" "$pg_port"
-sc_redis_start "$dir/redis" "$redis_port"
-sc_s3_start "$dir/s3" "$s3_port" bench
-DATABASE_URL=$(sc_pg_url "$pg_port")
-export DATABASE_URL REDIS_URL="redis://127.0.0.1:$redis_port/0"
-export S3_ENDPOINT="http://127.0.0.1:$s3_port" S3_BUCKET=bench S3_FORCE_PATH_STYLE=1
-export AWS_ACCESS_KEY_ID=S3RVER AWS_SECRET_ACCESS_KEY=S3RVER
+sc_services_start "$dir" bench
 export MIGRATIONS_DIR="$top/migrations" POLICY_MAX_SECONDS=61
 export WORKER_RECONCILE_S=1 WORKER_HEARTBEAT_MS=500 WORKER_TMP_DIR="$dir"
-psql_() { "$SC_PG_BIN/psql" -X -q -At -h 127.0.0.1 -p "$pg_port" -U showcase -d showcase "$@"; }
+psql_() { "$SC_PG_BIN/psql" -X -q -At -h 127.0.0.1 -p "$SC_PG_PORT" -U showcase -d showcase "$@"; }
 
 "$bin/showcasectl" migrate up >/dev/null
 echo "# generating the reference input" >&2
@@ -47,7 +37,7 @@ for c in $levels; do
     # every video back to 'uploaded', long idle: the reconciler queues them
     psql_ -c "UPDATE videos SET status = 'uploaded', processed_key = NULL, processed_at = NULL,
               updated_at = now() - interval '1 hour'" >/dev/null
-    redis-cli -p "$redis_port" FLUSHALL >/dev/null
+    redis-cli -p "$SC_REDIS_PORT" FLUSHALL >/dev/null
     start=$(date +%s.%N)
     WORKER_CONCURRENCY=$c "$bin/showcase-worker" 2>>"$dir/worker.log" &
     echo $! >"$dir/worker.pid"

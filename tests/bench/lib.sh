@@ -15,6 +15,7 @@ bench_cleanup() {
     for f in "$dir"/*.pid "$dir"/*/*.pid; do
         [ -e "$f" ] && sc_stop_pidfile "$f"
     done
+    sc_services_stop "$dir"    # PostgreSQL's pid file lies deeper
     rm -rf "$dir"
 }
 trap bench_cleanup EXIT

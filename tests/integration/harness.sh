@@ -38,9 +38,7 @@ it_cleanup() {
         grep -r -h -A 30 -E 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$IT_DIR" --include='*.log' | head -n 60
         it_failed=$((it_failed + 1))
     fi
-    [ -d "$IT_DIR/s3" ] && sc_s3_stop "$IT_DIR/s3"
-    [ -d "$IT_DIR/redis" ] && sc_redis_stop "$IT_DIR/redis"
-    [ -d "$IT_DIR/postgres" ] && sc_pg_stop "$IT_DIR/postgres"
+    sc_services_stop "$IT_DIR"
     if [ "${IT_KEEP:-0}" = 1 ]; then
         echo "# kept $IT_DIR"
     else
@@ -85,19 +83,12 @@ check_contains() {
 # --- services ------------------------------------------------------------
 
 # Start PostgreSQL, Redis and S3 and export the programs' environment.
+# shellcheck disable=SC2034  # IT_*_PORT are read by the test files
 it_start_services() {
-    IT_PG_PORT=$(sc_free_port)
-    IT_REDIS_PORT=$(sc_free_port)
-    IT_S3_PORT=$(sc_free_port)
-    SC_PG_OPTS="-c fsync=off -c synchronous_commit=off" sc_pg_start "$IT_DIR/postgres" "$IT_PG_PORT"
-    sc_redis_start "$IT_DIR/redis" "$IT_REDIS_PORT"
-    sc_s3_start "$IT_DIR/s3" "$IT_S3_PORT" showcase
-    export DATABASE_URL
-    DATABASE_URL=$(sc_pg_url "$IT_PG_PORT")
-    export REDIS_URL="redis://127.0.0.1:$IT_REDIS_PORT/0"
-    export S3_ENDPOINT="http://127.0.0.1:$IT_S3_PORT"
-    export S3_BUCKET=showcase S3_REGION=us-east-1 S3_FORCE_PATH_STYLE=1
-    export AWS_ACCESS_KEY_ID=S3RVER AWS_SECRET_ACCESS_KEY=S3RVER
+    sc_services_start "$IT_DIR" showcase
+    IT_PG_PORT=$SC_PG_PORT
+    IT_REDIS_PORT=$SC_REDIS_PORT
+    IT_S3_PORT=$SC_S3_PORT
     export MIGRATIONS_DIR="$IT_TOP/migrations"
     export CONNECT_TIMEOUT_MS=1000
 }

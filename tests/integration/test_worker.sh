@@ -107,15 +107,21 @@ test_chaos_40_videos_3_workers_random_kills() {
     check_eq "no job directory left" "$(find "$WORKER_TMP_DIR" -mindepth 1 | wc -l)" 0
 }
 
+# sigterm_mid_job NAME GRACE: a worker NAME with WORKER_GRACE_S=GRACE gets
+# a slow job and SIGTERM a second into it; its exit status is in IT_EXIT.
+sigterm_mid_job() {
+    start_worker "$1" WORKER_GRACE_S="$2" TRANSCODE_PRESET=medium
+    SC_WAIT=30 sc_wait_for grep -q 'job leased' "$IT_DIR/$1.log" || it_fail "no job leased"
+    sleep 1
+    it_stop_wait "$IT_DIR/$1.pid"
+}
+
 test_sigterm_within_grace_finishes_the_job() {
     local id
     ffmpeg -nostdin -v error -f lavfi -i testsrc2=s=1280x720:r=30:d=20 -c:v libx264 \
         -preset ultrafast "$IT_DIR/long.mp4"
     id=$(add_videos 1 "$IT_DIR/long.mp4")
-    start_worker graceful WORKER_GRACE_S=60 TRANSCODE_PRESET=medium
-    SC_WAIT=30 sc_wait_for grep -q 'job leased' "$IT_DIR/graceful.log" || it_fail "no job leased"
-    sleep 1
-    it_stop_wait "$IT_DIR/graceful.pid"
+    sigterm_mid_job graceful 60
     check_eq "worker exit status" "$IT_EXIT" 0
     check_eq "the job finished before exit" "$(count "id = '$id' AND status = 'processed'")" 1
     check_contains "log" "$(cat "$IT_DIR/graceful.log")" "finishing running jobs within 60 s"
@@ -124,10 +130,7 @@ test_sigterm_within_grace_finishes_the_job() {
 test_sigterm_past_grace_hands_the_job_back() {
     local id
     id=$(add_videos 1 "$IT_DIR/long.mp4")
-    start_worker impatient WORKER_GRACE_S=0 TRANSCODE_PRESET=medium
-    SC_WAIT=30 sc_wait_for grep -q 'job leased' "$IT_DIR/impatient.log" || it_fail "no job leased"
-    sleep 1
-    it_stop_wait "$IT_DIR/impatient.pid"
+    sigterm_mid_job impatient 0
     check_eq "worker exit status" "$IT_EXIT" 0
     check_contains "handed back" "$(cat "$IT_DIR/impatient.log")" "handed back at the head of the queue"
     check_eq "back at the head, attempt not counted" \

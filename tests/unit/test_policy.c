@@ -96,6 +96,11 @@ static void test_policy_reason_names_and_exit_codes(void)
 	CHECK(!tc_reason_permanent(TC_INTERNAL));
 	CHECK(!tc_reason_permanent(TC_CANCELLED));
 	CHECK(!tc_reason_permanent(TC_OK));
+	CHECK_INT(tc_reason_from_exit(17), TC_TOO_SHORT);
+	CHECK_INT(tc_reason_from_exit(0), TC_OK);
+	CHECK_INT(tc_reason_from_exit(2), TC__COUNT);	/* configuration */
+	CHECK_INT(tc_reason_from_exit(137), TC__COUNT);
+	CHECK(!tc_reason_permanent(TC__COUNT));
 }
 
 const struct unit_test test_policy_suite[] = {

@@ -5,7 +5,6 @@
  * from memory (no demuxer: a logo is one picture), converted to YUVA420P
  * with BT.709 coefficients at its final size, and kept as an overlay.
  */
-#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -18,39 +17,28 @@
 
 #define LOGO_MAX_BYTES (16 << 20)
 
-/* Read a whole file into a padded packet. */
-static enum sc_err read_file(const char *path, AVPacket *pkt, struct buf *err)
+/* The logo's bytes, from path or built in, in a padded packet. */
+static enum sc_err load_bytes(const char *path, AVPacket *pkt, struct buf *err)
 {
-	FILE *f;
-	long n;
-	enum sc_err rc = SC_ERR_IO;
+	struct buf file = BUF_INIT(LOGO_MAX_BYTES);
+	const void *data = sc_logo_png;
+	size_t n = logo_data_size();
+	enum sc_err rc = SC_OK;
 
-	f = fopen(path, "rb");
-	if (!f) {
-		buf_appendf(err, "cannot open logo %s: %s", path, strerror(errno));
-		return SC_ERR_IO;
+	if (path && path[0]) {
+		rc = buf_read_file(&file, path, err);
+		if (!rc && !file.len) {
+			buf_appendf(err, "logo %s is empty", path);
+			rc = SC_ERR_INVALID;
+		}
+		data = file.data;
+		n = file.len;
 	}
-	if (fseek(f, 0, SEEK_END) || (n = ftell(f)) < 0 || fseek(f, 0, SEEK_SET)) {
-		buf_appendf(err, "cannot read logo %s: %s", path, strerror(errno));
-		goto out_close;
-	}
-	if (n == 0 || n > LOGO_MAX_BYTES) {
-		buf_appendf(err, "logo %s: %ld bytes, want 1 to %d", path, n,
-			    LOGO_MAX_BYTES);
-		rc = SC_ERR_INVALID;
-		goto out_close;
-	}
-	if (av_new_packet(pkt, (int)n) < 0) {
+	if (!rc && av_new_packet(pkt, (int)n) < 0)
 		rc = SC_ERR_NOMEM;
-		goto out_close;
-	}
-	if (fread(pkt->data, 1, (size_t)n, f) != (size_t)n) {
-		buf_appendf(err, "cannot read logo %s: short read", path);
-		goto out_close;
-	}
-	rc = SC_OK;
-out_close:
-	fclose(f);
+	if (!rc)
+		memcpy(pkt->data, data, n);
+	buf_release(&file);
 	return rc;
 }
 
@@ -123,41 +111,43 @@ static enum sc_err convert(const AVFrame *in, int w, int h, AVFrame *out,
 	return SC_OK;
 }
 
-enum sc_err logo_load(const char *path, int height, int opacity,
+enum sc_err logo_load(const char *path, const struct logo_size *sizes, int n,
 		      struct pic_overlay **out, struct buf *err)
 {
 	AVPacket *pkt = av_packet_alloc();
-	AVFrame *img = av_frame_alloc(), *yuva = av_frame_alloc();
+	AVFrame *img = av_frame_alloc(), *yuva = NULL;
 	enum sc_err rc = SC_ERR_NOMEM;
-	int w;
+	int i, w, h;
 
-	*out = NULL;
-	if (!pkt || !img || !yuva)
+	for (i = 0; i < n; i++)
+		out[i] = NULL;
+	if (!pkt || !img)
 		goto out_free;
-	if (path && path[0]) {
-		rc = read_file(path, pkt, err);
-	} else if (av_new_packet(pkt, (int)logo_data_size()) < 0) {
-		rc = SC_ERR_NOMEM;
-	} else {
-		memcpy(pkt->data, sc_logo_png, logo_data_size());
-		rc = SC_OK;
+	if ((rc = load_bytes(path, pkt, err)) || (rc = decode(pkt, img, err)))
+		goto out_free;
+	/* decoded once, scaled once per size */
+	for (i = 0; i < n && !rc; i++) {
+		h = sizes[i].height & ~1;
+		w = (int)((long long)img->width * h / img->height) & ~1;
+		if (h < 2 || w < 2) {
+			buf_appendf(err, "logo %dx%d cannot be made %d high", img->width,
+				    img->height, h);
+			rc = SC_ERR_INVALID;
+			break;
+		}
+		yuva = av_frame_alloc();
+		rc = yuva ? convert(img, w, h, yuva, err) : SC_ERR_NOMEM;
+		if (!rc && !(out[i] = pic_overlay_new(yuva, sizes[i].opacity)))
+			rc = SC_ERR_NOMEM;
+		av_frame_free(&yuva);
 	}
-	if (rc || (rc = decode(pkt, img, err)))
-		goto out_free;
-	height &= ~1;
-	w = (int)((long long)img->width * height / img->height) & ~1;
-	if (height < 2 || w < 2) {
-		buf_appendf(err, "logo %dx%d cannot be made %d high", img->width,
-			    img->height, height);
-		rc = SC_ERR_INVALID;
-		goto out_free;
-	}
-	if ((rc = convert(img, w, height, yuva, err)))
-		goto out_free;
-	*out = pic_overlay_new(yuva, opacity);
-	rc = *out ? SC_OK : SC_ERR_NOMEM;
 out_free:
-	av_frame_free(&yuva);
+	if (rc) {
+		for (i = 0; i < n; i++) {
+			pic_overlay_free(out[i]);
+			out[i] = NULL;
+		}
+	}
 	av_frame_free(&img);
 	av_packet_free(&pkt);
 	return rc;

@@ -11,13 +11,19 @@
 #include "error.h"
 #include "picture.h"
 
+struct logo_size {
+	int height;		/* pixels; rounded down to even */
+	int opacity;		/* 0..100 */
+};
+
 /*
- * Decode the PNG or JPEG at path (NULL or "" for the built-in logo) and
- * scale it to `height` pixels high keeping its aspect ratio (both sizes
- * rounded to even), with opacity 0..100.  On SC_OK *out is the caller's;
- * on failure err says why (SC_ERR_IO, SC_ERR_INVALID, SC_ERR_NOMEM).
+ * Decode the PNG or JPEG at path (NULL or "" for the built-in logo) once
+ * and make n overlays of it, out[i] sizes[i].height pixels high keeping
+ * the aspect ratio (both sizes rounded to even).  On SC_OK every out[i]
+ * is the caller's; on failure none is, and err says why (SC_ERR_IO,
+ * SC_ERR_TOO_LARGE, SC_ERR_INVALID, SC_ERR_NOMEM).
  */
-enum sc_err logo_load(const char *path, int height, int opacity,
+enum sc_err logo_load(const char *path, const struct logo_size *sizes, int n,
 		      struct pic_overlay **out, struct buf *err);
 
 #endif

@@ -13,7 +13,9 @@
 
 #include "outcheck.h"
 
-int outcheck_moov_first(const char *path)
+/* Does the MP4 at path have its moov box before its mdat box?  1, 0, or
+ * -1 when neither is found or the file cannot be read. */
+static int moov_first(const char *path)
 {
 	unsigned char h[16];
 	uint64_t size;
@@ -84,7 +86,7 @@ enum sc_err outcheck_mp4(const char *path, const struct outcheck_expect *want,
 	if (fmt->duration != AV_NOPTS_VALUE)
 		found->duration = fmt->duration / (double)AV_TIME_BASE;
 	avformat_close_input(&fmt);
-	found->moov_first = outcheck_moov_first(path) == 1;
+	found->moov_first = moov_first(path) == 1;
 	if (stat(path, &st) == 0)
 		found->bytes = st.st_size;
 

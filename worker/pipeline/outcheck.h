@@ -33,8 +33,4 @@ struct outcheck_found {
 enum sc_err outcheck_mp4(const char *path, const struct outcheck_expect *want,
 			 struct outcheck_found *found, struct buf *err);
 
-/* Does the MP4 at path have its moov box before its mdat box?  1, 0, or
- * -1 when neither is found or the file cannot be read. */
-int outcheck_moov_first(const char *path);
-
 #endif

@@ -33,8 +33,17 @@ int tc_reason_exit(enum tc_reason r)
 	return r == TC_OK ? 0 : 10 + (int)r;
 }
 
+enum tc_reason tc_reason_from_exit(int status)
+{
+	if (status == 0)
+		return TC_OK;
+	if (status > 10 && status < 10 + TC__COUNT)
+		return (enum tc_reason)(status - 10);
+	return TC__COUNT;
+}
+
 int tc_reason_permanent(enum tc_reason r)
 {
-	return r != TC_OK && r != TC_CANCELLED && r != TC_OUTPUT_CHECK &&
-	       r != TC_INTERNAL;
+	return (unsigned)r < TC__COUNT && r != TC_OK && r != TC_CANCELLED &&
+	       r != TC_OUTPUT_CHECK && r != TC_INTERNAL;
 }

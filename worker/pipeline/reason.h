@@ -34,6 +34,10 @@ const char *tc_reason_name(enum tc_reason r);
  */
 int tc_reason_exit(enum tc_reason r);
 
+/* The reason behind an exit status of showcase-transcode; TC__COUNT when
+ * the status is none of tc_reason_exit()'s. */
+enum tc_reason tc_reason_from_exit(int status);
+
 /* Is r the source's fault (retrying cannot help)? */
 int tc_reason_permanent(enum tc_reason r);
 

@@ -96,9 +96,9 @@ void render_free(struct render *r)
 	av_free(r);
 }
 
-struct geom_rect render_rect(const struct render *r)
+AVFrame *render_canvas(struct render *r)
 {
-	return r->rect;
+	return r->canvas;
 }
 
 static int full_range(const AVFrame *f)

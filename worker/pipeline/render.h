@@ -51,11 +51,11 @@ void render_free(struct render *r);
 enum sc_err render_frame(struct render *r, const AVFrame *src, AVFrame **pic,
 			 struct buf *err);
 
+/* The picture the last render_frame() drew (to show it again). */
+AVFrame *render_canvas(struct render *r);
+
 /* The card shown before and after the clip: the logo on the brand colour. */
 enum sc_err render_card(struct render *r, AVFrame **pic);
-
-/* Where the source went on the canvas (after the first render_frame). */
-struct geom_rect render_rect(const struct render *r);
 
 /* Background of the cards and colour of the padding. */
 #define RENDER_CARD_RGB 18, 32, 64

@@ -75,7 +75,7 @@ struct report {
 
 struct transcode {
 	/* settings, kept for the life of the transcoder */
-	struct config cfg;		/* only the pipeline's fields are used */
+	const struct config *cfg;	/* the caller's; outlives the transcoder */
 	struct policy policy;
 	struct pic_overlay *mark, *card_logo;
 
@@ -98,6 +98,7 @@ struct transcode {
 	int64_t slot, max_slots;	/* next content slot, slots wanted */
 	int64_t pts;			/* next output frame */
 	int64_t total_frames;		/* expected, for progress */
+	int64_t card_frames;		/* of each card */
 	int64_t poster_slot;
 	const char *poster_path;
 	char *tmp_out, *tmp_poster;
@@ -107,45 +108,29 @@ struct transcode {
 
 /* ---------------------------------------------------------------- setup */
 
-static char *strdup_or_null(const char *s)
-{
-	return s ? strdup(s) : NULL;
-}
-
 enum sc_err transcode_new(const struct config *cfg, struct transcode **out,
 			  struct buf *err)
 {
+	struct logo_size sizes[2];
+	struct pic_overlay *logos[2];
 	struct transcode *t;
 	enum sc_err rc;
-	int h;
 
 	*out = NULL;
 	t = calloc(1, sizeof(*t));
 	if (!t)
 		return SC_ERR_NOMEM;
 	buf_init(&t->msg, 4096);
-	/* copy the scalars, then own the strings the pipeline reads */
-	t->cfg = *cfg;
-	t->cfg.transcode_preset = strdup_or_null(cfg->transcode_preset);
-	t->cfg.watermark_logo = strdup_or_null(cfg->watermark_logo);
-	t->cfg.watermark_position = strdup_or_null(cfg->watermark_position);
-	t->cfg.policy_containers = strdup_or_null(cfg->policy_containers);
-	t->cfg.policy_codecs = strdup_or_null(cfg->policy_codecs);
-	if (!t->cfg.transcode_preset || !t->cfg.watermark_logo ||
-	    !t->cfg.watermark_position || !t->cfg.policy_containers ||
-	    !t->cfg.policy_codecs) {
-		rc = SC_ERR_NOMEM;
-		goto out_free;
-	}
-	policy_from_config(&t->policy, &t->cfg);
+	t->cfg = cfg;
+	policy_from_config(&t->policy, cfg);
 
-	h = TRANSCODE_OUT_H * cfg->watermark_size / 100;
-	rc = logo_load(cfg->watermark_logo, h, cfg->watermark_opacity, &t->mark,
-		       err);
-	if (!rc)
-		rc = logo_load(cfg->watermark_logo,
-			       TRANSCODE_OUT_H * CARD_LOGO_SIZE / 100, 100,
-			       &t->card_logo, err);
+	sizes[0].height = TRANSCODE_OUT_H * cfg->watermark_size / 100;
+	sizes[0].opacity = cfg->watermark_opacity;
+	sizes[1].height = TRANSCODE_OUT_H * CARD_LOGO_SIZE / 100;
+	sizes[1].opacity = 100;
+	rc = logo_load(cfg->watermark_logo, sizes, 2, logos, err);
+	t->mark = logos[0];
+	t->card_logo = logos[1];
 	if (rc) {
 		rc = rc == SC_ERR_NOMEM ? rc : SC_ERR_CONFIG;
 		goto out_free;
@@ -163,11 +148,6 @@ void transcode_free(struct transcode *t)
 		return;
 	pic_overlay_free(t->card_logo);
 	pic_overlay_free(t->mark);
-	free(t->cfg.transcode_preset);
-	free(t->cfg.watermark_logo);
-	free(t->cfg.watermark_position);
-	free(t->cfg.policy_containers);
-	free(t->cfg.policy_codecs);
 	buf_release(&t->msg);
 	free(t);
 }
@@ -390,8 +370,8 @@ static enum tc_reason open_encoder(struct transcode *t)
 	t->enc->thread_count = 0;
 	if (t->out->oformat->flags & AVFMT_GLOBALHEADER)
 		t->enc->flags |= AV_CODEC_FLAG_GLOBAL_HEADER;
-	snprintf(crf, sizeof(crf), "%d", t->cfg.transcode_crf);
-	av_dict_set(&opts, "preset", t->cfg.transcode_preset, 0);
+	snprintf(crf, sizeof(crf), "%d", t->cfg->transcode_crf);
+	av_dict_set(&opts, "preset", t->cfg->transcode_preset, 0);
 	av_dict_set(&opts, "crf", crf, 0);
 	ret = avcodec_open2(t->enc, codec, &opts);
 	av_dict_free(&opts);
@@ -501,18 +481,23 @@ static enum tc_reason emit_held(struct transcode *t)
 	enum tc_reason r;
 	enum sc_err rc;
 
-	t_ren = clock_us();
-	rc = render_frame(t->render, t->held, &pic, &why);
-	if (rc) {
-		r = fail(t, rc == SC_ERR_NOMEM ? TC_INTERNAL : TC_UNSUPPORTED_CODEC,
-			 "cannot convert the picture: %s", why.data ? why.data : "");
+	if (t->held_on_canvas) {
+		/* shown in the slot before too: the canvas has it already */
+		pic = render_canvas(t->render);
+	} else {
+		t_ren = clock_us();
+		rc = render_frame(t->render, t->held, &pic, &why);
+		if (rc) {
+			r = fail(t, rc == SC_ERR_NOMEM ? TC_INTERNAL : TC_UNSUPPORTED_CODEC,
+				 "cannot convert the picture: %s", why.data ? why.data : "");
+			buf_release(&why);
+			return r;
+		}
 		buf_release(&why);
-		return r;
+		t->held_on_canvas = 1;
+		t->rep.frames_rendered++;
+		took(t, ST_RENDER, t_ren);
 	}
-	buf_release(&why);
-	t->held_on_canvas = 1;
-	t->rep.frames_rendered++;
-	took(t, ST_RENDER, t_ren);
 	if (t->slot == t->poster_slot && t->poster_path) {
 		struct buf perr = BUF_INIT(256);
 
@@ -644,7 +629,7 @@ static enum tc_reason decode_all(struct transcode *t)
 			return r;
 	}
 	if (t->slot >= t->max_slots) {
-		t->rep.trimmed = t->rep.src_duration > t->cfg.transcode_max_s;
+		t->rep.trimmed = t->rep.src_duration > t->cfg->transcode_max_s;
 		return TC_OK;
 	}
 	/* end of the source: flush the decoder, show the last frame */
@@ -697,25 +682,26 @@ static enum tc_reason set_up(struct transcode *t)
 	AVRational src;
 	double limit, content;
 	enum tc_reason r;
-	const char *pos = t->cfg.watermark_position;
+	const char *pos = t->cfg->watermark_position;
 
 	if ((r = open_decoder(t)))
 		return r;
 	/* constant output rate: the source's, capped */
 	src = source_rate(t->ist);
-	t->fps = (AVRational){ t->cfg.transcode_max_fps, 1 };
+	t->fps = (AVRational){ t->cfg->transcode_max_fps, 1 };
 	if (src.num > 0 && src.den > 0 && av_q2d(src) >= 1 &&
 	    av_cmp_q(src, t->fps) < 0)
 		t->fps = src;
 	t->rep.fps_num = t->fps.num;
 	t->rep.fps_den = t->fps.den;
-	limit = t->cfg.transcode_max_s;
+	limit = t->cfg->transcode_max_s;
 	content = t->rep.src_duration > 0 && t->rep.src_duration < limit
 			  ? t->rep.src_duration : limit;
 	t->max_slots = (int64_t)floor(limit * av_q2d(t->fps) + 0.5);
+	t->card_frames = (int64_t)floor(t->cfg->transcode_card_ms / 1000.0 *
+					av_q2d(t->fps) + 0.5);
 	t->total_frames = (int64_t)floor(content * av_q2d(t->fps) + 0.5) +
-			  2 * (int64_t)floor(t->cfg.transcode_card_ms / 1000.0 *
-					     av_q2d(t->fps) + 0.5);
+			  2 * t->card_frames;
 	/* the poster: a third into the clip, where the action usually is */
 	t->poster_slot = (int64_t)floor(content * av_q2d(t->fps) / 3);
 	t->t0 = AV_NOPTS_VALUE;
@@ -729,7 +715,7 @@ static enum tc_reason set_up(struct transcode *t)
 		    : !strcmp(pos, "bottom-left") ? RENDER_BOTTOM_LEFT
 						  : RENDER_BOTTOM_RIGHT;
 	ro.card_logo = t->card_logo;
-	ro.fast_scale = t->cfg.transcode_fast_scale;
+	ro.fast_scale = t->cfg->transcode_fast_scale;
 	if (render_new(&ro, &t->render))
 		return fail(t, TC_INTERNAL, "cannot set up rendering");
 	t->pkt = av_packet_alloc();
@@ -793,7 +779,6 @@ enum tc_reason transcode_run(struct transcode *t, const char *in,
 			     const struct transcode_hooks *hooks)
 {
 	long long t_start = clock_us(), t_probe;
-	int64_t cards;
 	enum tc_reason r;
 
 	memset(&t->rep, 0, sizeof(t->rep));
@@ -816,9 +801,7 @@ enum tc_reason transcode_run(struct transcode *t, const char *in,
 		goto out_clean;
 	if ((r = set_up(t)))
 		goto out_clean;
-	cards = (int64_t)floor(t->cfg.transcode_card_ms / 1000.0 *
-			       av_q2d(t->fps) + 0.5);
-	if ((r = emit_cards(t, cards)) || (r = decode_all(t)))
+	if ((r = emit_cards(t, t->card_frames)) || (r = decode_all(t)))
 		goto out_clean;
 	t->rep.content_s = t->rep.content_frames * av_q2d(av_inv_q(t->fps));
 	if (t->rep.content_frames == 0) {
@@ -827,12 +810,12 @@ enum tc_reason transcode_run(struct transcode *t, const char *in,
 	}
 	if (t->slot < t->max_slots && t->rep.src_duration > 0 &&
 	    t->rep.content_s + TRUNCATED_SLACK_S <
-		    fmin(t->rep.src_duration, t->cfg.transcode_max_s)) {
+		    fmin(t->rep.src_duration, t->cfg->transcode_max_s)) {
 		r = fail(t, TC_CORRUPT, "the file ends after %.1f s of its %.1f s",
 			 t->rep.content_s, t->rep.src_duration);
 		goto out_clean;
 	}
-	if ((r = emit_cards(t, cards)) || (r = finish(t, out)))
+	if ((r = emit_cards(t, t->card_frames)) || (r = finish(t, out)))
 		goto out_clean;
 	fail(t, TC_OK, "%lld frames, %.2f s", (long long)t->pts,
 	     t->pts * av_q2d(av_inv_q(t->fps)));

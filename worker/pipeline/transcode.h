@@ -39,8 +39,8 @@ struct transcode_hooks {
 struct transcode;
 
 /*
- * A transcoder with the pipeline and policy settings of cfg (copied: cfg
- * may go away).  On failure err says why (a logo that cannot be read is
+ * A transcoder with the pipeline and policy settings of cfg, which must
+ * outlive it.  On failure err says why (a logo that cannot be read is
  * SC_ERR_CONFIG).
  */
 enum sc_err transcode_new(const struct config *cfg, struct transcode **out,

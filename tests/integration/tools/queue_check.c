@@ -14,6 +14,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
 #include "queue.h"
 #include "redisconn.h"
 
@@ -28,13 +29,6 @@ static void check(int ok, const char *name, const char *what)
 		failed++;
 		printf("FAIL %s: %s\n", name, what);
 	}
-}
-
-static void sleep_ms(int ms)
-{
-	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
-
-	nanosleep(&ts, NULL);
 }
 
 static const struct queue_retry quick = { 3, 100, 400 };
@@ -97,7 +91,7 @@ static void retry_then_dead(struct queue *q)
 		check(st.scheduled == 1 && st.pending == 0,
 		      "a retry waits for its delay", "promoted too early");
 		/* the delay is at most min(cap, base * 2^(attempt-1)) */
-		sleep_ms(quick.base_ms << attempt);
+		clock_sleep_ms(quick.base_ms << attempt);
 		check(!queue_promote(q, &moved) && moved == 1,
 		      "a due retry is promoted", "not promoted");
 	}
@@ -128,7 +122,7 @@ static void reap_crashed(struct queue *q)
 	check(got && !strcmp(first.id, "v3"), "lease v3 with a short lease", "lease");
 	check(!queue_reap(q, 2, &requeued, &dead) && requeued == 0,
 	      "a live lease is not reaped", "reaped early");
-	sleep_ms(250);
+	clock_sleep_ms(250);
 	check(!queue_reap(q, 2, &requeued, &dead) && requeued == 1 && dead == 0,
 	      "an expired lease is reaped", "not reaped");
 	queue_lease(q, "w2", 100, &second, &got);
@@ -138,7 +132,7 @@ static void reap_crashed(struct queue *q)
 	check(queue_complete(q, &first) == SC_ERR_CONFLICT,
 	      "the dead worker's token no longer works (fencing)",
 	      "stale complete accepted");
-	sleep_ms(250);
+	clock_sleep_ms(250);
 	check(!queue_reap(q, 2, &requeued, &dead) && dead == 1,
 	      "a job that crashes max times is dead-lettered", "not dead");
 	queue_lease(q, "w2", 5000, &third, &got);
@@ -188,9 +182,9 @@ static void dead_set_is_capped(struct queue *q, struct redisconn *rc)
 
 	queue_set_dead_limits(q, 2, 60000);
 	kill_job(q, "cap-1");
-	sleep_ms(5);
+	clock_sleep_ms(5);
 	kill_job(q, "cap-2");
-	sleep_ms(5);
+	clock_sleep_ms(5);
 	kill_job(q, "cap-3");
 	queue_stats(q, &st);
 	check(st.dead == 2, "the dead set keeps the newest N", "count not capped");
@@ -201,7 +195,7 @@ static void dead_set_is_capped(struct queue *q, struct redisconn *rc)
 	if (r)
 		freeReplyObject(r);
 	queue_set_dead_limits(q, 100, 1);
-	sleep_ms(10);
+	clock_sleep_ms(10);
 	kill_job(q, "cap-4");
 	queue_stats(q, &st);
 	check(st.dead == 1, "dead jobs older than the age limit are dropped",
