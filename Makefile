@@ -92,7 +92,10 @@ $(BUILD)/showcase-transcode: $(call obj,$(XCODE_SRC)) $(PIPE) $(LIB)
 	@echo "  LINK    $@"
 	@$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(UNIT): $(call obj,$(UNIT_SRC)) $(PIPE) $(LIB)
+# the API's self-contained modules are unit-tested too
+UNIT_API = api/jwt.c api/password.c
+$(call obj,$(UNIT_SRC)): ALL_CFLAGS += -Iapi
+$(UNIT): $(call obj,$(UNIT_SRC) $(UNIT_API)) $(PIPE) $(LIB)
 	@echo "  LINK    $@"
 	@$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 

@@ -2,28 +2,63 @@
  * api.h - the API server's state, shared by its routes.
  *
  * Invariants: one struct api per process, made in main() before the HTTP
- * threads start and freed after they stop; routes read cfg freely and
- * take deps.lock around every use of the dependency handles, which are
- * single-threaded objects.
+ * threads start and freed after they stop; routes read cfg freely.  The
+ * dependency handles (PostgreSQL, Redis, S3) are single-threaded objects,
+ * so they come in sets: a route takes a set with deps_get() for the time
+ * it runs and gives it back with deps_put().  Sets are made on demand and
+ * kept, so there are about as many as requests ever ran at once (one per
+ * HTTP thread), each with its own connections.
  */
 #ifndef SC_API_H
 #define SC_API_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 
+#include "awscreds.h"
 #include "config.h"
 #include "db.h"
+#include "queue.h"
 #include "redisconn.h"
 #include "s3.h"
 
+struct deps {
+	struct db *db;
+	struct redisconn *redis;
+	struct queue *queue;
+	struct s3_client *s3;
+	struct deps *next;		/* in the idle list */
+};
+
+/* Counters for /metrics; updated without locks. */
+struct api_metrics {
+	atomic_llong requests[6];	/* by status class: 1xx..5xx, other */
+	atomic_llong uploads_accepted;
+	atomic_llong uploads_refused;
+	atomic_llong upload_bytes;
+	atomic_llong signups;
+	atomic_llong logins_failed;
+	atomic_llong votes;
+	atomic_llong uploads_in_flight;
+};
+
 struct api {
 	struct config cfg;
-	struct {
-		pthread_mutex_t lock;
-		struct db *db;
-		struct redisconn *redis;
-		struct s3_client *s3;
-	} deps;
+	struct awscreds *creds;		/* shared by every S3 client */
+	pthread_mutex_t lock;		/* guards idle and ndeps */
+	struct deps *idle;
+	int ndeps;
+	struct api_metrics m;
+	char argon2_dummy[128];	/* checked for unknown emails: same cost */
 };
+
+/* A set of handles, or NULL when out of memory. */
+struct deps *deps_get(struct api *api);
+void deps_put(struct api *api, struct deps *d);
+/* Free every set (after the HTTP threads stopped). */
+void deps_free_all(struct api *api);
+
+/* A new S3 client of the API's (uploads hold one each); NULL: no memory. */
+struct s3_client *api_s3_client(struct api *api);
 
 #endif

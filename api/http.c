@@ -1,15 +1,18 @@
-/* http.c - libmicrohttpd glue: request ids, routing, responses, access log. */
+/* http.c - libmicrohttpd glue: request ids, routing, auth, CORS, bodies. */
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 
 #include <sodium.h>
 
 #include "clock.h"
 #include "http.h"
+#include "jwt.h"
 #include "log.h"
 
 /* A client that sends nothing for this long is dropped. */
@@ -22,7 +25,8 @@ struct http_server {
 };
 
 static const struct route *const route_tables[] = {
-	route_health,
+	route_health, route_metrics, route_auth, route_upload, route_videos,
+	route_public,
 };
 
 /* Accept a client's request id if it is short and plain; else make one. */
@@ -45,77 +49,385 @@ static void request_id(struct MHD_Connection *conn, char *id, size_t cap)
 		snprintf(id + 2 * i, 3, "%02x", rnd[i]);
 }
 
+/* The headers every response carries. */
+static void common_headers(struct request *req, struct MHD_Response *resp)
+{
+	MHD_add_response_header(resp, "X-Request-Id", req->id);
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+	if (req->origin[0]) {
+		MHD_add_response_header(resp, "Access-Control-Allow-Origin",
+					req->origin);
+		MHD_add_response_header(resp, "Access-Control-Expose-Headers",
+					"X-Request-Id");
+		MHD_add_response_header(resp, "Vary", "Origin");
+	}
+	if (req->status == MHD_HTTP_UNAUTHORIZED)
+		MHD_add_response_header(resp, "WWW-Authenticate", "Bearer");
+}
+
+static enum MHD_Result send_response(struct request *req,
+				     struct MHD_Connection *conn,
+				     unsigned status, struct MHD_Response *resp,
+				     const char *type)
+{
+	enum MHD_Result ret;
+
+	if (!resp)
+		return MHD_NO;
+	req->status = status;
+	if (type)
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, type);
+	common_headers(req, resp);
+	ret = MHD_queue_response(conn, status, resp);
+	MHD_destroy_response(resp);
+	return ret;
+}
+
+enum MHD_Result http_send_text(struct request *req, struct MHD_Connection *conn,
+			       unsigned status, const char *type,
+			       const char *text, size_t len)
+{
+	return send_response(req, conn, status,
+			     MHD_create_response_from_buffer(len, (void *)text,
+							     MHD_RESPMEM_MUST_COPY),
+			     type);
+}
+
 enum MHD_Result http_send_json(struct request *req, struct MHD_Connection *conn,
 			       unsigned status, cJSON *body)
 {
+	static const char oom[] =
+		"{\"error\":\"internal\",\"message\":\"out of memory\"}";
 	struct MHD_Response *resp;
-	enum MHD_Result ret;
 	char *text = body ? cJSON_PrintUnformatted(body) : NULL;
 
 	cJSON_Delete(body);
 	if (!text) {
-		/* out of memory: a fixed body needs no allocation to build */
-		static const char oom[] =
-			"{\"error\":\"internal\",\"message\":\"out of memory\"}";
+		/* a fixed body needs no allocation to build */
 		status = MHD_HTTP_INTERNAL_SERVER_ERROR;
 		resp = MHD_create_response_from_buffer(sizeof(oom) - 1, (void *)oom,
 						       MHD_RESPMEM_PERSISTENT);
 	} else {
 		resp = MHD_create_response_from_buffer(strlen(text), text,
 						       MHD_RESPMEM_MUST_FREE);
+		if (!resp)
+			free(text);
 	}
-	if (!resp) {
-		free(text);
-		return MHD_NO;
+	return send_response(req, conn, status, resp, "application/json");
+}
+
+enum MHD_Result http_send_error_fields(struct request *req,
+				       struct MHD_Connection *conn,
+				       unsigned status, const char *code,
+				       const char *message, cJSON *fields)
+{
+	cJSON *body = cJSON_CreateObject();
+
+	if (body && (!cJSON_AddStringToObject(body, "error", code) ||
+		     !cJSON_AddStringToObject(body, "message", message) ||
+		     !cJSON_AddStringToObject(body, "request_id", req->id) ||
+		     (fields && !cJSON_AddItemToObject(body, "fields", fields)))) {
+		cJSON_Delete(body);
+		body = NULL;
 	}
-	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
-				"application/json");
-	MHD_add_response_header(resp, "X-Request-Id", req->id);
-	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
-	req->status = status;
-	ret = MHD_queue_response(conn, status, resp);
-	MHD_destroy_response(resp);
-	return ret;
+	if (!body)
+		cJSON_Delete(fields);
+	if (status >= 500)
+		log_warn("%u %s: %s", status, code, message);
+	return http_send_json(req, conn, status, body);
 }
 
 enum MHD_Result http_send_error(struct request *req, struct MHD_Connection *conn,
 				unsigned status, const char *code,
 				const char *message)
 {
-	cJSON *body = cJSON_CreateObject();
-
-	if (body && (!cJSON_AddStringToObject(body, "error", code) ||
-		     !cJSON_AddStringToObject(body, "message", message) ||
-		     !cJSON_AddStringToObject(body, "request_id", req->id))) {
-		cJSON_Delete(body);
-		body = NULL;
-	}
-	return http_send_json(req, conn, status, body);
+	return http_send_error_fields(req, conn, status, code, message, NULL);
 }
 
-static enum MHD_Result dispatch(struct api *api, struct request *req,
-				struct MHD_Connection *conn)
+enum MHD_Result http_send_errorf(struct request *req,
+				 struct MHD_Connection *conn, unsigned status,
+				 const char *code, const char *fmt, ...)
 {
-	char msg[256];
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	return http_send_error(req, conn, status, code, msg);
+}
+
+enum MHD_Result http_send_unavailable(struct request *req,
+				      struct MHD_Connection *conn,
+				      const char *what, const char *detail)
+{
+	log_error("%s unavailable: %s", what, detail);
+	return http_send_errorf(req, conn, MHD_HTTP_SERVICE_UNAVAILABLE,
+				"unavailable",
+				"%s is unavailable; try again shortly", what);
+}
+
+enum MHD_Result http_send_db_unavailable(struct api *api, struct request *req,
+					 struct MHD_Connection *conn,
+					 struct deps *d)
+{
+	enum MHD_Result r = http_send_unavailable(req, conn, "the database",
+						  db_errstr(d->db));
+
+	deps_put(api, d);
+	return r;
+}
+
+enum MHD_Result http_send_redis_unavailable(struct api *api,
+					    struct request *req,
+					    struct MHD_Connection *conn,
+					    struct deps *d)
+{
+	enum MHD_Result r = http_send_unavailable(req, conn, "redis",
+						  redisconn_errstr(d->redis));
+
+	deps_put(api, d);
+	return r;
+}
+
+void http_set_error(struct request *req, unsigned status, const char *code,
+		    const char *fmt, ...)
+{
+	va_list ap;
+
+	if (req->err_status)
+		return;
+	req->err_status = status;
+	snprintf(req->err_code, sizeof(req->err_code), "%s", code);
+	va_start(ap, fmt);
+	vsnprintf(req->err_msg, sizeof(req->err_msg), fmt, ap);
+	va_end(ap);
+}
+
+/* Does pattern (with "{}" segments) match path?  Copies the {} segment. */
+static int path_match(const char *pattern, const char *path, char *param,
+		      size_t cap)
+{
+	size_t n;
+
+	while (*pattern && *path) {
+		if (pattern[0] == '{' && pattern[1] == '}') {
+			n = strcspn(path, "/");
+			if (n == 0 || n >= cap)
+				return 0;
+			memcpy(param, path, n);
+			param[n] = '\0';
+			pattern += 2;
+			path += n;
+			continue;
+		}
+		if (*pattern++ != *path++)
+			return 0;
+	}
+	return *pattern == '\0' && *path == '\0';
+}
+
+/* Find the route; *path_known tells 405 from 404 when there is none. */
+static const struct route *find_route(struct request *req, int *path_known)
+{
 	const struct route *r;
 	size_t t;
-	int path_known = 0;
 
+	*path_known = 0;
 	for (t = 0; t < sizeof(route_tables) / sizeof(route_tables[0]); t++) {
 		for (r = route_tables[t]; r->path; r++) {
-			if (strcmp(r->path, req->path))
+			if (!path_match(r->path, req->path, req->param,
+					sizeof(req->param)))
 				continue;
-			path_known = 1;
+			*path_known = 1;
 			if (strcmp(r->method, req->method) == 0)
-				return r->handler(api, req, conn);
+				return r;
 		}
 	}
-	snprintf(msg, sizeof(msg), "no route for %.16s %.200s", req->method,
-		 req->path);
-	if (path_known)
-		return http_send_error(req, conn, MHD_HTTP_METHOD_NOT_ALLOWED,
-				       "method_not_allowed", msg);
-	return http_send_error(req, conn, MHD_HTTP_NOT_FOUND, "not_found", msg);
+	return NULL;
+}
+
+/* Keep the request's Origin if the configuration allows it. */
+static void cors_origin(struct api *api, struct MHD_Connection *conn,
+			struct request *req)
+{
+	const char *o = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+						    "Origin");
+	const char *list = api->cfg.api_cors_origins, *p;
+	size_t n, len;
+
+	if (!o || !*o || (len = strlen(o)) >= sizeof(req->origin))
+		return;
+	for (p = list; *p; p += n + (p[n] == ',')) {
+		n = strcspn(p, ",");
+		if ((n == 1 && p[0] == '*') || (n == len && !memcmp(p, o, n))) {
+			memcpy(req->origin, o, len + 1);
+			return;
+		}
+	}
+}
+
+/* OPTIONS on a known path: the CORS preflight. */
+static enum MHD_Result preflight(struct request *req, struct MHD_Connection *conn)
+{
+	struct MHD_Response *resp =
+		MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
+
+	if (!resp)
+		return MHD_NO;
+	if (req->origin[0]) {
+		MHD_add_response_header(resp, "Access-Control-Allow-Methods",
+					"GET, POST, DELETE, OPTIONS");
+		MHD_add_response_header(resp, "Access-Control-Allow-Headers",
+					"Authorization, Content-Type, X-Request-Id");
+		MHD_add_response_header(resp, "Access-Control-Max-Age", "600");
+	}
+	return send_response(req, conn, MHD_HTTP_NO_CONTENT, resp, NULL);
+}
+
+/* Who sent this?  0 and SC_OK when no token came; SC_ERR_AUTH when a bad one did. */
+static enum sc_err authenticate(struct api *api, struct MHD_Connection *conn,
+				struct request *req, const char **why)
+{
+	const char *h = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+						    MHD_HTTP_HEADER_AUTHORIZATION);
+
+	*why = "no Bearer token in the Authorization header";
+	if (!h)
+		return SC_OK;
+	if (strncasecmp(h, "Bearer ", 7)) {
+		*why = "the Authorization header is not a Bearer token";
+		return SC_ERR_AUTH;
+	}
+	h += 7;
+	while (*h == ' ')
+		h++;
+	return jwt_verify(api->cfg.jwt_secret, h, (long long)time(NULL),
+			  &req->user_id, why);
+}
+
+/*
+ * The first call, headers only: pick the route and check what can be
+ * checked before the body.  Returns 1 when a response was queued.
+ */
+static int on_headers(struct api *api, struct MHD_Connection *conn,
+		      struct request *req, enum MHD_Result *ret)
+{
+	const struct route *r;
+	const char *why, *cl;
+	int path_known;
+
+	cors_origin(api, conn, req);
+	r = find_route(req, &path_known);
+	if (!r && path_known && !strcmp(req->method, "OPTIONS")) {
+		*ret = preflight(req, conn);
+		return 1;
+	}
+	if (!r) {
+		*ret = http_send_errorf(req, conn,
+					path_known ? MHD_HTTP_METHOD_NOT_ALLOWED
+						   : MHD_HTTP_NOT_FOUND,
+					path_known ? "method_not_allowed" : "not_found",
+					"no route for %.16s %.200s", req->method,
+					req->path);
+		return 1;
+	}
+	req->route = r;
+	if (r->flags & (R_AUTH | R_AUTH_OPTIONAL)) {
+		if (authenticate(api, conn, req, &why) ||
+		    (!req->user_id && (r->flags & R_AUTH))) {
+			req->status = MHD_HTTP_UNAUTHORIZED;
+			*ret = http_send_errorf(req, conn, MHD_HTTP_UNAUTHORIZED,
+						"unauthorized", "%s", why);
+			return 1;
+		}
+	}
+	cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+					 MHD_HTTP_HEADER_CONTENT_LENGTH);
+	if ((r->flags & R_JSON) && cl && strtoll(cl, NULL, 10) > HTTP_JSON_MAX) {
+		*ret = http_send_errorf(req, conn, MHD_HTTP_CONTENT_TOO_LARGE,
+					"too_large",
+					"the JSON body is larger than %d bytes",
+					HTTP_JSON_MAX);
+		return 1;
+	}
+	if ((r->flags & R_STREAM) && r->stream(api, req, conn, NULL, 0) < 0) {
+		*ret = MHD_NO;
+		return 1;
+	}
+	if (req->err_status) {
+		*ret = http_send_error(req, conn, req->err_status, req->err_code,
+				       req->err_msg);
+		return 1;
+	}
+	return 0;
+}
+
+/* A piece of body.  Returns MHD_NO to drop the connection. */
+static enum MHD_Result on_body(struct api *api, struct MHD_Connection *conn,
+			       struct request *req, const char *data, size_t len)
+{
+	const struct route *r = req->route;
+	long limit_s = r && (r->flags & R_STREAM) ? api->cfg.api_upload_timeout_s
+						  : api->cfg.api_body_timeout_s;
+
+	if (clock_ms() - req->started_ms > limit_s * 1000L) {
+		log_warn("%s %s: the body took more than %ld s; connection closed",
+			 req->method, req->path, limit_s);
+		req->status = MHD_HTTP_REQUEST_TIMEOUT;
+		return MHD_NO;
+	}
+	if (!r || req->err_status)
+		return MHD_YES;		/* dropped; the answer comes at the end */
+	if (r->flags & R_STREAM)
+		return r->stream(api, req, conn, data, len) < 0 ? MHD_NO : MHD_YES;
+	if (!(r->flags & R_JSON))
+		return MHD_YES;
+	if (req->body.len + len > HTTP_JSON_MAX) {
+		http_set_error(req, MHD_HTTP_CONTENT_TOO_LARGE, "too_large",
+			       "the JSON body is larger than %d bytes",
+			       HTTP_JSON_MAX);
+		buf_release(&req->body);
+		return MHD_YES;
+	}
+	if (buf_append(&req->body, data, len)) {
+		http_set_error(req, MHD_HTTP_SERVICE_UNAVAILABLE, "unavailable",
+			       "out of memory");
+		return MHD_YES;
+	}
+	return MHD_YES;
+}
+
+/* The body is in: parse it if the route wants JSON, then run the route. */
+static enum MHD_Result on_complete(struct api *api, struct MHD_Connection *conn,
+				   struct request *req)
+{
+	const struct route *r = req->route;
+
+	if (r->flags & R_STREAM && !req->err_status &&
+	    r->stream(api, req, conn, "", 0) < 0)
+		return MHD_NO;
+	if (req->err_status) {
+		cJSON *fields = req->err_fields;
+
+		req->err_fields = NULL;
+		return http_send_error_fields(req, conn, req->err_status,
+					      req->err_code, req->err_msg, fields);
+	}
+	if (r->flags & R_JSON) {
+		req->json = req->body.len
+				    ? cJSON_ParseWithLength(req->body.data,
+							    req->body.len)
+				    : NULL;
+		if (!cJSON_IsObject(req->json))
+			return http_send_error(req, conn, MHD_HTTP_BAD_REQUEST,
+					       "invalid_json",
+					       req->body.len
+						       ? "the body is not a JSON object"
+						       : "a JSON body is required");
+	}
+	return r->handler(api, req, conn);
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
@@ -125,41 +437,53 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
 {
 	struct http_server *srv = cls;
 	struct request *req = *con_cls;
+	enum MHD_Result ret = MHD_YES;
 
 	(void)version;
-	(void)upload_data;
 	if (!req) {
-		/* first call: headers only; the request object lives until
+		/* first call: headers only; the request lives until
 		 * on_completed */
 		req = calloc(1, sizeof(*req));
 		if (!req)
 			return MHD_NO;
+		buf_init(&req->body, HTTP_JSON_MAX);
 		request_id(conn, req->id, sizeof(req->id));
 		snprintf(req->method, sizeof(req->method), "%s", method);
 		snprintf(req->path, sizeof(req->path), "%s", url);
 		req->started_ms = clock_ms();
 		*con_cls = req;
+		log_set_request(req->id);
+		if (on_headers(srv->api, conn, req, &ret))
+			return ret;
 		return MHD_YES;
 	}
 	log_set_request(req->id);
+	if (req->status)
+		return MHD_YES;		/* answered already */
 	if (*upload_data_size) {
-		/* no route takes a body yet: drop it and answer at the end */
+		ret = on_body(srv->api, conn, req, upload_data, *upload_data_size);
 		*upload_data_size = 0;
-		return MHD_YES;
+		return ret;
 	}
-	return dispatch(srv->api, req, conn);
+	return on_complete(srv->api, conn, req);
 }
 
 static void on_completed(void *cls, struct MHD_Connection *conn,
 			 void **con_cls, enum MHD_RequestTerminationCode toe)
 {
+	struct http_server *srv = cls;
+	struct api *api = srv->api;
 	struct request *req = *con_cls;
+	unsigned cls_idx;
 
-	(void)cls;
 	(void)conn;
 	if (!req)
 		return;
 	log_set_request(req->id);
+	if (req->state_free)
+		req->state_free(api, req->state);
+	cls_idx = req->status >= 100 && req->status < 600 ? req->status / 100 - 1 : 5;
+	atomic_fetch_add(&api->m.requests[cls_idx], 1);
 	if (toe == MHD_REQUEST_TERMINATED_COMPLETED_OK)
 		log_info("%s %s %u %ldms", req->method, req->path, req->status,
 			 clock_ms() - req->started_ms);
@@ -167,6 +491,9 @@ static void on_completed(void *cls, struct MHD_Connection *conn,
 		log_warn("%s %s aborted (reason %d) after %ldms", req->method,
 			 req->path, (int)toe, clock_ms() - req->started_ms);
 	log_set_request(NULL);
+	cJSON_Delete(req->json);
+	cJSON_Delete(req->err_fields);
+	buf_release(&req->body);
 	free(req);
 	*con_cls = NULL;
 }
@@ -210,6 +537,8 @@ enum sc_err http_start(struct api *api, struct http_server **out)
 		MHD_OPTION_THREAD_POOL_SIZE, (unsigned)api->cfg.api_threads,
 		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)HTTP_IDLE_TIMEOUT_S,
 		MHD_OPTION_CONNECTION_LIMIT, (unsigned)HTTP_CONNECTION_LIMIT,
+		MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+		(unsigned)api->cfg.api_max_connections_per_ip,
 		MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
 		MHD_OPTION_EXTERNAL_LOGGER, mhd_logger, srv,
 		MHD_OPTION_END);

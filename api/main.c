@@ -9,6 +9,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <curl/curl.h>
 #include <sodium.h>
@@ -16,22 +17,45 @@
 #include "api.h"
 #include "http.h"
 #include "log.h"
+#include "password.h"
+
+/* The secret the local stack uses; refused unless API_DEMO=1. */
+#define DEMO_JWT_SECRET "showcase-demo-secret-do-not-use-in-production"
+#define JWT_SECRET_MIN 32
+
+static int check_secret(const struct config *c)
+{
+	if (!c->jwt_secret[0]) {
+		log_error("JWT_SECRET is empty: set it to 32 random bytes or more "
+			  "(openssl rand -hex 32)");
+		return -1;
+	}
+	if (!strcmp(c->jwt_secret, DEMO_JWT_SECRET) && !c->api_demo) {
+		log_error("JWT_SECRET is the published demo secret; it is accepted "
+			  "only with API_DEMO=1");
+		return -1;
+	}
+	if (strlen(c->jwt_secret) < JWT_SECRET_MIN) {
+		log_error("JWT_SECRET is shorter than %d bytes", JWT_SECRET_MIN);
+		return -1;
+	}
+	return 0;
+}
 
 static int api_open(struct api *api)
 {
-	enum sc_err err;
-
-	pthread_mutex_init(&api->deps.lock, NULL);
-	api->deps.db = db_new(api->cfg.database_url, api->cfg.connect_timeout_ms);
-	api->deps.s3 = s3_client_new(&api->cfg, NULL);
-	err = redisconn_new(api->cfg.redis_url, api->cfg.connect_timeout_ms,
-			    &api->deps.redis);
-	if (err == SC_ERR_INVALID) {
-		log_error("REDIS_URL: cannot parse '%s'", api->cfg.redis_url);
+	pthread_mutex_init(&api->lock, NULL);
+	api->creds = awscreds_new(&api->cfg);
+	if (!api->creds) {
+		log_error("cannot set up S3 credentials: out of memory");
 		return -1;
 	}
-	if (err || !api->deps.db || !api->deps.s3) {
-		log_error("cannot set up dependencies: %s", sc_strerror(SC_ERR_NOMEM));
+	/* a login for an unknown email is checked against this, at the
+	 * same cost as a real one */
+	if (password_hash("no such user 0", api->cfg.api_argon2_ops,
+			  api->cfg.api_argon2_mem_kb, api->argon2_dummy)) {
+		log_error("cannot hash with argon2id at %d KiB: out of memory",
+			  api->cfg.api_argon2_mem_kb);
 		return -1;
 	}
 	return 0;
@@ -39,10 +63,9 @@ static int api_open(struct api *api)
 
 static void api_close(struct api *api)
 {
-	db_free(api->deps.db);
-	redisconn_free(api->deps.redis);
-	s3_client_free(api->deps.s3);
-	pthread_mutex_destroy(&api->deps.lock);
+	deps_free_all(api);
+	awscreds_free(api->creds);
+	pthread_mutex_destroy(&api->lock);
 	config_free(&api->cfg);
 }
 
@@ -76,6 +99,12 @@ int main(void)
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
+	if (check_secret(&api.cfg) < 0) {
+		config_free(&api.cfg);
+		curl_global_cleanup();
+		buf_release(&errmsg);
+		return 2;
+	}
 	if (api_open(&api) < 0)
 		goto out_close;
 	if (http_start(&api, &srv))

@@ -25,14 +25,15 @@ static enum MHD_Result get_live(struct api *api, struct request *req,
 static enum MHD_Result get_health(struct api *api, struct request *req,
 				  struct MHD_Connection *conn)
 {
+	struct deps *d = deps_get(api);
 	cJSON *report;
 	int ready;
 	enum sc_err err;
 
-	pthread_mutex_lock(&api->deps.lock);
-	err = health_check(api->deps.db, api->deps.redis, api->deps.s3,
-			   &report, &ready);
-	pthread_mutex_unlock(&api->deps.lock);
+	if (!d)
+		return http_send_unavailable(req, conn, "the server", "out of memory");
+	err = health_check(d->db, d->redis, d->s3, &report, &ready);
+	deps_put(api, d);
 	if (err)
 		return http_send_error(req, conn, MHD_HTTP_INTERNAL_SERVER_ERROR,
 				       "internal", sc_strerror(err));
@@ -42,7 +43,7 @@ static enum MHD_Result get_health(struct api *api, struct request *req,
 }
 
 const struct route route_health[] = {
-	{ "GET", "/health", get_health },
-	{ "GET", "/health/live", get_live },
-	{ NULL, NULL, NULL },
+	{ "GET", "/health", get_health, 0, NULL },
+	{ "GET", "/health/live", get_live, 0, NULL },
+	{ NULL, NULL, NULL, 0, NULL },
 };

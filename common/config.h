@@ -51,6 +51,18 @@ struct config {
 	char *api_host;
 	int api_port;
 	int api_threads;
+	char *jwt_secret;
+	int jwt_ttl_s;			/* a login token's lifetime */
+	int api_demo;			/* allows the well-known demo secret */
+	char *api_cors_origins;		/* comma-separated; "" : no CORS */
+	int api_max_upload_mb;
+	int api_upload_part_mb;		/* part buffer of one upload */
+	int api_body_timeout_s;		/* a JSON body must arrive within */
+	int api_upload_timeout_s;	/* an upload must arrive within */
+	int api_rankings_cache_s;
+	int api_argon2_ops;
+	int api_argon2_mem_kb;
+	int api_max_connections_per_ip;
 	int worker_concurrency;
 	int worker_heartbeat_ms;
 	int worker_lease_ms;

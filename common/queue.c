@@ -652,6 +652,38 @@ static void each(const redisReply *r, int pairs, const char *field,
 		   r->element[i + (pairs ? 1 : 0)]->str, arg);
 }
 
+enum sc_err queue_progress(struct queue *q, const char *id, int *percent,
+			   int *attempt)
+{
+	struct buf key = BUF_INIT(1024);
+	const char *argv[] = { "HMGET", NULL, "progress", "attempt" };
+	redisReply *r = NULL;
+	enum sc_err rc;
+
+	*percent = *attempt = 0;
+	if (!valid_id(id))
+		return SC_ERR_INVALID;
+	if ((rc = buf_appendf(&key, "%sjob:%s", q->prefix, id)))
+		goto out;
+	argv[1] = key.data;
+	if ((rc = redisconn_command(q->rc, &r, 4, argv, NULL)))
+		goto out;
+	if (r->type != REDIS_REPLY_ARRAY || r->elements != 2)
+		rc = SC_ERR_REDIS;
+	else if (r->element[0]->type != REDIS_REPLY_STRING)
+		rc = SC_ERR_NOT_FOUND;
+	else {
+		*percent = atoi(r->element[0]->str);
+		if (r->element[1]->type == REDIS_REPLY_STRING)
+			*attempt = atoi(r->element[1]->str);
+	}
+out:
+	if (r)
+		freeReplyObject(r);
+	buf_release(&key);
+	return rc;
+}
+
 enum sc_err queue_show(struct queue *q, const char *id,
 		       void (*fn)(const char *field, const char *value, void *arg),
 		       void *arg)

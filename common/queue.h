@@ -132,6 +132,13 @@ enum sc_err queue_show(struct queue *q, const char *id,
 		       void (*fn)(const char *field, const char *value, void *arg),
 		       void *arg);
 
+/*
+ * The progress (percent) and attempt of job id, for people watching it;
+ * SC_ERR_NOT_FOUND when there is no such job.
+ */
+enum sc_err queue_progress(struct queue *q, const char *id, int *percent,
+			   int *attempt);
+
 /* Age in ms (Redis clock) of the job at the head of pending; -1 if none. */
 enum sc_err queue_oldest_pending(struct queue *q, long long *age_ms);
 

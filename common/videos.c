@@ -80,6 +80,21 @@ enum sc_err videos_failed(struct db *db, const char *id, int attempt,
 			     5, params, applied);
 }
 
+enum sc_err videos_exists(struct db *db, const char *id, int *exists)
+{
+	const char *params[] = { id };
+	PGresult *res;
+	enum sc_err rc = db_exec(db, "SELECT 1 FROM videos WHERE id = $1", 1,
+				 params, &res);
+
+	*exists = 1;	/* when in doubt, touch nothing */
+	if (rc)
+		return rc;
+	*exists = PQntuples(res) > 0;
+	PQclear(res);
+	return SC_OK;
+}
+
 enum sc_err videos_unfinished(struct db *db, int idle_s, int limit,
 			      void (*fn)(const char *id, void *arg), void *arg)
 {

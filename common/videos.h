@@ -37,6 +37,9 @@ enum sc_err videos_failed(struct db *db, const char *id, int attempt,
  * Call fn for up to limit videos still 'uploaded' or 'processing' whose
  * row has not changed for idle_s seconds (the reconciler's candidates).
  */
+/* Does the row exist (a player may delete a video mid-job)? */
+enum sc_err videos_exists(struct db *db, const char *id, int *exists);
+
 enum sc_err videos_unfinished(struct db *db, int idle_s, int limit,
 			      void (*fn)(const char *id, void *arg), void *arg);
 

@@ -215,7 +215,19 @@ static enum job_outcome finish_processed(struct job_env *env,
 	if (rc)
 		return retry(env, job, attempt, "db", db_errstr(env->db));
 	if (!applied) {
-		log_warn("video changed under us (attempt %d is stale)", attempt);
+		int exists = 1;
+
+		videos_exists(env->db, job->video_id, &exists);
+		if (!exists) {
+			/* deleted by its owner mid-job: take back what we
+			 * stored after the API removed the rest */
+			s3_delete_object(env->s3, vkey);
+			s3_delete_object(env->s3, pkey);
+			log_info("video deleted while processing; its outputs removed");
+		} else {
+			log_warn("video changed under us (attempt %d is stale)",
+				 attempt);
+		}
 		queue_complete(env->queue, job);
 		return JOB_LOST;
 	}

@@ -30,7 +30,7 @@ echo "== database schema (showcasectl migrate status)"
 "$here/stack.sh" exec showcasectl migrate status
 
 echo
-echo "== a sample video through the queue and a worker"
+echo "== a player's journey through the API (http://127.0.0.1:$api_port)"
 # a 1080p, 24 s phone-style sample with sound, made once with ffmpeg
 sample="$run/sample/sample-1080p.mp4"
 mkdir -p "$run/sample"
@@ -40,48 +40,72 @@ if [ ! -s "$sample" ]; then
         -pix_fmt yuv420p -c:a aac "$sample.tmp.mp4"
     mv "$sample.tmp.mp4" "$sample"
 fi
-# the way an upload will arrive: original in S3, a row 'uploaded', a job
+api="http://127.0.0.1:$api_port"
+# show METHOD PATH [curl args]: print the request and the answer
+show() {
+    local method=$1 path=$2
+    shift 2
+    echo "\$ $method $path" >&2
+    curl -s -X "$method" "$@" "$api$path"
+}
+email=demo@example.com
+signup=$(jq -cn --arg e "$email" '{first_name:"Demo",last_name:"Player",email:$e,
+    password1:"demo-pass-1",password2:"demo-pass-1",city:"Bogota",country:"CO"}')
+show POST /api/auth/signup -H 'Content-Type: application/json' -d "$signup" | jq -c .
+echo "  (a second run finds the account and says email_taken: expected)"
+token=$(show POST /api/auth/login -H 'Content-Type: application/json' \
+    -d "{\"email\":\"$email\",\"password\":\"demo-pass-1\"}" | tee /dev/stderr | jq -r .access_token)
+echo >&2
+out=$(show POST /api/videos/upload -H "Authorization: Bearer $token" \
+    -F "video_file=@$sample;type=video/mp4" -F "title=Demo crossover" -F is_public=true)
+echo "$out" | jq -c .
+id=$(jq -r .video_id <<<"$out")
+[ "$id" != null ] || sc_die "the upload was refused"
+echo "\$ GET /api/videos/$id (every second until processed)"
+status=
+for _ in $(seq 1 180); do
+    detail=$(curl -s -H "Authorization: Bearer $token" "$api/api/videos/$id")
+    now=$(jq -r '"\(.status) \(.progress)%"' <<<"$detail")
+    [ "$now" = "$status" ] || echo "  $now"
+    status=$now
+    case $status in processed* | failed*) break ;; esac
+    sleep 1
+done
+jq '{video_id, title, status, uploaded_at, processed_at, votes, error}' <<<"$detail"
+url=$(jq -r .processed_url <<<"$detail")
+[ "$url" != null ] || sc_die "the video was not processed: $(jq -c .error <<<"$detail")"
+curl -s -o "$run/sample/processed.mp4" "$url"
+echo
+echo "== the result"
+echo "playback URL (presigned, expires in 15 minutes):"
+echo "  $url"
+echo "downloaded to $run/sample/processed.mp4; ffprobe says:"
+ffprobe -v error -show_entries stream=codec_type,codec_name,width,height,pix_fmt,r_frame_rate \
+    -show_entries format=duration,size -of compact=p=0 "$run/sample/processed.mp4" | sed 's/^/  /'
 db() {
     # shellcheck disable=SC2016  # expanded by the inner shell, with the stack's env
     "$here/stack.sh" exec bash -c 'psql -X -q -At -v ON_ERROR_STOP=1 "$DATABASE_URL" "$@"' psql "$@"
 }
-db -c "INSERT INTO users (email, password_hash, first_name, last_name, city, country)
-       SELECT 'demo@example.com', 'x', 'Demo', 'Player', 'Bogota', 'CO'
-       WHERE NOT EXISTS (SELECT 1 FROM users WHERE email = 'demo@example.com')" >/dev/null
-id=$(db -c "INSERT INTO videos (user_id, title, original_key)
-            SELECT id, 'demo crossover', 'pending' FROM users
-            WHERE email = 'demo@example.com' RETURNING id")
-"$here/stack.sh" exec showcasectl s3 put "$sample" "originals/$id/source.mp4"
-db -c "UPDATE videos SET original_key = 'originals/$id/source.mp4' WHERE id = '$id'" >/dev/null
-echo "video $id: $("$here/stack.sh" exec showcasectl queue enqueue "$id")"
-printf 'processing'
-for _ in $(seq 1 120); do
-    status=$(db -c "SELECT status FROM videos WHERE id = '$id'")
-    case $status in processed | failed) break ;; esac
-    printf '.'
-    sleep 1
-done
-echo " $status"
-db -c "SELECT status, attempt, processed_key, poster_key, error_code FROM videos WHERE id = '$id'"
+echo "the worker's report:"
 db -c "SELECT report FROM videos WHERE id = '$id'" | jq '{outcome, message,
     source: (.source | {container, codec, width, height, duration, fps, rotation}),
     output: (.output | {width, height, duration, fps, trimmed, bytes, moov_first}), stages_ms}'
 echo "job history:"
 grep -h "\"video_id\":\"$id\"" "$run"/logs/worker-*.log | jq -r '"  " + .ts + " " + .msg'
-echo "playback URL (presigned, 15 minutes):"
-"$here/stack.sh" exec showcasectl s3 presign "processed/$id/video.mp4"
+echo
+echo "== a vote and the ranking"
+show POST "/api/public/videos/$id/vote" -H "Authorization: Bearer $token" | jq -c .
+show GET "/api/public/rankings?city=Bogota&limit=3" | jq -c .
 
 cat <<MSG
 
-What runs now: PostgreSQL, Redis and the S3 server, the API answering
-/health and /health/live, and the workers: the sample above went the way
-an upload will (original in S3, row 'uploaded', job in Redis), was leased
-by a worker, transcoded in a child process, stored in S3 and marked
-processed.  Not built yet: accounts, uploads through the API, votes and
-rankings, so the demo puts the sample in place itself.
+What runs now: PostgreSQL, Redis and the S3 server, the API on $api
+and the workers.  The sample above was uploaded through the API (streamed
+into S3, a row 'uploaded', a job in Redis), leased by a worker, transcoded
+in a child process, stored in S3, marked processed, and voted for.
 
+API:    docs/openapi.yaml; tests/postman/ for a Postman collection
 Queue:  deploy/local/stack.sh exec showcasectl queue stats
-Sample: $run/sample/sample-1080p.mp4
 Logs:   $run/logs/
 Stop:   deploy/local/stack.sh stop
 MSG

@@ -46,6 +46,9 @@ AWS_ACCESS_KEY_ID=S3RVER
 AWS_SECRET_ACCESS_KEY=S3RVER
 API_HOST=127.0.0.1
 API_PORT=$api_port
+API_DEMO=1
+JWT_SECRET=showcase-demo-secret-do-not-use-in-production
+API_CORS_ORIGINS=http://localhost:3000
 MIGRATIONS_DIR=$top/migrations
 ENV
 }

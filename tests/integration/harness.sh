@@ -21,6 +21,9 @@ BIN_DIR=${BIN_DIR:-build}
 case $BIN_DIR in /*) ;; *) BIN_DIR="$IT_TOP/$BIN_DIR" ;; esac
 IT_DIR=$(mktemp -d /tmp/showcase-it.XXXXXX)
 chmod 755 "$IT_DIR"
+# the API refuses to start without a real secret: one per run
+JWT_SECRET=$(od -An -N32 -tx1 /dev/urandom | tr -d ' \n')
+export JWT_SECRET
 it_passed=0
 it_failed=0
 it_current=

@@ -11,4 +11,32 @@ test_shellcheck_passes_on_every_script() {
     check "shellcheck" bash -c "cd '$IT_TOP' && shellcheck -x ${scripts[*]}"
 }
 
+test_openapi_description_lints_clean() {
+    local out
+    out=$(cd "$IT_TOP" && deploy/local/node_modules/.bin/redocly lint --config docs/redocly.yaml \
+        docs/openapi.yaml 2>&1)
+    check "redocly lint" test $? = 0
+    if grep -qi warning <<<"$out"; then it_fail "redocly warns: $out"; fi
+    # every route the server has is described, and nothing else
+    local routes described
+    routes=$(grep -ohE '\{ "(GET|POST|DELETE)", "[^"]+"' "$IT_TOP"/api/route_*.c |
+        sed -E 's/.*"(GET|POST|DELETE)", "([^"]+)"/\2 \1/; s/\{\}/{id}/' | sort -u)
+    described=$(/usr/bin/python3 - "$IT_TOP/docs/openapi.yaml" <<'PY'
+import re, sys
+path = None
+for line in open(sys.argv[1]):
+    m = re.match(r"  (/\S+):$", line)
+    if m:
+        path = re.sub(r"\{[a-z_]+\}", "{id}", m.group(1))
+        continue
+    m = re.match(r"    (get|post|delete):$", line)
+    if m and path:
+        print(path, m.group(1).upper())
+    if re.match(r"\S", line):
+        path = None
+PY
+)
+    check_eq "routes described" "$(sort -u <<<"$described")" "$routes"
+}
+
 it_main

@@ -2,6 +2,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <sodium.h>
+
 #include "unit.h"
 
 static int current_failures;
@@ -38,13 +40,17 @@ int main(int argc, char **argv)
 	static const struct unit_test *const suites[] = {
 		test_buf_suite, test_config_suite, test_downscale_suite,
 		test_error_suite,
-		test_geometry_suite, test_log_suite, test_picture_suite,
+		test_geometry_suite, test_jwt_suite, test_log_suite, test_picture_suite,
 		test_policy_suite, test_redisconn_suite, test_sigv4_suite,
 	};
 	const struct unit_test *t;
 	int passed = 0, failed = 0;
 	size_t s;
 
+	if (sodium_init() < 0) {
+		fprintf(stderr, "cannot initialise libsodium\n");
+		return 1;
+	}
 	for (s = 0; s < sizeof(suites) / sizeof(suites[0]); s++) {
 		for (t = suites[s]; t->name; t++) {
 			/* an argument filters tests by substring */

@@ -1,0 +1,150 @@
+/*
+ * route_auth.c - accounts: sign up and log in.
+ *
+ * POST /api/auth/signup creates a user (emails unique whatever their
+ * case, enforced by the database); POST /api/auth/login trades an email
+ * and password for an HS256 token.  A login for an unknown email checks
+ * the password against a dummy hash, so both failures take as long and
+ * say the same thing.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <libpq-fe.h>
+
+#include "input.h"
+#include "jwt.h"
+#include "log.h"
+#include "password.h"
+
+#define NAME_MAX_BYTES 100
+
+static enum MHD_Result post_signup(struct api *api, struct request *req,
+				   struct MHD_Connection *conn)
+{
+	struct input in = { 0 };
+	const char *first, *last, *email, *pw1, *pw2, *city, *country, *weak;
+	char hash[PASSWORD_HASH_MAX], idbuf[24];
+	struct deps *d;
+	PGresult *res;
+	enum sc_err rc;
+	cJSON *body;
+
+	first = input_string(&in, req->json, "first_name", 1, NAME_MAX_BYTES);
+	last = input_string(&in, req->json, "last_name", 1, NAME_MAX_BYTES);
+	email = input_string(&in, req->json, "email", 3, 254);
+	pw1 = input_string(&in, req->json, "password1", 1, PASSWORD_MAX);
+	pw2 = input_string(&in, req->json, "password2", 1, PASSWORD_MAX);
+	city = input_string(&in, req->json, "city", 1, NAME_MAX_BYTES);
+	country = input_string(&in, req->json, "country", 1, NAME_MAX_BYTES);
+	if (email && !email_valid(email))
+		input_bad(&in, "email", "is not an email address");
+	if (pw1 && (weak = password_weakness(pw1)))
+		input_bad(&in, "password1", weak);
+	if (pw1 && pw2 && strcmp(pw1, pw2))
+		input_bad(&in, "password2", "does not match password1");
+	if (input_failed(&in))
+		return input_reply(&in, req, conn);
+
+	if (password_hash(pw1, api->cfg.api_argon2_ops, api->cfg.api_argon2_mem_kb,
+			  hash))
+		return http_send_unavailable(req, conn, "password hashing",
+					     "out of memory");
+	if (!(d = deps_get(api)))
+		return http_send_unavailable(req, conn, "the server", "out of memory");
+	{
+		const char *params[] = { email, hash, first, last, city, country };
+
+		rc = db_exec(d->db,
+			     "INSERT INTO users (email, password_hash, first_name, "
+			     "last_name, city, country) VALUES ($1, $2, $3, $4, $5, $6) "
+			     "RETURNING id",
+			     6, params, &res);
+	}
+	if (rc == SC_ERR_CONFLICT) {
+		deps_put(api, d);
+		return http_send_error(req, conn, MHD_HTTP_BAD_REQUEST,
+				       "email_taken",
+				       "an account with this email exists already");
+	}
+	if (rc)
+		return http_send_db_unavailable(api, req, conn, d);
+	deps_put(api, d);
+	snprintf(idbuf, sizeof(idbuf), "%s", PQgetvalue(res, 0, 0));
+	PQclear(res);
+	atomic_fetch_add(&api->m.signups, 1);
+	log_info("user %s signed up", idbuf);
+	body = cJSON_CreateObject();
+	if (body && (!cJSON_AddStringToObject(body, "message", "account created") ||
+		     !cJSON_AddNumberToObject(body, "user_id", atof(idbuf)))) {
+		cJSON_Delete(body);
+		body = NULL;
+	}
+	return http_send_json(req, conn, MHD_HTTP_CREATED, body);
+}
+
+static enum MHD_Result post_login(struct api *api, struct request *req,
+				  struct MHD_Connection *conn)
+{
+	struct input in = { 0 };
+	const char *email, *pw;
+	char token[JWT_MAX];
+	long long id = 0;
+	struct deps *d;
+	PGresult *res;
+	enum sc_err rc;
+	int ok;
+	cJSON *body;
+
+	email = input_string(&in, req->json, "email", 1, 254);
+	pw = input_string(&in, req->json, "password", 1, PASSWORD_MAX);
+	if (input_failed(&in))
+		return input_reply(&in, req, conn);
+	if (!(d = deps_get(api)))
+		return http_send_unavailable(req, conn, "the server", "out of memory");
+	{
+		const char *params[] = { email };
+
+		rc = db_exec(d->db,
+			     "SELECT id, password_hash FROM users "
+			     "WHERE lower(email) = lower($1)",
+			     1, params, &res);
+	}
+	if (rc)
+		return http_send_db_unavailable(api, req, conn, d);
+	deps_put(api, d);
+	if (PQntuples(res) == 1) {
+		ok = password_check(PQgetvalue(res, 0, 1), pw);
+		id = atoll(PQgetvalue(res, 0, 0));
+	} else {
+		password_check(api->argon2_dummy, pw);
+		ok = 0;
+	}
+	PQclear(res);
+	if (!ok) {
+		atomic_fetch_add(&api->m.logins_failed, 1);
+		return http_send_error(req, conn, MHD_HTTP_UNAUTHORIZED,
+				       "invalid_credentials",
+				       "wrong email or password");
+	}
+	if (jwt_sign(api->cfg.jwt_secret, id, (long long)time(NULL),
+		     api->cfg.jwt_ttl_s, token))
+		return http_send_error(req, conn, MHD_HTTP_INTERNAL_SERVER_ERROR,
+				       "internal", "cannot make a token");
+	body = cJSON_CreateObject();
+	if (body && (!cJSON_AddStringToObject(body, "access_token", token) ||
+		     !cJSON_AddStringToObject(body, "token_type", "Bearer") ||
+		     !cJSON_AddNumberToObject(body, "expires_in", api->cfg.jwt_ttl_s))) {
+		cJSON_Delete(body);
+		body = NULL;
+	}
+	return http_send_json(req, conn, MHD_HTTP_OK, body);
+}
+
+const struct route route_auth[] = {
+	{ "POST", "/api/auth/signup", post_signup, R_JSON, NULL },
+	{ "POST", "/api/auth/login", post_login, R_JSON, NULL },
+	{ NULL, NULL, NULL, 0, NULL },
+};

@@ -1,0 +1,76 @@
+/*
+ * route_metrics.c - GET /metrics: the API's counters in Prometheus text.
+ *
+ * Counted here, not in Redis: each API instance reports its own, and the
+ * scraper sums them.
+ */
+#include <stdio.h>
+
+#include "http.h"
+
+static enum MHD_Result get_metrics(struct api *api, struct request *req,
+				   struct MHD_Connection *conn)
+{
+	static const char *const classes[] = { "1xx", "2xx", "3xx", "4xx",
+					       "5xx", "other" };
+	struct api_metrics *m = &api->m;
+	struct buf out = BUF_INIT(64 * 1024);
+	enum MHD_Result ret;
+	int i, ndeps;
+	enum sc_err rc = SC_OK;
+
+	pthread_mutex_lock(&api->lock);
+	ndeps = api->ndeps;
+	pthread_mutex_unlock(&api->lock);
+	rc = buf_appendf(&out,
+			 "# HELP showcase_api_requests_total HTTP requests answered, by status class.\n"
+			 "# TYPE showcase_api_requests_total counter\n");
+	for (i = 0; !rc && i < 6; i++)
+		rc = buf_appendf(&out, "showcase_api_requests_total{class=\"%s\"} %lld\n",
+				 classes[i], (long long)atomic_load(&m->requests[i]));
+	if (!rc)
+		rc = buf_appendf(&out,
+			"# HELP showcase_api_uploads_total Uploads accepted and refused.\n"
+			"# TYPE showcase_api_uploads_total counter\n"
+			"showcase_api_uploads_total{outcome=\"accepted\"} %lld\n"
+			"showcase_api_uploads_total{outcome=\"refused\"} %lld\n"
+			"# HELP showcase_api_upload_bytes_total Bytes of accepted videos.\n"
+			"# TYPE showcase_api_upload_bytes_total counter\n"
+			"showcase_api_upload_bytes_total %lld\n"
+			"# HELP showcase_api_uploads_in_flight Uploads being received.\n"
+			"# TYPE showcase_api_uploads_in_flight gauge\n"
+			"showcase_api_uploads_in_flight %lld\n"
+			"# HELP showcase_api_signups_total Accounts created.\n"
+			"# TYPE showcase_api_signups_total counter\n"
+			"showcase_api_signups_total %lld\n"
+			"# HELP showcase_api_logins_failed_total Logins refused.\n"
+			"# TYPE showcase_api_logins_failed_total counter\n"
+			"showcase_api_logins_failed_total %lld\n"
+			"# HELP showcase_api_votes_total Votes counted.\n"
+			"# TYPE showcase_api_votes_total counter\n"
+			"showcase_api_votes_total %lld\n"
+			"# HELP showcase_api_connection_sets Sets of PostgreSQL, Redis and S3 connections.\n"
+			"# TYPE showcase_api_connection_sets gauge\n"
+			"showcase_api_connection_sets %d\n",
+			(long long)atomic_load(&m->uploads_accepted),
+			(long long)atomic_load(&m->uploads_refused),
+			(long long)atomic_load(&m->upload_bytes),
+			(long long)atomic_load(&m->uploads_in_flight),
+			(long long)atomic_load(&m->signups),
+			(long long)atomic_load(&m->logins_failed),
+			(long long)atomic_load(&m->votes), ndeps);
+	if (rc) {
+		buf_release(&out);
+		return http_send_error(req, conn, MHD_HTTP_SERVICE_UNAVAILABLE,
+				       "unavailable", "out of memory");
+	}
+	ret = http_send_text(req, conn, MHD_HTTP_OK,
+			     "text/plain; version=0.0.4", out.data, out.len);
+	buf_release(&out);
+	return ret;
+}
+
+const struct route route_metrics[] = {
+	{ "GET", "/metrics", get_metrics, 0, NULL },
+	{ NULL, NULL, NULL, 0, NULL },
+};

@@ -1,0 +1,353 @@
+/*
+ * route_upload.c - POST /api/videos/upload: a video into S3, a row, a job.
+ *
+ * The multipart/form-data body is parsed as it arrives (libmicrohttpd's
+ * post processor) and the bytes of video_file go straight into an S3
+ * multipart upload to originals/<video_id>/source.mp4: the API holds one
+ * part buffer per upload, whatever the file's size.  The file's type is
+ * decided by its first bytes (an ISO BMFF ftyp box: MP4, MOV), never by
+ * the client's Content-Type or file name; the file name is not used at
+ * all.  The size limit is enforced twice: at once from Content-Length,
+ * and while streaming for bodies sent without one.  Any refusal aborts
+ * the S3 upload, so no object and no row remain.  Once the object is
+ * complete the row is inserted ('uploaded') and the job enqueued after
+ * the commit; if Redis is down at that moment the upload still succeeds
+ * and the workers' reconciler queues the video later.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libpq-fe.h>
+#include <sodium.h>
+
+#include "input.h"
+#include "log.h"
+
+#define TITLE_MAX 200
+#define OTHER_FIELDS_MAX (64 * 1024)	/* bytes of fields we ignore */
+#define FORM_OVERHEAD_MAX (64 * 1024)	/* boundaries, headers, fields */
+#define FTYP_AT 4
+
+struct upload {
+	struct api *api;
+	struct request *req;
+	struct MHD_PostProcessor *pp;
+	struct s3_client *s3;
+	struct s3_upload *up;
+	char video_id[40];
+	char key[96];
+	long long max_bytes;
+	long long bytes;		/* of video_file so far */
+	unsigned char head[12];		/* its first bytes, for the type */
+	size_t headlen;
+	long long other;		/* bytes of fields we ignore */
+	struct buf title;
+	char is_public[16];
+	size_t is_public_len;
+	int is_public_long;
+	int counted;			/* in uploads_in_flight */
+};
+
+static void make_uuid(char out[40])
+{
+	unsigned char b[16];
+
+	randombytes_buf(b, sizeof(b));
+	b[6] = (unsigned char)((b[6] & 0x0f) | 0x40);	/* version 4 */
+	b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);	/* RFC 4122 variant */
+	snprintf(out, 40,
+		 "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-"
+		 "%02x%02x%02x%02x%02x%02x",
+		 b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9],
+		 b[10], b[11], b[12], b[13], b[14], b[15]);
+}
+
+static void upload_free(struct api *api, void *state)
+{
+	struct upload *u = state;
+
+	if (!u)
+		return;
+	if (u->up) {
+		s3_upload_abort(u->up);
+		log_info("upload of %s abandoned; the S3 upload was aborted",
+			 u->video_id);
+	}
+	if (u->pp)
+		MHD_destroy_post_processor(u->pp);
+	s3_client_free(u->s3);
+	buf_release(&u->title);
+	if (u->counted)
+		atomic_fetch_sub(&api->m.uploads_in_flight, 1);
+	free(u);
+}
+
+/* Refuse the upload: record the error, drop what went to S3. */
+static int refuse(struct upload *u, unsigned status, const char *code,
+		  const char *msg)
+{
+	http_set_error(u->req, status, code, "%s", msg);
+	if (u->up) {
+		s3_upload_abort(u->up);
+		u->up = NULL;
+		log_info("upload refused after %lld bytes (%s); the S3 upload "
+			 "was aborted", u->bytes, code);
+	} else {
+		log_info("upload refused after %lld bytes (%s)", u->bytes, code);
+	}
+	atomic_fetch_add(&u->api->m.uploads_refused, 1);
+	return -1;
+}
+
+/* The bytes of video_file, in order. */
+static int file_bytes(struct upload *u, const char *data, size_t len)
+{
+	size_t take;
+	enum sc_err rc;
+
+	if (u->bytes + (long long)len > u->max_bytes) {
+		char msg[128];
+
+		snprintf(msg, sizeof(msg), "video_file is larger than %d MB",
+			 u->api->cfg.api_max_upload_mb);
+		return refuse(u, MHD_HTTP_BAD_REQUEST, "too_large", msg);
+	}
+	u->bytes += (long long)len;
+	if (u->headlen < sizeof(u->head)) {
+		/* hold the first bytes back until the type is known */
+		take = sizeof(u->head) - u->headlen < len ? sizeof(u->head) - u->headlen
+							  : len;
+		memcpy(u->head + u->headlen, data, take);
+		u->headlen += take;
+		data += take;
+		len -= take;
+		if (u->headlen < sizeof(u->head))
+			return 0;
+		if (memcmp(u->head + FTYP_AT, "ftyp", 4))
+			return refuse(u, MHD_HTTP_BAD_REQUEST, "unsupported_media",
+				      "video_file is not an MP4 or MOV video "
+				      "(it does not start with an ftyp box)");
+		u->up = s3_upload_begin(u->s3, u->key, "video/mp4");
+		if (!u->up)
+			return refuse(u, MHD_HTTP_SERVICE_UNAVAILABLE, "unavailable",
+				      "out of memory");
+		if ((rc = s3_upload_write(u->up, u->head, u->headlen)))
+			goto s3_failed;
+	}
+	if (len && (rc = s3_upload_write(u->up, data, len)))
+		goto s3_failed;
+	return 0;
+s3_failed:
+	log_error("S3 upload of %s failed: %s", u->key, s3_errstr(u->s3));
+	return refuse(u, MHD_HTTP_SERVICE_UNAVAILABLE, "unavailable",
+		      "storage is unavailable; try again shortly");
+}
+
+static enum MHD_Result on_field(void *cls, enum MHD_ValueKind kind,
+				const char *key, const char *filename,
+				const char *content_type,
+				const char *transfer_encoding, const char *data,
+				uint64_t off, size_t size)
+{
+	struct upload *u = cls;
+
+	(void)kind;
+	(void)filename;		/* never used: names are the client's fiction */
+	(void)content_type;	/* likewise: the bytes decide */
+	(void)transfer_encoding;
+	if (u->req->err_status)
+		return MHD_NO;
+	if (!strcmp(key, "video_file")) {
+		if (off == 0 && size > 0 && u->bytes > 0) {
+			refuse(u, MHD_HTTP_BAD_REQUEST, "invalid_fields",
+			       "send one video_file per upload");
+			return MHD_NO;
+		}
+		return size && file_bytes(u, data, size) ? MHD_NO : MHD_YES;
+	}
+	if (!strcmp(key, "title")) {
+		if (u->title.len + size <= TITLE_MAX + 1)
+			buf_append(&u->title, data, size);
+		else
+			u->title.len = TITLE_MAX + 1;	/* remembered as too long */
+		return MHD_YES;
+	}
+	if (!strcmp(key, "is_public")) {
+		if (u->is_public_len + size < sizeof(u->is_public)) {
+			memcpy(u->is_public + u->is_public_len, data, size);
+			u->is_public_len += size;
+		} else {
+			u->is_public_long = 1;
+		}
+		return MHD_YES;
+	}
+	u->other += (long long)size;
+	if (u->other > OTHER_FIELDS_MAX) {
+		refuse(u, MHD_HTTP_BAD_REQUEST, "too_large",
+		       "too many bytes in fields other than video_file, title "
+		       "and is_public");
+		return MHD_NO;
+	}
+	return MHD_YES;
+}
+
+/* Headers: refuse what can be refused before a byte is read. */
+static int upload_begin(struct api *api, struct request *req,
+			struct MHD_Connection *conn)
+{
+	const char *ct = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+						     MHD_HTTP_HEADER_CONTENT_TYPE);
+	const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+						     MHD_HTTP_HEADER_CONTENT_LENGTH);
+	long long max = (long long)api->cfg.api_max_upload_mb << 20;
+	struct upload *u;
+
+	if (!ct || strncasecmp(ct, "multipart/form-data", 19)) {
+		http_set_error(req, MHD_HTTP_BAD_REQUEST, "invalid_fields",
+			       "send the video as multipart/form-data with a "
+			       "video_file field");
+		return 0;
+	}
+	if (cl && strtoll(cl, NULL, 10) > max + FORM_OVERHEAD_MAX) {
+		atomic_fetch_add(&api->m.uploads_refused, 1);
+		http_set_error(req, MHD_HTTP_BAD_REQUEST, "too_large",
+			       "video_file is larger than %d MB",
+			       api->cfg.api_max_upload_mb);
+		return 0;
+	}
+	u = calloc(1, sizeof(*u));
+	if (!u)
+		return -1;
+	req->state = u;
+	req->state_free = upload_free;
+	u->api = api;
+	u->req = req;
+	u->max_bytes = max;
+	buf_init(&u->title, TITLE_MAX + 1);
+	make_uuid(u->video_id);
+	snprintf(u->key, sizeof(u->key), "originals/%s/source.mp4", u->video_id);
+	u->s3 = api_s3_client(api);
+	u->pp = MHD_create_post_processor(conn, 64 * 1024, on_field, u);
+	if (!u->s3 || !u->pp) {
+		http_set_error(req, MHD_HTTP_BAD_REQUEST, "invalid_fields",
+			       "the multipart/form-data body has no boundary");
+		return 0;
+	}
+	atomic_fetch_add(&api->m.uploads_in_flight, 1);
+	u->counted = 1;
+	return 0;
+}
+
+/* The whole body is in: check the fields, then complete the S3 object. */
+static int upload_end(struct upload *u)
+{
+	struct input in = { 0 };
+	long long size;
+	int pub = 0;
+
+	if (u->headlen == 0)
+		input_bad(&in, "video_file", "is required");
+	else if (u->headlen < sizeof(u->head))
+		input_bad(&in, "video_file", "is not an MP4 or MOV video");
+	if (u->title.len == 0)
+		input_bad(&in, "title", "is required");
+	else if (u->title.len > TITLE_MAX)
+		input_bad(&in, "title", "is too long (200 bytes at most)");
+	else if (!input_text_ok(u->title.data, u->title.len))
+		input_bad(&in, "title", "must be UTF-8 text without control characters");
+	u->is_public[u->is_public_len] = '\0';
+	if (u->is_public_long ||
+	    (u->is_public_len && input_parse_bool(u->is_public, &pub)))
+		input_bad(&in, "is_public", "must be true or false");
+	if (input_failed(&in)) {
+		refuse(u, MHD_HTTP_BAD_REQUEST, "invalid_fields",
+		       "some fields are missing or invalid");
+		u->req->err_fields = in.fields;
+		return -1;
+	}
+	u->is_public[0] = pub ? 't' : 'f';
+	u->is_public[1] = '\0';
+	if (s3_upload_finish(u->up, &size)) {
+		u->up = NULL;
+		log_error("S3 upload of %s failed: %s", u->key, s3_errstr(u->s3));
+		return refuse(u, MHD_HTTP_SERVICE_UNAVAILABLE, "unavailable",
+			      "storage is unavailable; try again shortly");
+	}
+	u->up = NULL;
+	return 0;
+}
+
+static int upload_stream(struct api *api, struct request *req,
+			 struct MHD_Connection *conn, const char *data, size_t len)
+{
+	struct upload *u = req->state;
+
+	if (!data)
+		return upload_begin(api, req, conn);
+	if (!u || req->err_status)
+		return 0;
+	if (len == 0) {
+		upload_end(u);	/* a refusal is in req->err_status */
+		return 0;
+	}
+	if (MHD_post_process(u->pp, data, len) == MHD_NO && !req->err_status)
+		refuse(u, MHD_HTTP_BAD_REQUEST, "invalid_fields",
+		       "the multipart/form-data body is malformed");
+	return 0;
+}
+
+static enum MHD_Result post_upload(struct api *api, struct request *req,
+				   struct MHD_Connection *conn)
+{
+	struct upload *u = req->state;
+	char bytes[24], owner[24];
+	const char *params[] = { u->video_id, owner, u->title.data, u->is_public,
+				 u->key, bytes };
+	struct deps *d;
+	enum sc_err rc;
+	int created;
+	cJSON *body;
+
+	snprintf(bytes, sizeof(bytes), "%lld", u->bytes);
+	snprintf(owner, sizeof(owner), "%lld", req->user_id);
+	if (buf_append(&u->title, "", 1))	/* NUL-terminate */
+		return http_send_unavailable(req, conn, "the server", "out of memory");
+	if (!(d = deps_get(api)))
+		return http_send_unavailable(req, conn, "the server", "out of memory");
+	rc = db_exec(d->db,
+		     "INSERT INTO videos (id, user_id, title, is_public, "
+		     "original_key, source_bytes) VALUES ($1, $2, $3, $4, $5, $6)",
+		     6, params, NULL);
+	if (rc) {
+		/* no row: the object must not stay either */
+		if (s3_delete_object(u->s3, u->key))
+			log_warn("cannot delete %s: %s", u->key, s3_errstr(u->s3));
+		return http_send_db_unavailable(api, req, conn, d);
+	}
+	if ((rc = queue_enqueue(d->queue, u->video_id, &created)))
+		log_warn("video %s stored but not queued (%s); the reconciler "
+			 "will queue it", u->video_id, redisconn_errstr(d->redis));
+	deps_put(api, d);
+	atomic_fetch_add(&api->m.uploads_accepted, 1);
+	atomic_fetch_add(&api->m.upload_bytes, u->bytes);
+	log_info("video %s uploaded by user %lld: %lld bytes", u->video_id,
+		 req->user_id, u->bytes);
+	body = cJSON_CreateObject();
+	if (body && (!cJSON_AddStringToObject(body, "message",
+					      "upload received; the video is "
+					      "queued for processing") ||
+		     !cJSON_AddStringToObject(body, "task_id", u->video_id) ||
+		     !cJSON_AddStringToObject(body, "video_id", u->video_id) ||
+		     !cJSON_AddStringToObject(body, "status", "uploaded"))) {
+		cJSON_Delete(body);
+		body = NULL;
+	}
+	return http_send_json(req, conn, MHD_HTTP_CREATED, body);
+}
+
+const struct route route_upload[] = {
+	{ "POST", "/api/videos/upload", post_upload, R_AUTH | R_STREAM,
+	  upload_stream },
+	{ NULL, NULL, NULL, 0, NULL },
+};
