@@ -93,7 +93,7 @@ $(BUILD)/showcase-transcode: $(call obj,$(XCODE_SRC)) $(PIPE) $(LIB)
 	@$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 # the API's self-contained modules are unit-tested too
-UNIT_API = api/jwt.c api/password.c
+UNIT_API = api/jwt.c api/lcache.c api/password.c
 $(call obj,$(UNIT_SRC)): ALL_CFLAGS += -Iapi
 $(UNIT): $(call obj,$(UNIT_SRC) $(UNIT_API)) $(PIPE) $(LIB)
 	@echo "  LINK    $@"

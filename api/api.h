@@ -18,6 +18,8 @@
 #include "awscreds.h"
 #include "config.h"
 #include "db.h"
+#include "gate.h"
+#include "lcache.h"
 #include "queue.h"
 #include "redisconn.h"
 #include "s3.h"
@@ -49,7 +51,12 @@ struct api {
 	struct deps *idle;
 	int ndeps;
 	struct api_metrics m;
-	char argon2_dummy[128];	/* checked for unknown emails: same cost */
+	struct lcache rankings;		/* this instance's copy of hot pages */
+	struct gate uploads;		/* uploads streaming at once */
+	/* checked for unknown emails, at the cost of a real check; made on
+	 * first use (argon2id takes its memory, which an idle API need not) */
+	pthread_once_t dummy_once;
+	char argon2_dummy[128];
 };
 
 /* A set of handles, or NULL when out of memory. */

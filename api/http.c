@@ -364,10 +364,14 @@ static int on_headers(struct api *api, struct MHD_Connection *conn,
 	return 0;
 }
 
-/* A piece of body.  Returns MHD_NO to drop the connection. */
+/* A piece of body; *len is left as it is to read it again later, else
+ * 0.  Returns MHD_NO to drop the connection. */
 static enum MHD_Result on_body(struct api *api, struct MHD_Connection *conn,
-			       struct request *req, const char *data, size_t len)
+			       struct request *req, const char *data, size_t *lenp)
 {
+	size_t len = *lenp;
+	int rc;
+
 	const struct route *r = req->route;
 	long limit_s = r && (r->flags & R_STREAM) ? api->cfg.api_upload_timeout_s
 						  : api->cfg.api_body_timeout_s;
@@ -378,10 +382,14 @@ static enum MHD_Result on_body(struct api *api, struct MHD_Connection *conn,
 		req->status = MHD_HTTP_REQUEST_TIMEOUT;
 		return MHD_NO;
 	}
+	*lenp = 0;
 	if (!r || req->err_status)
 		return MHD_YES;		/* dropped; the answer comes at the end */
-	if (r->flags & R_STREAM)
-		return r->stream(api, req, conn, data, len) < 0 ? MHD_NO : MHD_YES;
+	if (r->flags & R_STREAM) {
+		if ((rc = r->stream(api, req, conn, data, len)) > 0)
+			*lenp = len;	/* paused: not read */
+		return rc < 0 ? MHD_NO : MHD_YES;
+	}
 	if (!(r->flags & R_JSON))
 		return MHD_YES;
 	if (req->body.len + len > HTTP_JSON_MAX) {
@@ -460,11 +468,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
 	log_set_request(req->id);
 	if (req->status)
 		return MHD_YES;		/* answered already */
-	if (*upload_data_size) {
-		ret = on_body(srv->api, conn, req, upload_data, *upload_data_size);
-		*upload_data_size = 0;
-		return ret;
-	}
+	if (*upload_data_size)
+		return on_body(srv->api, conn, req, upload_data, upload_data_size);
 	return on_complete(srv->api, conn, req);
 }
 
@@ -511,7 +516,7 @@ enum sc_err http_start(struct api *api, struct http_server **out)
 	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
 	struct http_server *srv;
 	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG |
-			 MHD_USE_EPOLL;
+			 MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME;
 
 	*out = NULL;
 	memset(&ss, 0, sizeof(ss));
@@ -533,6 +538,8 @@ enum sc_err http_start(struct api *api, struct http_server **out)
 	srv->api = api;
 	srv->daemon = MHD_start_daemon(
 		flags, (uint16_t)api->cfg.api_port, NULL, NULL, on_request, srv,
+		MHD_OPTION_EXTERNAL_LOGGER, mhd_logger, srv,	/* first, or
+								 * early notes go to stderr */
 		MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
 		MHD_OPTION_THREAD_POOL_SIZE, (unsigned)api->cfg.api_threads,
 		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)HTTP_IDLE_TIMEOUT_S,
@@ -540,7 +547,6 @@ enum sc_err http_start(struct api *api, struct http_server **out)
 		MHD_OPTION_PER_IP_CONNECTION_LIMIT,
 		(unsigned)api->cfg.api_max_connections_per_ip,
 		MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
-		MHD_OPTION_EXTERNAL_LOGGER, mhd_logger, srv,
 		MHD_OPTION_END);
 	if (!srv->daemon) {
 		log_error("cannot listen on %s:%d (address in use, or not "
@@ -556,6 +562,8 @@ void http_stop(struct http_server *srv)
 {
 	if (!srv)
 		return;
+	/* uploads waiting for a slot are paused: wake them to be refused */
+	gate_close(&srv->api->uploads);
 	MHD_stop_daemon(srv->daemon);
 	free(srv);
 }

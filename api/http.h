@@ -79,7 +79,9 @@ typedef enum MHD_Result (*route_fn)(struct api *api, struct request *req,
  * R_STREAM: called once with data NULL when the headers are in (to set
  * up, or refuse at once with http_set_error), then with each piece of
  * the body, then once with len 0 when the body is over (before the
- * handler runs).  Returns 0 to go on, -1 to drop the connection.
+ * handler runs).  Returns 0 to go on, -1 to drop the connection, 1 to
+ * leave the piece unread (the route suspended the connection; the piece
+ * comes again once it is resumed).
  */
 typedef int (*route_stream_fn)(struct api *api, struct request *req,
 			       struct MHD_Connection *conn, const char *data,

@@ -45,17 +45,11 @@ static int check_secret(const struct config *c)
 static int api_open(struct api *api)
 {
 	pthread_mutex_init(&api->lock, NULL);
+	lcache_init(&api->rankings);
+	gate_init(&api->uploads, api->cfg.api_upload_slots);
 	api->creds = awscreds_new(&api->cfg);
 	if (!api->creds) {
 		log_error("cannot set up S3 credentials: out of memory");
-		return -1;
-	}
-	/* a login for an unknown email is checked against this, at the
-	 * same cost as a real one */
-	if (password_hash("no such user 0", api->cfg.api_argon2_ops,
-			  api->cfg.api_argon2_mem_kb, api->argon2_dummy)) {
-		log_error("cannot hash with argon2id at %d KiB: out of memory",
-			  api->cfg.api_argon2_mem_kb);
 		return -1;
 	}
 	return 0;
@@ -64,6 +58,8 @@ static int api_open(struct api *api)
 static void api_close(struct api *api)
 {
 	deps_free_all(api);
+	lcache_free(&api->rankings);
+	gate_destroy(&api->uploads);
 	awscreds_free(api->creds);
 	pthread_mutex_destroy(&api->lock);
 	config_free(&api->cfg);
@@ -72,7 +68,7 @@ static void api_close(struct api *api)
 int main(void)
 {
 	struct buf errmsg = BUF_INIT(4096);
-	struct api api = { 0 };
+	struct api api = { .dummy_once = PTHREAD_ONCE_INIT };
 	struct http_server *srv = NULL;
 	sigset_t sigs;
 	int sig = 0, status = EXIT_FAILURE;

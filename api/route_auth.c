@@ -57,7 +57,7 @@ static enum MHD_Result post_signup(struct api *api, struct request *req,
 	{
 		const char *params[] = { email, hash, first, last, city, country };
 
-		rc = db_exec(d->db,
+		rc = db_exec_prepared(d->db,
 			     "INSERT INTO users (email, password_hash, first_name, "
 			     "last_name, city, country) VALUES ($1, $2, $3, $4, $5, $6) "
 			     "RETURNING id",
@@ -85,6 +85,16 @@ static enum MHD_Result post_signup(struct api *api, struct request *req,
 	return http_send_json(req, conn, MHD_HTTP_CREATED, body);
 }
 
+/* pthread_once takes no argument: the one api of the process */
+static struct api *dummy_api;
+
+static void make_dummy(void)
+{
+	if (password_hash("no such user", dummy_api->cfg.api_argon2_ops,
+			  dummy_api->cfg.api_argon2_mem_kb, dummy_api->argon2_dummy))
+		log_error("cannot make the dummy password hash: out of memory");
+}
+
 static enum MHD_Result post_login(struct api *api, struct request *req,
 				  struct MHD_Connection *conn)
 {
@@ -107,7 +117,7 @@ static enum MHD_Result post_login(struct api *api, struct request *req,
 	{
 		const char *params[] = { email };
 
-		rc = db_exec(d->db,
+		rc = db_exec_prepared(d->db,
 			     "SELECT id, password_hash FROM users "
 			     "WHERE lower(email) = lower($1)",
 			     1, params, &res);
@@ -119,6 +129,8 @@ static enum MHD_Result post_login(struct api *api, struct request *req,
 		ok = password_check(PQgetvalue(res, 0, 1), pw);
 		id = atoll(PQgetvalue(res, 0, 0));
 	} else {
+		dummy_api = api;
+		pthread_once(&api->dummy_once, make_dummy);
 		password_check(api->argon2_dummy, pw);
 		ok = 0;
 	}

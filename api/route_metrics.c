@@ -16,12 +16,13 @@ static enum MHD_Result get_metrics(struct api *api, struct request *req,
 	struct api_metrics *m = &api->m;
 	struct buf out = BUF_INIT(64 * 1024);
 	enum MHD_Result ret;
-	int i, ndeps;
+	int i, ndeps, slots, waiting;
 	enum sc_err rc = SC_OK;
 
 	pthread_mutex_lock(&api->lock);
 	ndeps = api->ndeps;
 	pthread_mutex_unlock(&api->lock);
+	gate_counts(&api->uploads, &slots, &waiting);
 	rc = buf_appendf(&out,
 			 "# HELP showcase_api_requests_total HTTP requests answered, by status class.\n"
 			 "# TYPE showcase_api_requests_total counter\n");
@@ -40,6 +41,12 @@ static enum MHD_Result get_metrics(struct api *api, struct request *req,
 			"# HELP showcase_api_uploads_in_flight Uploads being received.\n"
 			"# TYPE showcase_api_uploads_in_flight gauge\n"
 			"showcase_api_uploads_in_flight %lld\n"
+			"# HELP showcase_api_upload_slots_used Uploads streaming now (at most API_UPLOAD_SLOTS).\n"
+			"# TYPE showcase_api_upload_slots_used gauge\n"
+			"showcase_api_upload_slots_used %d\n"
+			"# HELP showcase_api_uploads_waiting Uploads paused until a slot frees.\n"
+			"# TYPE showcase_api_uploads_waiting gauge\n"
+			"showcase_api_uploads_waiting %d\n"
 			"# HELP showcase_api_signups_total Accounts created.\n"
 			"# TYPE showcase_api_signups_total counter\n"
 			"showcase_api_signups_total %lld\n"
@@ -55,7 +62,7 @@ static enum MHD_Result get_metrics(struct api *api, struct request *req,
 			(long long)atomic_load(&m->uploads_accepted),
 			(long long)atomic_load(&m->uploads_refused),
 			(long long)atomic_load(&m->upload_bytes),
-			(long long)atomic_load(&m->uploads_in_flight),
+			(long long)atomic_load(&m->uploads_in_flight), slots, waiting,
 			(long long)atomic_load(&m->signups),
 			(long long)atomic_load(&m->logins_failed),
 			(long long)atomic_load(&m->votes), ndeps);

@@ -7,10 +7,13 @@
  * public, processed video can be voted for (else 404, as if it did not
  * exist).
  *
- * Rankings are read-mostly and cached in Redis for API_RANKINGS_CACHE_S
- * seconds under a key that includes a generation number; a vote bumps
- * the generation, so a voter sees the vote counted at once while reads
- * between votes come from the cache.
+ * Rankings are read-mostly and cached in two layers.  Redis keeps each
+ * page for API_RANKINGS_CACHE_S seconds under a key that includes a
+ * generation number, which a vote bumps: every instance sees the new
+ * generation at once.  In front of it each instance keeps the pages it
+ * served for up to LOCAL_CACHE_MS, without asking Redis; a vote through
+ * this instance clears them, so a voter sees the vote counted, and votes
+ * through other instances show within LOCAL_CACHE_MS.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,6 +27,7 @@
 
 #define RANKINGS_GEN "showcase:rankings:gen"
 #define CITY_MAX 100
+#define LOCAL_CACHE_MS 1000L
 
 static enum MHD_Result get_public_videos(struct api *api, struct request *req,
 					 struct MHD_Connection *conn)
@@ -48,7 +52,7 @@ static enum MHD_Result get_public_videos(struct api *api, struct request *req,
 	params[2] = city && *city ? city : NULL;
 	if (!(d = deps_get(api)))
 		return http_send_unavailable(req, conn, "the server", "out of memory");
-	if (db_exec(d->db,
+	if (db_exec_prepared(d->db,
 		    "SELECT " VIDEO_COLUMNS " FROM videos v JOIN users u "
 		    "ON u.id = v.user_id WHERE v.is_public AND v.status = 'processed' "
 		    "AND ($3::text IS NULL OR lower(u.city) = lower($3)) "
@@ -88,7 +92,7 @@ static enum MHD_Result post_vote(struct api *api, struct request *req,
 	snprintf(voter, sizeof(voter), "%lld", req->user_id);
 	if (!(d = deps_get(api)))
 		return http_send_unavailable(req, conn, "the server", "out of memory");
-	rc = db_exec(d->db,
+	rc = db_exec_prepared(d->db,
 		     "INSERT INTO votes (user_id, video_id) SELECT $1, id FROM videos "
 		     "WHERE id = $2 AND is_public AND status = 'processed' "
 		     "RETURNING video_id",
@@ -116,6 +120,7 @@ static enum MHD_Result post_vote(struct api *api, struct request *req,
 	if (r)
 		freeReplyObject(r);
 	deps_put(api, d);
+	lcache_clear(&api->rankings);
 	atomic_fetch_add(&api->m.votes, 1);
 	body = cJSON_CreateObject();
 	if (body && !cJSON_AddStringToObject(body, "message", "vote counted")) {
@@ -135,7 +140,7 @@ static char *rankings_query(struct deps *d, const char *city, const char *limit,
 	char *text = NULL;
 	int i, ok = 1;
 
-	if (db_exec(d->db,
+	if (db_exec_prepared(d->db,
 		    "SELECT position, player_id, username, city, votes FROM ("
 		    " SELECT rank() OVER (ORDER BY count(vo.video_id) DESC) AS position,"
 		    "  u.id AS player_id, u.first_name || ' ' || u.last_name AS username,"
@@ -172,13 +177,15 @@ static enum MHD_Result get_rankings(struct api *api, struct request *req,
 	struct input in = { 0 };
 	const char *city = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND,
 						       "city");
-	char limit[16], offset[24], ttl[16], *text;
+	char limit[16], offset[24], ttl[16], local[160], *text;
 	const char *argv[5];
 	struct buf key = BUF_INIT(512);
 	redisReply *r = NULL;
 	struct deps *d;
 	enum MHD_Result ret;
-	int cached = api->cfg.api_rankings_cache_s > 0;
+	long local_ms = api->cfg.api_rankings_cache_s * 1000L;
+	int cached = local_ms > 0;
+	size_t len;
 
 	input_page(&in, conn, limit, offset);
 	if (city && (strlen(city) > CITY_MAX || !input_text_ok(city, strlen(city))))
@@ -187,6 +194,15 @@ static enum MHD_Result get_rankings(struct api *api, struct request *req,
 		return input_reply(&in, req, conn);
 	if (city && !*city)
 		city = NULL;
+	snprintf(local, sizeof(local), "%s:%s:%s", limit, offset, city ? city : "*");
+	if (cached && (text = lcache_get(&api->rankings, local, &len))) {
+		ret = http_send_text(req, conn, MHD_HTTP_OK, "application/json",
+				     text, len);
+		free(text);
+		return ret;
+	}
+	if (local_ms > LOCAL_CACHE_MS)
+		local_ms = LOCAL_CACHE_MS;
 	if (!(d = deps_get(api)))
 		return http_send_unavailable(req, conn, "the server", "out of memory");
 
@@ -203,6 +219,7 @@ static enum MHD_Result get_rankings(struct api *api, struct request *req,
 		argv[1] = key.data;
 		if (cached && !redisconn_command(d->redis, &r, 2, argv, NULL) &&
 		    r->type == REDIS_REPLY_STRING) {
+			lcache_put(&api->rankings, local, r->str, r->len, local_ms);
 			ret = http_send_text(req, conn, MHD_HTTP_OK,
 					     "application/json", r->str, r->len);
 			freeReplyObject(r);
@@ -237,6 +254,8 @@ static enum MHD_Result get_rankings(struct api *api, struct request *req,
 	}
 	deps_put(api, d);
 	buf_release(&key);
+	if (cached)
+		lcache_put(&api->rankings, local, text, strlen(text), local_ms);
 	ret = http_send_text(req, conn, MHD_HTTP_OK, "application/json", text,
 			     strlen(text));
 	free(text);

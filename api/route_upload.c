@@ -47,6 +47,9 @@ struct upload {
 	size_t is_public_len;
 	int is_public_long;
 	int counted;			/* in uploads_in_flight */
+	struct gate_waiter wait;	/* for a slot, when all are taken */
+	int has_slot;
+	int waiting;
 };
 
 static void make_uuid(char out[40])
@@ -78,6 +81,10 @@ static void upload_free(struct api *api, void *state)
 		MHD_destroy_post_processor(u->pp);
 	s3_client_free(u->s3);
 	buf_release(&u->title);
+	if (u->waiting)
+		gate_cancel(&api->uploads, &u->wait);	/* gives back a slot if granted */
+	else if (u->has_slot)
+		gate_leave(&api->uploads);
 	if (u->counted)
 		atomic_fetch_sub(&api->m.uploads_in_flight, 1);
 	free(u);
@@ -228,7 +235,7 @@ static int upload_begin(struct api *api, struct request *req,
 	make_uuid(u->video_id);
 	snprintf(u->key, sizeof(u->key), "originals/%s/source.mp4", u->video_id);
 	u->s3 = api_s3_client(api);
-	u->pp = MHD_create_post_processor(conn, 64 * 1024, on_field, u);
+	u->pp = MHD_create_post_processor(conn, 16 * 1024, on_field, u);
 	if (!u->s3 || !u->pp) {
 		http_set_error(req, MHD_HTTP_BAD_REQUEST, "invalid_fields",
 			       "the multipart/form-data body has no boundary");
@@ -237,6 +244,45 @@ static int upload_begin(struct api *api, struct request *req,
 	atomic_fetch_add(&api->m.uploads_in_flight, 1);
 	u->counted = 1;
 	return 0;
+}
+
+/*
+ * A slot before the first byte is taken: 0 with one, 1 to pause (the
+ * connection is suspended with the bytes unread), -1 refused.  Not at
+ * the headers: libmicrohttpd 0.9.75, resuming a connection paused there,
+ * may call again as if the body were over.
+ */
+static int upload_slot(struct upload *u, struct MHD_Connection *conn)
+{
+	switch (gate_enter(&u->api->uploads, &u->wait, conn)) {
+	case 1:
+		u->has_slot = 1;
+		return 0;
+	case 0:
+		u->waiting = 1;
+		log_info("all %d upload slots busy: this upload waits",
+			 u->api->cfg.api_upload_slots);
+		return 1;
+	default:
+		return refuse(u, MHD_HTTP_SERVICE_UNAVAILABLE, "unavailable",
+			      "the server is shutting down; try again");
+	}
+}
+
+/* A waiting upload was resumed: granted a slot, or refused. */
+static int upload_resumed(struct upload *u)
+{
+	int st = gate_state(&u->api->uploads, &u->wait);
+
+	if (st == GATE_WAITING)
+		return 0;	/* cannot happen: only a resume wakes it */
+	u->waiting = 0;
+	if (st == GATE_GRANTED) {
+		u->has_slot = 1;
+		return 0;
+	}
+	return refuse(u, MHD_HTTP_SERVICE_UNAVAILABLE, "unavailable",
+		      "the server is shutting down; try again");
 }
 
 /* The whole body is in: check the fields, then complete the S3 object. */
@@ -287,6 +333,14 @@ static int upload_stream(struct api *api, struct request *req,
 		return upload_begin(api, req, conn);
 	if (!u || req->err_status)
 		return 0;
+	if (u->waiting && upload_resumed(u))
+		return 0;
+	if (!u->has_slot && len > 0) {
+		int r = upload_slot(u, conn);
+
+		if (r)
+			return r > 0 ? 1 : 0;
+	}
 	if (len == 0) {
 		upload_end(u);	/* a refusal is in req->err_status */
 		return 0;
@@ -315,7 +369,7 @@ static enum MHD_Result post_upload(struct api *api, struct request *req,
 		return http_send_unavailable(req, conn, "the server", "out of memory");
 	if (!(d = deps_get(api)))
 		return http_send_unavailable(req, conn, "the server", "out of memory");
-	rc = db_exec(d->db,
+	rc = db_exec_prepared(d->db,
 		     "INSERT INTO videos (id, user_id, title, is_public, "
 		     "original_key, source_bytes) VALUES ($1, $2, $3, $4, $5, $6)",
 		     6, params, NULL);

@@ -35,7 +35,7 @@ static enum MHD_Result get_videos(struct api *api, struct request *req,
 	snprintf(owner, sizeof(owner), "%lld", req->user_id);
 	if (!(d = deps_get(api)))
 		return http_send_unavailable(req, conn, "the server", "out of memory");
-	if (db_exec(d->db,
+	if (db_exec_prepared(d->db,
 		    "SELECT " VIDEO_COLUMNS " FROM videos v JOIN users u "
 		    "ON u.id = v.user_id WHERE v.user_id = $1 "
 		    "ORDER BY v.uploaded_at DESC, v.id LIMIT $2 OFFSET $3",
@@ -70,7 +70,7 @@ static int own_video(struct request *req, struct MHD_Connection *conn,
 				       "no such video");
 		return 0;
 	}
-	if (db_exec(d->db,
+	if (db_exec_prepared(d->db,
 		    "SELECT " VIDEO_COLUMNS " FROM videos v JOIN users u "
 		    "ON u.id = v.user_id WHERE v.id = $1",
 		    1, params, res)) {
@@ -136,7 +136,7 @@ static enum MHD_Result delete_video(struct api *api, struct request *req,
 	PQclear(res);
 	snprintf(owner, sizeof(owner), "%lld", req->user_id);
 	/* the check and the delete in one statement: no race with publishing */
-	if (db_exec(d->db,
+	if (db_exec_prepared(d->db,
 		    "DELETE FROM videos WHERE id = $1 AND user_id = $2 "
 		    "AND NOT (is_public AND status = 'processed') RETURNING id",
 		    2, params, &res))

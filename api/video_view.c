@@ -25,7 +25,7 @@ static int add_url(cJSON *o, struct deps *d, const char *name,
 	int ok;
 
 	if (PQgetisnull(res, row, col) ||
-	    s3_presign(d->s3, "GET", PQgetvalue(res, row, col), ttl, &url))
+	    s3_presign_get_cached(d->s3, PQgetvalue(res, row, col), ttl, &url))
 		return cJSON_AddNullToObject(o, name) != NULL;
 	ok = cJSON_AddStringToObject(o, name, url) != NULL;
 	free(url);

@@ -11,6 +11,8 @@ struct db {
 	char *url;
 	char timeout_s[16];
 	char errstr[512];
+	const char *prepared[DB_PREPARED_MAX];	/* on this connection */
+	int nprepared;
 };
 
 static void set_errstr(struct db *db, const char *what, const char *detail)
@@ -77,6 +79,7 @@ static enum sc_err db_connect(struct db *db)
 		log_warn("postgresql connection lost, reconnecting");
 		PQfinish(db->conn);
 	}
+	db->nprepared = 0;	/* statements die with their connection */
 	db->conn = PQconnectdbParams(keys, values, 1);
 	if (!db->conn) {
 		set_errstr(db, "cannot connect to postgresql", "out of memory");
@@ -128,6 +131,34 @@ enum sc_err db_exec(struct db *db, const char *sql, int nparams,
 		return err;
 	return db_check(db, PQexecParams(db->conn, sql, nparams, NULL, params,
 					 NULL, NULL, 0), res);
+}
+
+enum sc_err db_exec_prepared(struct db *db, const char *sql, int nparams,
+			     const char *const *params, PGresult **res)
+{
+	char name[16];
+	enum sc_err err;
+	int i;
+
+	if (res)
+		*res = NULL;
+	if ((err = db_connect(db)))
+		return err;
+	for (i = 0; i < db->nprepared && db->prepared[i] != sql; i++)
+		;
+	if (i == db->nprepared) {
+		if (i == DB_PREPARED_MAX)
+			return db_exec(db, sql, nparams, params, res);
+		snprintf(name, sizeof(name), "sc%d", i);
+		err = db_check(db, PQprepare(db->conn, name, sql, nparams, NULL),
+			       NULL);
+		if (err)
+			return err;
+		db->prepared[db->nprepared++] = sql;
+	}
+	snprintf(name, sizeof(name), "sc%d", i);
+	return db_check(db, PQexecPrepared(db->conn, name, nparams, params, NULL,
+					   NULL, 0), res);
 }
 
 enum sc_err db_exec_script(struct db *db, const char *sql)

@@ -32,6 +32,16 @@ void db_free(struct db *db);
 enum sc_err db_exec(struct db *db, const char *sql, int nparams,
 		    const char *const *params, PGresult **res);
 
+/*
+ * The same for a statement run often: sql must be a string constant (it
+ * is known by its address).  It is prepared once per connection, so
+ * PostgreSQL parses and plans it once, not on every call; up to
+ * DB_PREPARED_MAX statements are kept, others run as db_exec().
+ */
+#define DB_PREPARED_MAX 32
+enum sc_err db_exec_prepared(struct db *db, const char *sql, int nparams,
+			     const char *const *params, PGresult **res);
+
 /* Run a script of several statements, without parameters (migrations). */
 enum sc_err db_exec_script(struct db *db, const char *sql);
 

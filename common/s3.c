@@ -3,6 +3,7 @@
  * (see s3.h; requests run in s3_request.c, uploads in s3_upload.c).
  */
 #include <errno.h>
+#include <stdint.h>
 #include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
@@ -113,6 +114,8 @@ fail:
 
 void s3_client_free(struct s3_client *s3)
 {
+	int i;
+
 	if (!s3)
 		return;
 	while (s3->nactive)
@@ -128,6 +131,10 @@ void s3_client_free(struct s3_client *s3)
 	free(s3->path_prefix);
 	free(s3->bucket);
 	free(s3->region);
+	for (i = 0; i < S3_URL_CACHE; i++) {
+		free(s3->urls[i].key);
+		free(s3->urls[i].url);
+	}
 	free(s3);
 }
 
@@ -320,8 +327,10 @@ enum sc_err s3_delete_prefix(struct s3_client *s3, const char *prefix,
 	return err;
 }
 
-enum sc_err s3_presign(struct s3_client *s3, const char *method,
-		       const char *key, long ttl_s, char **url)
+/* Presign method on key, signed at `when` and valid for ttl_s from then. */
+static enum sc_err presign_at(struct s3_client *s3, const char *method,
+			      const char *key, time_t when, long ttl_s,
+			      char **url)
 {
 	struct sigv4_out out = SIGV4_OUT_INIT;
 	struct buf path = BUF_INIT(8192), u = BUF_INIT(64 * 1024);
@@ -346,7 +355,7 @@ enum sc_err s3_presign(struct s3_client *s3, const char *method,
 	rq.payload_hash = SIGV4_UNSIGNED_PAYLOAD;
 	rq.region = s3->region;
 	rq.service = "s3";
-	rq.when = time(NULL);
+	rq.when = when;
 	cr.access_key = k->access_key;
 	cr.secret_key = k->secret_key;
 	cr.token = k->token;
@@ -364,6 +373,62 @@ out:
 	buf_release(&path);
 	buf_release(&u);
 	return err;
+}
+
+enum sc_err s3_presign(struct s3_client *s3, const char *method,
+		       const char *key, long ttl_s, char **url)
+{
+	return presign_at(s3, method, key, time(NULL), ttl_s, url);
+}
+
+/* FNV-1a: the cache set of a key (S3_URL_WAYS slots from there). */
+static unsigned set_of(const char *key)
+{
+	uint32_t h = 2166136261u;
+
+	for (; *key; key++)
+		h = (h ^ (unsigned char)*key) * 16777619u;
+	return h % (S3_URL_CACHE / S3_URL_WAYS) * S3_URL_WAYS;
+}
+
+enum sc_err s3_presign_get_cached(struct s3_client *s3, const char *key,
+				  long ttl_s, char **url)
+{
+	long window = ttl_s / 10 > 60 ? 60 : ttl_s / 10;
+	time_t now = time(NULL), start;
+	struct s3_url_slot *set = &s3->urls[set_of(key)], *e = set;
+	enum sc_err err;
+	int i;
+
+	*url = NULL;
+	if (window < 1)
+		return s3_presign(s3, "GET", key, ttl_s, url);
+	start = now - now % window;
+	for (i = 0; i < S3_URL_WAYS; i++) {
+		if (set[i].key && set[i].start == start && set[i].ttl == ttl_s &&
+		    !strcmp(set[i].key, key)) {
+			*url = strdup(set[i].url);
+			return *url ? SC_OK : SC_ERR_NOMEM;
+		}
+		if (!set[i].key || set[i].start < e->start)
+			e = &set[i];	/* empty, or the oldest: the one to replace */
+	}
+	/* signed at the window's start, valid a window longer: at least
+	 * ttl_s from now, and the same URL all through the window */
+	if ((err = presign_at(s3, "GET", key, start, ttl_s + window, url)))
+		return err;
+	free(e->key);
+	free(e->url);
+	e->key = strdup(key);
+	e->url = strdup(*url);
+	if (!e->key || !e->url) {
+		free(e->key);
+		free(e->url);
+		e->key = e->url = NULL;
+	}
+	e->start = start;
+	e->ttl = ttl_s;
+	return SC_OK;
 }
 
 static ssize_t read_fd(void *arg, void *buf, size_t len)

@@ -93,6 +93,16 @@ enum sc_err s3_presign(struct s3_client *s3, const char *method,
 		       const char *key, long ttl_s, char **url);
 
 /*
+ * A presigned GET on key valid for at least ttl_s seconds, the same URL
+ * for every call within a window of ttl_s / 10 (at most 60 s): it is
+ * signed at the window's start and valid a window longer.  Made once per
+ * window and key, it costs a lookup after that (signing is the bulk of a
+ * listing's work), and clients may cache what it points to.
+ */
+enum sc_err s3_presign_get_cached(struct s3_client *s3, const char *key,
+				  long ttl_s, char **url);
+
+/*
  * Streaming upload.  Bytes are cut into parts of S3_PART_SIZE_MB and sent
  * as a multipart upload, S3_PARTS_IN_FLIGHT at a time, so memory stays
  * within part size x parts in flight whatever the object's size; an

@@ -29,6 +29,16 @@
 
 struct s3_req;
 
+/* A presigned GET kept for reuse (s3_presign_get_cached). */
+#define S3_URL_CACHE 512
+#define S3_URL_WAYS 4
+struct s3_url_slot {
+	char *key;
+	char *url;
+	time_t start;		/* the signing window */
+	long ttl;
+};
+
 struct s3_client {
 	char *origin;		/* "http://127.0.0.1:9000" */
 	char *host;		/* the Host header and signed host */
@@ -48,6 +58,7 @@ struct s3_client {
 	size_t part_size;
 	int parts_in_flight;
 	long long single_put_max;	/* bytes: bigger files go multipart */
+	struct s3_url_slot urls[S3_URL_CACHE];
 	char errstr[1024];
 };
 

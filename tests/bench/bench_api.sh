@@ -16,7 +16,7 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 rounds=${ROUNDS:-5}
 duration=${DURATION:-5}
-threads=${API_THREADS:-4}
+threads=${API_THREADS:-8}
 logins=${LOGINS:-20}
 uploads=${UPLOAD_ROUNDS:-3}
 
@@ -32,6 +32,8 @@ INSERT INTO videos (user_id, title, is_public, status, original_key, processed_k
     SELECT 1 + (g % 200), 'video ' || g, true, 'processed', 'originals/x/source.mp4',
            'processed/x/video.mp4', 'processed/x/poster.jpg', now() - g * interval '1 minute'
     FROM generate_series(1, 2000) g;
+UPDATE videos SET original_key = 'originals/' || id || '/source.mp4',
+    processed_key = 'processed/' || id || '/video.mp4', poster_key = 'processed/' || id || '/poster.jpg';
 INSERT INTO votes (user_id, video_id)
     SELECT u.id, v.id FROM users u CROSS JOIN LATERAL
         (SELECT id FROM videos ORDER BY md5(u.id::text || id::text) LIMIT 100) v;
@@ -71,6 +73,8 @@ run_wrk() {
               printf "%.0f %.2f\n", rps, p99 }'
 }
 
+# warm: the first rankings request fills the caches; steady state is measured
+curl -sf -o /dev/null "$api/api/public/rankings" || sc_die "GET /api/public/rankings failed"
 for n in base live rankings videos; do : >"$dir/$n.res"; done
 for ((i = 1; i <= rounds; i++)); do
     run_wrk "http://127.0.0.1:$base_port/" >>"$dir/base.res"
@@ -129,7 +133,7 @@ sc_wait_for curl -sf -o /dev/null "$api/health/live" || sc_die "api did not rest
 idle=$(awk '/VmHWM/ { print $2 / 1024 }' "/proc/$(cat "$dir/api.pid")/status")
 pids=()
 for i in $(seq 1 10); do
-    curl -s -o "$dir/c$i.out" -w '%{http_code}' -H "Authorization: Bearer $token" \
+    curl -s -o "$dir/c$i.out" -w '%{http_code}\n' -H "Authorization: Bearer $token" \
         -F "video_file=@$dir/big.mp4" -F "title=concurrent $i" "$api/api/videos/upload" >"$dir/c$i.code" &
     pids+=($!)
 done

@@ -289,6 +289,35 @@ test_file_names_are_ignored() {
     check "nothing outside" test ! -e "$IT_DIR/etc/passwd"
 }
 
+test_uploads_past_the_slots_wait_their_turn() {
+    local tok api2 out first second
+    tok=$(token uploader@example.com)
+    head -c $((12 * 1024 * 1024)) /dev/urandom >"$FX/mid.mp4"
+    printf '\0\0\0\x20ftypisom' | dd of="$FX/mid.mp4" conv=notrunc status=none
+    API_UPLOAD_SLOTS=1 it_start_api api2
+    api2="http://127.0.0.1:$IT_API_PORT"
+    IT_API_PORT=${API#http://127.0.0.1:}
+    # the first holds the only slot for a few seconds (2 MB/s)
+    curl -s -o "$IT_DIR/first.out" -w '%{http_code}' --limit-rate 2M -H "Authorization: Bearer $tok" \
+        -F "video_file=@$FX/mid.mp4" -F title=first "$api2/api/videos/upload" >"$IT_DIR/first.code" &
+    first=$!
+    SC_WAIT=10 sc_wait_for bash -c "curl -s '$api2/metrics' | grep -q '^showcase_api_upload_slots_used 1'"
+    curl -s -o "$IT_DIR/second.out" -w '%{http_code}' -H "Authorization: Bearer $tok" \
+        -F "video_file=@$FX/clip.mp4" -F title=second "$api2/api/videos/upload" >"$IT_DIR/second.code" &
+    second=$!
+    SC_WAIT=10 sc_wait_for bash -c "curl -s '$api2/metrics' | grep -q '^showcase_api_uploads_waiting 1'"
+    out=$(curl -s "$api2/metrics")
+    check_contains "the second waits" "$out" "showcase_api_uploads_waiting 1"
+    check_eq "the first still running" "$(cat "$IT_DIR/first.code" 2>/dev/null)" ""
+    check_eq "other requests are served meanwhile" "$(curl -s -o /dev/null -w '%{http_code}' "$api2/health/live")" 200
+    wait "$first" "$second"
+    check_eq "both stored, in turn" "$(cat "$IT_DIR/first.code") $(cat "$IT_DIR/second.code")" "201 201" || cat "$IT_DIR/second.out"
+    check_contains "logged" "$(cat "$IT_DIR/api2.log")" "all 1 upload slots busy: this upload waits"
+    check_contains "slot given back" "$(curl -s "$api2/metrics")" "showcase_api_upload_slots_used 0"
+    it_stop_wait "$IT_DIR/api2.pid"
+    check_eq "api2 exits 0" "$IT_EXIT" 0
+}
+
 # --- ownership ----------------------------------------------------------
 
 test_other_players_videos_and_deletion() {

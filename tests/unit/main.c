@@ -40,7 +40,8 @@ int main(int argc, char **argv)
 	static const struct unit_test *const suites[] = {
 		test_buf_suite, test_config_suite, test_downscale_suite,
 		test_error_suite,
-		test_geometry_suite, test_jwt_suite, test_log_suite, test_picture_suite,
+		test_geometry_suite, test_jwt_suite, test_lcache_suite,
+		test_log_suite, test_picture_suite,
 		test_policy_suite, test_redisconn_suite, test_sigv4_suite,
 	};
 	const struct unit_test *t;

@@ -24,7 +24,7 @@ static void test_config_defaults(void)
 
 	CHECK_INT(config_load_from(&c, CFG_API, fake_get, env, &err), SC_OK);
 	CHECK_INT(c.api_port, 8080);
-	CHECK_INT(c.api_threads, 4);
+	CHECK_INT(c.api_threads, 8);
 	CHECK_INT(c.log_level, LOG_INFO);
 	CHECK_STR(c.s3_bucket, "b");
 	CHECK_STR(c.s3_region, "us-east-1");

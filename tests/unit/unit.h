@@ -35,6 +35,7 @@ extern const struct unit_test test_downscale_suite[];
 extern const struct unit_test test_error_suite[];
 extern const struct unit_test test_geometry_suite[];
 extern const struct unit_test test_jwt_suite[];
+extern const struct unit_test test_lcache_suite[];
 extern const struct unit_test test_log_suite[];
 extern const struct unit_test test_picture_suite[];
 extern const struct unit_test test_policy_suite[];
