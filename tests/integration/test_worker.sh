@@ -228,6 +228,24 @@ test_s3_down_10s_and_postgresql_restarted_jobs_retry_and_complete() {
     it_stop_wait "$IT_DIR/o2.pid"
 }
 
+test_video_deleted_mid_job_leaves_nothing() {
+    local id
+    ffmpeg -nostdin -v error -f lavfi -i testsrc2=s=1280x720:r=30:d=8 -c:v libx264 \
+        -preset ultrafast "$IT_DIR/del.mp4" || it_fail "fixture"
+    id=$(add_videos 1 "$IT_DIR/del.mp4")
+    start_worker deleter TRANSCODE_PRESET=medium
+    SC_WAIT=30 sc_wait_for grep -q "\"video_id\":\"$id\".*job leased" "$IT_DIR/deleter.log" || it_fail "not leased"
+    # what DELETE /api/videos/{id} does: the row, then the original
+    it_psql -c "DELETE FROM videos WHERE id = '$id'" >/dev/null
+    "$CTL" s3 rm "originals/$id/source.mp4" >/dev/null
+    SC_WAIT=60 sc_wait_for grep -q 'video deleted while processing; its outputs removed' "$IT_DIR/deleter.log"
+    check_contains "the worker noticed" "$(cat "$IT_DIR/deleter.log")" "video deleted while processing"
+    check "no processed video left" bash -c "! '$CTL' s3 head processed/$id/video.mp4 2>/dev/null"
+    check "no poster left" bash -c "! '$CTL' s3 head processed/$id/poster.jpg 2>/dev/null"
+    check_eq "no job left" "$(rcli EXISTS "${P}job:$id")" 0
+    it_stop_wait "$IT_DIR/deleter.pid"
+}
+
 test_refused_source_fails_at_once() {
     local id
     printf 'not a video at all' >"$IT_DIR/junk.mp4"
