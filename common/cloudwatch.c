@@ -23,24 +23,39 @@ static enum sc_err param(struct buf *b, const char *name, const char *value)
 	return sigv4_uri_encode(b, value, strlen(value), 0);
 }
 
-static enum sc_err body_of(const struct cloudwatch_metric *m, struct buf *b)
+/* MetricData.member.<i>.<field>=value */
+static enum sc_err member(struct buf *b, int i, const char *field,
+			  const char *value)
+{
+	char name[96];
+
+	snprintf(name, sizeof(name), "MetricData.member.%d.%s", i, field);
+	return param(b, name, value);
+}
+
+static enum sc_err body_of(const struct cloudwatch_metric *m, int n,
+			   struct buf *b)
 {
 	char value[64];
 	enum sc_err rc;
+	int i;
 
-	snprintf(value, sizeof(value), "%.6g", m->value);
 	if ((rc = param(b, "Action", "PutMetricData")) ||
 	    (rc = param(b, "Version", "2010-08-01")) ||
-	    (rc = param(b, "Namespace", m->namespace_)) ||
-	    (rc = param(b, "MetricData.member.1.MetricName", m->name)) ||
-	    (rc = param(b, "MetricData.member.1.Value", value)) ||
-	    (rc = param(b, "MetricData.member.1.Unit", m->unit)))
+	    (rc = param(b, "Namespace", m[0].namespace_)))
 		return rc;
-	if (m->dimension &&
-	    ((rc = param(b, "MetricData.member.1.Dimensions.member.1.Name", m->dimension)) ||
-	     (rc = param(b, "MetricData.member.1.Dimensions.member.1.Value",
-			 m->dimension_value))))
-		return rc;
+	for (i = 0; i < n; i++) {
+		snprintf(value, sizeof(value), "%.6g", m[i].value);
+		if ((rc = member(b, i + 1, "MetricName", m[i].name)) ||
+		    (rc = member(b, i + 1, "Value", value)) ||
+		    (rc = member(b, i + 1, "Unit", m[i].unit)))
+			return rc;
+		if (m[i].dimension &&
+		    ((rc = member(b, i + 1, "Dimensions.member.1.Name", m[i].dimension)) ||
+		     (rc = member(b, i + 1, "Dimensions.member.1.Value",
+				  m[i].dimension_value))))
+			return rc;
+	}
 	return SC_OK;
 }
 
@@ -50,7 +65,8 @@ static size_t collect(char *p, size_t size, size_t n, void *arg)
 }
 
 enum sc_err cloudwatch_put(const struct config *cfg, struct awscreds *creds,
-			   const struct cloudwatch_metric *m, struct buf *err)
+			   const struct cloudwatch_metric *m, int n,
+			   struct buf *err)
 {
 	struct buf body = BUF_INIT(8192), url = BUF_INIT(4096), resp = BUF_INIT(65536);
 	struct buf hdr = BUF_INIT(16384);
@@ -72,7 +88,7 @@ enum sc_err cloudwatch_put(const struct config *cfg, struct awscreds *creds,
 		rc = buf_appends(&url, cfg->cloudwatch_endpoint);
 	else
 		rc = buf_appendf(&url, "https://monitoring.%s.amazonaws.com", cfg->s3_region);
-	if (rc || (rc = buf_appendc(&url, '/')) || (rc = body_of(m, &body)))
+	if (rc || (rc = buf_appendc(&url, '/')) || (rc = body_of(m, n, &body)))
 		goto out;
 	p = strstr(url.data, "://");
 	snprintf(host, sizeof(host), "%.*s", (int)strcspn(p + 3, "/"), p + 3);

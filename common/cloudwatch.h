@@ -24,11 +24,13 @@ struct cloudwatch_metric {
 };
 
 /*
- * Send one value to CLOUDWATCH_ENDPOINT (default
- * https://monitoring.S3_REGION.amazonaws.com).  On failure err says why:
- * SC_ERR_AUTH when the keys are refused, SC_ERR_IO otherwise.
+ * Send n values (1 to 20, one namespace: m[0]'s) in one request to
+ * CLOUDWATCH_ENDPOINT (default https://monitoring.S3_REGION.amazonaws.com).
+ * On failure err says why: SC_ERR_AUTH when the keys are refused,
+ * SC_ERR_IO otherwise.
  */
 enum sc_err cloudwatch_put(const struct config *cfg, struct awscreds *creds,
-			   const struct cloudwatch_metric *m, struct buf *err);
+			   const struct cloudwatch_metric *m, int n,
+			   struct buf *err);
 
 #endif

@@ -12,7 +12,9 @@
  *   queue enqueue VIDEO_ID         queue a video's job (no-op if it has one)
  *   queue publish-backlog          send BacklogPerWorker to CloudWatch: jobs
  *                                  waiting (pending + scheduled) per live
- *                                  worker, what the worker group scales on
+ *                                  worker, what the worker group scales on;
+ *                                  with DeadJobs and OldestJobAgeSeconds,
+ *                                  which the alarms watch
  *
  * Everything printed is what redis-cli shows for the same keys
  * (docs/operations.md lists the redis-cli commands side by side).
@@ -145,26 +147,35 @@ static int which_list(const char *s, enum queue_list *w)
 /* The autoscaling signal, computed and sent to CloudWatch. */
 static int publish_backlog(const struct config *cfg, struct queue *q)
 {
-	struct cloudwatch_metric m = { "Showcase", "BacklogPerWorker", 0, "Count",
-				       NULL, NULL };
+	/* the scaling figure, and what the alarms watch */
+	struct cloudwatch_metric m[] = {
+		{ "Showcase", "BacklogPerWorker", 0, "Count", NULL, NULL },
+		{ "Showcase", "DeadJobs", 0, "Count", NULL, NULL },
+		{ "Showcase", "OldestJobAgeSeconds", 0, "Seconds", NULL, NULL },
+	};
 	struct buf err = BUF_INIT(4096);
 	struct queue_stats st;
 	struct awscreds *creds;
-	long long workers = 0;
+	long long workers = 0, oldest_ms = -1;
 	enum sc_err rc;
 
-	if ((rc = queue_stats(q, &st)) || (rc = queue_workers(q, &workers)))
+	if ((rc = queue_stats(q, &st)) || (rc = queue_workers(q, &workers)) ||
+	    (rc = queue_oldest_pending(q, &oldest_ms)))
 		return rc;
-	m.value = (double)(st.pending + st.scheduled) / (workers > 0 ? workers : 1);
+	m[0].value = (double)(st.pending + st.scheduled) / (workers > 0 ? workers : 1);
+	m[1].value = (double)st.dead;
+	m[2].value = oldest_ms > 0 ? oldest_ms / 1000.0 : 0;
 	creds = awscreds_new(cfg);
 	if (!creds)
 		return SC_ERR_NOMEM;
-	rc = cloudwatch_put(cfg, creds, &m, &err);
+	rc = cloudwatch_put(cfg, creds, m, 3, &err);
 	if (rc)
 		fprintf(stderr, "showcasectl: %s\n", err.data ? err.data : "");
 	else
-		printf("BacklogPerWorker %.6g (pending %lld + scheduled %lld over %lld workers)\n",
-		       m.value, st.pending, st.scheduled, workers);
+		printf("BacklogPerWorker %.6g (pending %lld + scheduled %lld over %lld workers)\n"
+		       "DeadJobs %lld\nOldestJobAgeSeconds %.6g\n",
+		       m[0].value, st.pending, st.scheduled, workers, st.dead,
+		       m[2].value);
 	awscreds_free(creds);
 	buf_release(&err);
 	return rc ? 100 : SC_OK;

@@ -13,7 +13,8 @@ packages=(
     libmicrohttpd-dev libsodium-dev libssl-dev
     libavformat-dev libavcodec-dev libswscale-dev libavutil-dev ffmpeg
     redis-server redis-tools postgresql-15 postgresql-client-15
-    python3 python3-botocore valgrind wrk shellcheck time systemd
+    python3 python3-botocore python3-yaml valgrind wrk shellcheck time systemd
+    docker-compose
 )
 
 missing=()

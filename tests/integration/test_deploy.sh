@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# The deployment files, checked offline: the systemd units verify, and the
-# properties that matter hold (hardening, a stop timeout above the
-# worker's grace period, migrations before the services).
+# The deployment files, checked offline: the systemd units verify, the
+# CloudFormation template lints and has the properties that matter
+# (hardening, stop and scale-in timeouts above the worker's grace period,
+# migrations before the services, nothing stateful public, no static
+# keys), and the compose file is accepted.
 # shellcheck source=tests/integration/harness.sh
 . "$(dirname "$0")/harness.sh"
 
@@ -59,6 +61,89 @@ test_units_are_hardened_and_ordered() {
     done
     check_eq "no secrets in the units" "$(grep -ciE 'secret|password|AKIA' "$UNITS"/*.service | \
         awk -F: '{ s += $2 } END { print s }')" 0
+}
+
+TEMPLATE="$IT_TOP/deploy/aws/showcase.yaml"
+CFN_LINT="$IT_TOP/deploy/local/node_modules/.bin/cfn-lint"
+
+# lint FILE: cfn-lint's messages, one a line, without colours
+lint() {
+    "$CFN_LINT" validate "$1" 2>&1 | sed 's/\x1b\[[0-9;]*m//g' | sed -n 's/^Message: //p'
+}
+
+# unknown_messages FILE: messages not in deploy/aws/cfn-lint-known.txt
+unknown_messages() {
+    lint "$1" | grep -v -x -F -f <(grep -v '^#' "$IT_TOP/deploy/aws/cfn-lint-known.txt") || true
+}
+
+test_cloudformation_template_lints() {
+    check "cfn-lint is installed" test -x "$CFN_LINT"
+    check_eq "messages besides the known ones" "$(unknown_messages "$TEMPLATE")" ""
+    # the linter does find mistakes: a misspelt property and a dangling Ref
+    sed -e 's/^      MinSize: !Ref WorkerMinSize/      MinSzie: !Ref WorkerMinSize/' \
+        -e 's/AutoScalingGroupName: !Ref WorkerGroup/AutoScalingGroupName: !Ref WorkerGrup/' \
+        "$TEMPLATE" >"$IT_DIR/broken.yaml"
+    check_contains "a misspelt property is reported" "$(unknown_messages "$IT_DIR/broken.yaml")" "MinSzie"
+    check_contains "a dangling Ref is reported" "$(unknown_messages "$IT_DIR/broken.yaml")" "WorkerGrup"
+}
+
+test_cloudformation_properties_that_matter() {
+    local grace stop out
+    grace=$(default_of WORKER_GRACE_S)
+    stop=$(sed -n 's/^TimeoutStopSec=//p' "$UNITS/showcase-worker.service")
+    out=$(/usr/bin/python3 "$IT_TOP/tests/integration/tools/cfn_check.py" "$TEMPLATE" "$grace" "$stop")
+    check "every check passes" test $? = 0
+    grep -c '^ok' <<<"$out" | sed 's/^/    properties checked: /'
+    grep '^FAIL' <<<"$out" | sed 's/^/    /'
+    # and the checks can fail: a public database, a short hook, a static key
+    sed -e 's/PubliclyAccessible: false/PubliclyAccessible: true/' \
+        -e 's/MinValue: 180/MinValue: 100/' \
+        -e 's/ROLE=worker/ROLE=worker\n              AWS_SECRET_ACCESS_KEY=x/' \
+        "$TEMPLATE" >"$IT_DIR/bad.yaml"
+    out=$(/usr/bin/python3 "$IT_TOP/tests/integration/tools/cfn_check.py" "$IT_DIR/bad.yaml" "$grace" "$stop")
+    check_contains "public database caught" "$out" "FAIL Database: not public"
+    check_contains "short hook caught" "$out" "FAIL termination hook's lowest timeout 100 s"
+    check_contains "static key caught" "$out" "FAIL no key variables"
+}
+
+# What runs on AWS carries no key: instances use their role.  (The
+# one-host compose stack names the local S3 server's own fixed keys.)
+test_no_static_keys_in_deployment_files() {
+    local hits
+    hits=$(grep -r -l -E '(AKIA|ASIA)[A-Z0-9]{16}|AWS_SECRET_ACCESS_KEY|aws_secret_access_key' \
+        "$IT_TOP/deploy/aws" "$IT_TOP/deploy/systemd" || true)
+    check_eq "files with keys" "$hits" ""
+    check_eq "real-looking key ids anywhere in deploy/" \
+        "$(grep -r -l -E '(AKIA|ASIA)[A-Z0-9]{16}' "$IT_TOP/deploy" --exclude-dir=node_modules || true)" ""
+}
+
+COMPOSE="$IT_TOP/deploy/docker/compose.yaml"
+
+test_compose_file_is_accepted() {
+    local out grace
+    check "docker-compose is installed" command -v docker-compose
+    out=$(JWT_SECRET=x docker-compose -f "$COMPOSE" config 2>&1)
+    check "docker-compose config accepts it" test $? = 0
+    check_contains "the services" "$(JWT_SECRET=x docker-compose -f "$COMPOSE" config --services | sort | tr '\n' ' ')" \
+        "api migrate postgres redis s3 worker"
+    out=$(env -u JWT_SECRET docker-compose -f "$COMPOSE" config 2>&1)
+    check_contains "JWT_SECRET is required" "$out" "set JWT_SECRET to 32 random bytes or more"
+    # the worker's stop timeout outlasts its grace period, as in systemd
+    grace=$(default_of WORKER_GRACE_S)
+    check "stop_grace_period 90s > WORKER_GRACE_S $grace" \
+        /usr/bin/python3 -c "import sys, yaml; w = yaml.safe_load(open('$COMPOSE'))['services']['worker']; \
+sys.exit(0 if int(w['stop_grace_period'].rstrip('s')) > int(w['environment']['WORKER_GRACE_S']) >= $grace else 1)"
+    # broken YAML is refused
+    sed 's/^services:/services/' "$COMPOSE" >"$IT_DIR/bad-compose.yaml"
+    check "a broken file is refused" bash -c "! JWT_SECRET=x docker-compose -f '$IT_DIR/bad-compose.yaml' config -q 2>/dev/null"
+}
+
+test_dockerfiles_are_multi_stage_debian_12() {
+    local f
+    for f in "$IT_TOP"/deploy/docker/Dockerfile.api "$IT_TOP"/deploy/docker/Dockerfile.worker; do
+        check_eq "$(basename "$f"): stages" "$(grep -c '^FROM debian:12' "$f")" 2
+        check_contains "$(basename "$f"): runs as a user" "$(cat "$f")" "USER showcase"
+    done
 }
 
 it_main

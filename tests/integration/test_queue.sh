@@ -84,6 +84,9 @@ test_backlog_metric_is_published_signed() {
     check_eq "CloudWatch got it" \
         "$(jq -r '[.Action, .Namespace, ."MetricData.member.1.MetricName", ."MetricData.member.1.Value"] | join(" ")' "$IT_DIR/cw.log")" \
         "PutMetricData Showcase BacklogPerWorker $(awk -v w="$waiting" 'BEGIN { printf "%g", w / 2 }')"
+    check_eq "and the figures the alarms watch" \
+        "$(jq -r '[."MetricData.member.2.MetricName", ."MetricData.member.2.Value", ."MetricData.member.3.MetricName", ."MetricData.member.3.Unit"] | join(" ")' "$IT_DIR/cw.log")" \
+        "DeadJobs $(rcli ZCARD "${P}dead") OldestJobAgeSeconds Seconds"
     out=$(S3_BUCKET=unused S3_REGION=eu-west-1 CLOUDWATCH_ENDPOINT="http://127.0.0.1:$cw" \
         AWS_ACCESS_KEY_ID=AKIDEXAMPLE AWS_SECRET_ACCESS_KEY=wrong-secret \
         "$ctl" queue publish-backlog 2>&1; echo "exit $?")
