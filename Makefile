@@ -53,7 +53,7 @@ UNIT     = $(BUILD)/unit-tests
 TOOLS    = $(patsubst tests/integration/tools/%.c,$(BUILD)/%,$(wildcard tests/integration/tools/*.c))
 
 .SECONDARY:
-.PHONY: all deps build-tests test test-asan test-valgrind demo bench clean
+.PHONY: all deps build-tests test test-asan test-valgrind demo bench dist clean
 
 all: $(PROGRAMS)
 
@@ -138,6 +138,15 @@ demo: deps
 bench: deps
 	@$(MAKE) --no-print-directory all $(BUILD)/bench-http-baseline $(BUILD)/bench-queue
 	@BIN_DIR=$(BUILD) tests/bench/run.sh
+
+# The release tarball the servers install (deploy/aws user data):
+# bin/, share/showcase/migrations and share/showcase/systemd, for /usr/local.
+dist: all
+	@rm -rf $(BUILD)/dist && mkdir -p $(BUILD)/dist/bin $(BUILD)/dist/share/showcase
+	@cp $(PROGRAMS) $(BUILD)/dist/bin/
+	@cp -r migrations deploy/systemd $(BUILD)/dist/share/showcase/
+	@tar -czf $(BUILD)/showcase.tar.gz -C $(BUILD)/dist bin share
+	@echo "  DIST    $(BUILD)/showcase.tar.gz"
 
 clean:
 	rm -rf build build-asan
