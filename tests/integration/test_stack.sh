@@ -39,6 +39,23 @@ test_stack_start_twice_changes_nothing() {
     check_eq "same processes" "$(stack_pids | sort)" "$before"
 }
 
+# The main job (make demo runs this script): a player through the API, a
+# worker, a vote; then again, on the same data.
+test_demo_runs_the_main_job() {
+    local out i
+    for i in 1 2; do
+        out=$(BIN_DIR="$BIN_DIR" "$IT_TOP/deploy/local/demo.sh" 2>&1) ||
+            { it_fail "demo run $i failed"; tail -n 30 <<<"$out"; return; }
+        check_contains "run $i: uploaded" "$out" '"status":"uploaded"'
+        check_contains "run $i: processed" "$out" "processed 100%"
+        check_contains "run $i: the output" "$out" "codec_name=h264|codec_type=video|width=1280|height=720"
+        check_contains "run $i: the URL" "$out" "X-Amz-Signature="
+        check_contains "run $i: the report" "$out" '"moov_first": true'
+        check_contains "run $i: the vote" "$out" '"message":"vote counted"'
+    done
+    check_contains "the second run reuses the account" "$out" "made by an earlier run"
+}
+
 test_stack_stop_leaves_nothing_running() {
     local pids pid left=""
     pids=$(stack_pids)
