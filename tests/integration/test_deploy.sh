@@ -138,6 +138,15 @@ sys.exit(0 if int(w['stop_grace_period'].rstrip('s')) > int(w['environment']['WO
     check "a broken file is refused" bash -c "! JWT_SECRET=x docker-compose -f '$IT_DIR/bad-compose.yaml' config -q 2>/dev/null"
 }
 
+test_scaling_simulation_shows_the_wait() {
+    local sim="$IT_TOP/deploy/aws/simulate-scaling.py" small big
+    small=$(/usr/bin/python3 "$sim" --max 6 | sed -n 's/.*longest \([0-9.]*\) min.*/\1/p')
+    big=$(/usr/bin/python3 "$sim" --max 12 | sed -n 's/.*longest \([0-9.]*\) min.*/\1/p')
+    check "the longest wait is printed ($small and $big min)" test -n "$small" -a -n "$big"
+    check "more workers, shorter waits" awk -v a="$big" -v b="$small" 'BEGIN { exit !(a < b) }'
+    check "the default limit keeps the longest wait under 5 min" awk -v a="$big" 'BEGIN { exit !(a < 5) }'
+}
+
 test_dockerfiles_are_multi_stage_debian_12() {
     local f
     for f in "$IT_TOP"/deploy/docker/Dockerfile.api "$IT_TOP"/deploy/docker/Dockerfile.worker; do
