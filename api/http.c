@@ -179,18 +179,6 @@ enum MHD_Result http_send_db_unavailable(struct api *api, struct request *req,
 	return r;
 }
 
-enum MHD_Result http_send_redis_unavailable(struct api *api,
-					    struct request *req,
-					    struct MHD_Connection *conn,
-					    struct deps *d)
-{
-	enum MHD_Result r = http_send_unavailable(req, conn, "redis",
-						  redisconn_errstr(d->redis));
-
-	deps_put(api, d);
-	return r;
-}
-
 void http_set_error(struct request *req, unsigned status, const char *code,
 		    const char *fmt, ...)
 {

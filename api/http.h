@@ -138,12 +138,6 @@ enum MHD_Result http_send_db_unavailable(struct api *api, struct request *req,
 					 struct MHD_Connection *conn,
 					 struct deps *d);
 
-/* The same for Redis. */
-enum MHD_Result http_send_redis_unavailable(struct api *api,
-					    struct request *req,
-					    struct MHD_Connection *conn,
-					    struct deps *d);
-
 /* Record an error to send when the body is over (the first one wins). */
 void http_set_error(struct request *req, unsigned status, const char *code,
 		    const char *fmt, ...) __attribute__((format(printf, 4, 5)));

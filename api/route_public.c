@@ -39,8 +39,7 @@ static enum MHD_Result get_public_videos(struct api *api, struct request *req,
 	const char *params[3];
 	struct deps *d;
 	PGresult *res;
-	cJSON *list, *v;
-	int i;
+	cJSON *list;
 
 	input_page(&in, conn, limit, offset);
 	if (city && (strlen(city) > CITY_MAX || !input_text_ok(city, strlen(city))))
@@ -59,15 +58,7 @@ static enum MHD_Result get_public_videos(struct api *api, struct request *req,
 		    "ORDER BY v.processed_at DESC, v.id LIMIT $1 OFFSET $2",
 		    3, params, &res))
 		return http_send_db_unavailable(api, req, conn, d);
-	list = cJSON_CreateArray();
-	for (i = 0; list && i < PQntuples(res); i++) {
-		v = video_view(d, res, i, VV_PLAYER, api->cfg.s3_presign_ttl_s);
-		if (!v || !cJSON_AddItemToArray(list, v)) {
-			cJSON_Delete(v);
-			cJSON_Delete(list);
-			list = NULL;
-		}
-	}
+	list = video_view_list(d, res, VV_PLAYER, api->cfg.s3_presign_ttl_s);
 	PQclear(res);
 	deps_put(api, d);
 	return http_send_json(req, conn, MHD_HTTP_OK, list);

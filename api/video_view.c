@@ -62,6 +62,23 @@ static int add_owner_fields(cJSON *o, struct deps *d, const PGresult *res,
 				       !strcmp(status, "processed") ? 100 : 0) != NULL;
 }
 
+cJSON *video_view_list(struct deps *d, const PGresult *res, unsigned flags,
+		       long ttl)
+{
+	cJSON *list = cJSON_CreateArray(), *v;
+	int i;
+
+	for (i = 0; list && i < PQntuples(res); i++) {
+		v = video_view(d, res, i, flags, ttl);
+		if (!v || !cJSON_AddItemToArray(list, v)) {
+			cJSON_Delete(v);
+			cJSON_Delete(list);
+			list = NULL;
+		}
+	}
+	return list;
+}
+
 cJSON *video_view(struct deps *d, const PGresult *res, int row, unsigned flags,
 		  long ttl)
 {

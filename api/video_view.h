@@ -34,4 +34,8 @@ enum video_view_flags {
 cJSON *video_view(struct deps *d, const PGresult *res, int row, unsigned flags,
 		  long url_ttl_s);
 
+/* Every row of res, as a JSON array; NULL when out of memory. */
+cJSON *video_view_list(struct deps *d, const PGresult *res, unsigned flags,
+		       long url_ttl_s);
+
 #endif
