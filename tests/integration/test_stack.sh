@@ -11,6 +11,8 @@ SHOWCASE_PG_PORT=$(sc_free_port)
 SHOWCASE_REDIS_PORT=$(sc_free_port)
 SHOWCASE_S3_PORT=$(sc_free_port)
 export SHOWCASE_WORKERS=2
+# AddressSanitizer reserves terabytes of address space: no RLIMIT_AS there
+if grep -q __asan_init "$BIN_DIR/showcase-transcode"; then export WORKER_MEMORY_MB=0; fi
 stack="$IT_TOP/deploy/local/stack.sh"
 
 # The pids of every process the stack started, from its pid files.
