@@ -47,15 +47,15 @@ struct api_metrics {
 struct api {
 	struct config cfg;
 	struct awscreds *creds;		/* shared by every S3 client */
-	pthread_mutex_t lock;		/* guards idle and ndeps */
+	pthread_mutex_t lock;		/* guards idle, ndeps, argon2_dummy */
 	struct deps *idle;
 	int ndeps;
 	struct api_metrics m;
 	struct lcache rankings;		/* this instance's copy of hot pages */
 	struct gate uploads;		/* uploads streaming at once */
 	/* checked for unknown emails, at the cost of a real check; made on
-	 * first use (argon2id takes its memory, which an idle API need not) */
-	pthread_once_t dummy_once;
+	 * first use (argon2id takes its memory, which an idle API need not);
+	 * under lock */
 	char argon2_dummy[128];
 };
 

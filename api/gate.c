@@ -72,33 +72,28 @@ void gate_leave(struct gate *g)
 
 	pthread_mutex_lock(&g->lock);
 	w = g->closed ? NULL : pop(g);
-	if (w)
+	if (w) {
 		w->state = GATE_GRANTED;	/* the slot passes on */
-	else
-		g->used--;
-	if (w)
 		MHD_resume_connection(w->conn);
+	} else {
+		g->used--;
+	}
 	pthread_mutex_unlock(&g->lock);
 }
 
 void gate_cancel(struct gate *g, struct gate_waiter *w)
 {
-	struct gate_waiter **p;
+	struct gate_waiter **p, *prev = NULL;
 	int granted;
 
 	pthread_mutex_lock(&g->lock);
 	granted = w->state == GATE_GRANTED;
-	for (p = &g->head; *p; p = &(*p)->next) {
+	for (p = &g->head; *p; prev = *p, p = &(*p)->next) {
 		if (*p != w)
 			continue;
 		*p = w->next;
-		if (g->tail == w) {
-			struct gate_waiter *t = g->head;
-
-			while (t && t->next)
-				t = t->next;
-			g->tail = t;
-		}
+		if (g->tail == w)
+			g->tail = prev;
 		g->waiting--;
 		break;
 	}

@@ -117,17 +117,33 @@ enum MHD_Result http_send_json(struct request *req, struct MHD_Connection *conn,
 	return send_response(req, conn, status, resp, "application/json");
 }
 
+cJSON *http_strings(const char *name, ...)
+{
+	cJSON *o = cJSON_CreateObject();
+	const char *value;
+	va_list ap;
+
+	va_start(ap, name);
+	for (; o && name; name = va_arg(ap, const char *)) {
+		value = va_arg(ap, const char *);
+		if (!cJSON_AddStringToObject(o, name, value)) {
+			cJSON_Delete(o);
+			o = NULL;
+		}
+	}
+	va_end(ap);
+	return o;
+}
+
 enum MHD_Result http_send_error_fields(struct request *req,
 				       struct MHD_Connection *conn,
 				       unsigned status, const char *code,
 				       const char *message, cJSON *fields)
 {
-	cJSON *body = cJSON_CreateObject();
+	cJSON *body = http_strings("error", code, "message", message,
+				   "request_id", req->id, NULL);
 
-	if (body && (!cJSON_AddStringToObject(body, "error", code) ||
-		     !cJSON_AddStringToObject(body, "message", message) ||
-		     !cJSON_AddStringToObject(body, "request_id", req->id) ||
-		     (fields && !cJSON_AddItemToObject(body, "fields", fields)))) {
+	if (body && fields && !cJSON_AddItemToObject(body, "fields", fields)) {
 		cJSON_Delete(body);
 		body = NULL;
 	}
@@ -191,6 +207,17 @@ void http_set_error(struct request *req, unsigned status, const char *code,
 	va_start(ap, fmt);
 	vsnprintf(req->err_msg, sizeof(req->err_msg), fmt, ap);
 	va_end(ap);
+}
+
+/* Send the error a route recorded with http_set_error. */
+static enum MHD_Result send_recorded_error(struct request *req,
+					   struct MHD_Connection *conn)
+{
+	cJSON *fields = req->err_fields;
+
+	req->err_fields = NULL;
+	return http_send_error_fields(req, conn, req->err_status, req->err_code,
+				      req->err_msg, fields);
 }
 
 /* Does pattern (with "{}" segments) match path?  Copies the {} segment. */
@@ -325,7 +352,6 @@ static int on_headers(struct api *api, struct MHD_Connection *conn,
 	if (r->flags & (R_AUTH | R_AUTH_OPTIONAL)) {
 		if (authenticate(api, conn, req, &why) ||
 		    (!req->user_id && (r->flags & R_AUTH))) {
-			req->status = MHD_HTTP_UNAUTHORIZED;
 			*ret = http_send_errorf(req, conn, MHD_HTTP_UNAUTHORIZED,
 						"unauthorized", "%s", why);
 			return 1;
@@ -345,8 +371,7 @@ static int on_headers(struct api *api, struct MHD_Connection *conn,
 		return 1;
 	}
 	if (req->err_status) {
-		*ret = http_send_error(req, conn, req->err_status, req->err_code,
-				       req->err_msg);
+		*ret = send_recorded_error(req, conn);
 		return 1;
 	}
 	return 0;
@@ -357,10 +382,10 @@ static int on_headers(struct api *api, struct MHD_Connection *conn,
 static enum MHD_Result on_body(struct api *api, struct MHD_Connection *conn,
 			       struct request *req, const char *data, size_t *lenp)
 {
-	size_t len = *lenp;
-	int rc;
-
 	const struct route *r = req->route;
+	size_t len = *lenp;
+	enum sc_err err;
+	int rc;
 	long limit_s = r && (r->flags & R_STREAM) ? api->cfg.api_upload_timeout_s
 						  : api->cfg.api_body_timeout_s;
 
@@ -380,18 +405,16 @@ static enum MHD_Result on_body(struct api *api, struct MHD_Connection *conn,
 	}
 	if (!(r->flags & R_JSON))
 		return MHD_YES;
-	if (req->body.len + len > HTTP_JSON_MAX) {
+	/* req->body is bounded by HTTP_JSON_MAX */
+	if ((err = buf_append(&req->body, data, len)) == SC_ERR_TOO_LARGE)
 		http_set_error(req, MHD_HTTP_CONTENT_TOO_LARGE, "too_large",
 			       "the JSON body is larger than %d bytes",
 			       HTTP_JSON_MAX);
-		buf_release(&req->body);
-		return MHD_YES;
-	}
-	if (buf_append(&req->body, data, len)) {
+	else if (err)
 		http_set_error(req, MHD_HTTP_SERVICE_UNAVAILABLE, "unavailable",
 			       "out of memory");
-		return MHD_YES;
-	}
+	if (err)
+		buf_release(&req->body);
 	return MHD_YES;
 }
 
@@ -404,13 +427,8 @@ static enum MHD_Result on_complete(struct api *api, struct MHD_Connection *conn,
 	if (r->flags & R_STREAM && !req->err_status &&
 	    r->stream(api, req, conn, "", 0) < 0)
 		return MHD_NO;
-	if (req->err_status) {
-		cJSON *fields = req->err_fields;
-
-		req->err_fields = NULL;
-		return http_send_error_fields(req, conn, req->err_status,
-					      req->err_code, req->err_msg, fields);
-	}
+	if (req->err_status)
+		return send_recorded_error(req, conn);
 	if (r->flags & R_JSON) {
 		req->json = req->body.len
 				    ? cJSON_ParseWithLength(req->body.data,
@@ -454,8 +472,6 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
 		return MHD_YES;
 	}
 	log_set_request(req->id);
-	if (req->status)
-		return MHD_YES;		/* answered already */
 	if (*upload_data_size)
 		return on_body(srv->api, conn, req, upload_data, upload_data_size);
 	return on_complete(srv->api, conn, req);

@@ -111,6 +111,13 @@ enum MHD_Result http_send_text(struct request *req, struct MHD_Connection *conn,
 			       unsigned status, const char *type,
 			       const char *text, size_t len);
 
+/*
+ * An object of string members, given as name, value pairs ending with a
+ * NULL name: http_strings("message", "deleted", "video_id", id, NULL).
+ * NULL when out of memory (http_send_json then answers 500).
+ */
+cJSON *http_strings(const char *name, ...) __attribute__((sentinel));
+
 /* Send the project's error shape. */
 enum MHD_Result http_send_error(struct request *req, struct MHD_Connection *conn,
 				unsigned status, const char *code,

@@ -68,7 +68,7 @@ static void api_close(struct api *api)
 int main(void)
 {
 	struct buf errmsg = BUF_INIT(4096);
-	struct api api = { .dummy_once = PTHREAD_ONCE_INIT };
+	struct api api = { 0 };
 	struct http_server *srv = NULL;
 	sigset_t sigs;
 	int sig = 0, status = EXIT_FAILURE;

@@ -12,14 +12,9 @@
 static enum MHD_Result get_live(struct api *api, struct request *req,
 				struct MHD_Connection *conn)
 {
-	cJSON *body = cJSON_CreateObject();
-
 	(void)api;
-	if (body && !cJSON_AddStringToObject(body, "status", "alive")) {
-		cJSON_Delete(body);
-		body = NULL;
-	}
-	return http_send_json(req, conn, MHD_HTTP_OK, body);
+	return http_send_json(req, conn, MHD_HTTP_OK,
+			      http_strings("status", "alive", NULL));
 }
 
 static enum MHD_Result get_health(struct api *api, struct request *req,

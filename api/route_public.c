@@ -29,26 +29,30 @@
 #define CITY_MAX 100
 #define LOCAL_CACHE_MS 1000L
 
+/* ?city=, checked; NULL when absent or empty. */
+static const char *city_param(struct input *in, struct MHD_Connection *conn)
+{
+	const char *city = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND,
+						       "city");
+
+	if (city && (strlen(city) > CITY_MAX || !input_text_ok(city, strlen(city))))
+		input_bad(in, "city", "is not a city name");
+	return city && *city ? city : NULL;
+}
+
 static enum MHD_Result get_public_videos(struct api *api, struct request *req,
 					 struct MHD_Connection *conn)
 {
 	struct input in = { 0 };
-	const char *city = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND,
-						       "city");
 	char limit[16], offset[24];
-	const char *params[3];
+	const char *params[] = { limit, offset, city_param(&in, conn) };
 	struct deps *d;
 	PGresult *res;
 	cJSON *list;
 
 	input_page(&in, conn, limit, offset);
-	if (city && (strlen(city) > CITY_MAX || !input_text_ok(city, strlen(city))))
-		input_bad(&in, "city", "is not a city name");
 	if (input_failed(&in))
 		return input_reply(&in, req, conn);
-	params[0] = limit;
-	params[1] = offset;
-	params[2] = city && *city ? city : NULL;
 	if (!(d = deps_get(api)))
 		return http_send_unavailable(req, conn, "the server", "out of memory");
 	if (db_exec_prepared(d->db,
@@ -75,7 +79,6 @@ static enum MHD_Result post_vote(struct api *api, struct request *req,
 	PGresult *res;
 	enum sc_err rc;
 	int found;
-	cJSON *body;
 
 	if (!input_is_uuid(req->param))
 		return http_send_error(req, conn, MHD_HTTP_NOT_FOUND, "not_found",
@@ -113,12 +116,8 @@ static enum MHD_Result post_vote(struct api *api, struct request *req,
 	deps_put(api, d);
 	lcache_clear(&api->rankings);
 	atomic_fetch_add(&api->m.votes, 1);
-	body = cJSON_CreateObject();
-	if (body && !cJSON_AddStringToObject(body, "message", "vote counted")) {
-		cJSON_Delete(body);
-		body = NULL;
-	}
-	return http_send_json(req, conn, MHD_HTTP_OK, body);
+	return http_send_json(req, conn, MHD_HTTP_OK,
+			      http_strings("message", "vote counted", NULL));
 }
 
 /* The ranking page from PostgreSQL, as JSON text (the caller frees). */
@@ -162,93 +161,88 @@ static char *rankings_query(struct deps *d, const char *city, const char *limit,
 	return text;
 }
 
+/*
+ * The page in Redis, a copy the caller frees, or NULL.  key gets the
+ * page's key under the current generation; it is left empty when Redis
+ * cannot be asked (then the page is not stored there either).
+ */
+static char *redis_page(struct deps *d, const char *page, struct buf *key)
+{
+	const char *argv[] = { "GET", RANKINGS_GEN };
+	redisReply *r = NULL;
+	char *text = NULL;
+
+	if (redisconn_command(d->redis, &r, 2, argv, NULL)) {
+		log_warn("rankings cache unavailable: %s", redisconn_errstr(d->redis));
+		return NULL;
+	}
+	if (buf_appendf(key, "showcase:rankings:%s:%s",
+			r->type == REDIS_REPLY_STRING ? r->str : "0", page))
+		buf_reset(key);
+	freeReplyObject(r);
+	r = NULL;
+	argv[1] = key->data;
+	if (key->len && !redisconn_command(d->redis, &r, 2, argv, NULL) &&
+	    r->type == REDIS_REPLY_STRING)
+		text = strdup(r->str);
+	if (r)
+		freeReplyObject(r);
+	return text;
+}
+
+static void redis_store(struct deps *d, const char *key, const char *text,
+			int ttl_s)
+{
+	char ttl[16];
+	const char *argv[] = { "SET", key, text, "EX", ttl };
+	redisReply *r;
+
+	snprintf(ttl, sizeof(ttl), "%d", ttl_s);
+	if (redisconn_command(d->redis, &r, 5, argv, NULL))
+		log_warn("rankings not cached: %s", redisconn_errstr(d->redis));
+	else
+		freeReplyObject(r);
+}
+
 static enum MHD_Result get_rankings(struct api *api, struct request *req,
 				    struct MHD_Connection *conn)
 {
 	struct input in = { 0 };
-	const char *city = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND,
-						       "city");
-	char limit[16], offset[24], ttl[16], local[160], *text;
-	const char *argv[5];
+	const char *city = city_param(&in, conn);
+	int cache_s = api->cfg.api_rankings_cache_s;
+	long local_ms = cache_s * 1000L < LOCAL_CACHE_MS ? cache_s * 1000L
+							 : LOCAL_CACHE_MS;
+	char limit[16], offset[24], page[160], *text = NULL;
 	struct buf key = BUF_INIT(512);
-	redisReply *r = NULL;
 	struct deps *d;
 	enum MHD_Result ret;
-	long local_ms = api->cfg.api_rankings_cache_s * 1000L;
-	int cached = local_ms > 0;
 	size_t len;
 
 	input_page(&in, conn, limit, offset);
-	if (city && (strlen(city) > CITY_MAX || !input_text_ok(city, strlen(city))))
-		input_bad(&in, "city", "is not a city name");
 	if (input_failed(&in))
 		return input_reply(&in, req, conn);
-	if (city && !*city)
-		city = NULL;
-	snprintf(local, sizeof(local), "%s:%s:%s", limit, offset, city ? city : "*");
-	if (cached && (text = lcache_get(&api->rankings, local, &len))) {
-		ret = http_send_text(req, conn, MHD_HTTP_OK, "application/json",
-				     text, len);
-		free(text);
-		return ret;
-	}
-	if (local_ms > LOCAL_CACHE_MS)
-		local_ms = LOCAL_CACHE_MS;
+	snprintf(page, sizeof(page), "%s:%s:%s", limit, offset, city ? city : "*");
+	if (cache_s && (text = lcache_get(&api->rankings, page, &len)))
+		goto send;
 	if (!(d = deps_get(api)))
 		return http_send_unavailable(req, conn, "the server", "out of memory");
-
-	/* the cache: GET the generation, then the page under it */
-	argv[0] = "GET";
-	argv[1] = RANKINGS_GEN;
-	if (cached && !redisconn_command(d->redis, &r, 2, argv, NULL)) {
-		if (buf_appendf(&key, "showcase:rankings:%s:%s:%s:%s",
-				r->type == REDIS_REPLY_STRING ? r->str : "0",
-				limit, offset, city ? city : "*"))
-			cached = 0;
-		freeReplyObject(r);
-		r = NULL;
-		argv[1] = key.data;
-		if (cached && !redisconn_command(d->redis, &r, 2, argv, NULL) &&
-		    r->type == REDIS_REPLY_STRING) {
-			lcache_put(&api->rankings, local, r->str, r->len, local_ms);
-			ret = http_send_text(req, conn, MHD_HTTP_OK,
-					     "application/json", r->str, r->len);
-			freeReplyObject(r);
-			deps_put(api, d);
-			buf_release(&key);
-			return ret;
-		}
-		if (r)
-			freeReplyObject(r);
-		r = NULL;
-	} else if (cached) {
-		log_warn("rankings cache unavailable: %s", redisconn_errstr(d->redis));
-		cached = 0;
-	}
-
-	text = rankings_query(d, city, limit, offset);
+	if (cache_s)
+		text = redis_page(d, page, &key);
 	if (!text) {
-		buf_release(&key);
-		return http_send_db_unavailable(api, req, conn, d);
-	}
-	if (cached) {
-		snprintf(ttl, sizeof(ttl), "%d", api->cfg.api_rankings_cache_s);
-		argv[0] = "SET";
-		argv[1] = key.data;
-		argv[2] = text;
-		argv[3] = "EX";
-		argv[4] = ttl;
-		if (redisconn_command(d->redis, &r, 5, argv, NULL))
-			log_warn("rankings not cached: %s", redisconn_errstr(d->redis));
-		else
-			freeReplyObject(r);
+		if (!(text = rankings_query(d, city, limit, offset))) {
+			buf_release(&key);
+			return http_send_db_unavailable(api, req, conn, d);
+		}
+		if (key.len)
+			redis_store(d, key.data, text, cache_s);
 	}
 	deps_put(api, d);
+	len = strlen(text);
+	if (key.len)	/* kept here only while Redis holds it too */
+		lcache_put(&api->rankings, page, text, len, local_ms);
 	buf_release(&key);
-	if (cached)
-		lcache_put(&api->rankings, local, text, strlen(text), local_ms);
-	ret = http_send_text(req, conn, MHD_HTTP_OK, "application/json", text,
-			     strlen(text));
+send:
+	ret = http_send_text(req, conn, MHD_HTTP_OK, "application/json", text, len);
 	free(text);
 	return ret;
 }

@@ -23,8 +23,10 @@
 
 #include "input.h"
 #include "log.h"
+#include "videos.h"
 
 #define TITLE_MAX 200
+#define IS_PUBLIC_MAX 15		/* "false" with room to spare */
 #define OTHER_FIELDS_MAX (64 * 1024)	/* bytes of fields we ignore */
 #define FORM_OVERHEAD_MAX (64 * 1024)	/* boundaries, headers, fields */
 #define FTYP_AT 4
@@ -36,16 +38,16 @@ struct upload {
 	struct s3_client *s3;
 	struct s3_upload *up;
 	char video_id[40];
-	char key[96];
+	char key[VIDEO_KEY_MAX];
 	long long max_bytes;
 	long long bytes;		/* of video_file so far */
 	unsigned char head[12];		/* its first bytes, for the type */
 	size_t headlen;
 	long long other;		/* bytes of fields we ignore */
-	struct buf title;
-	char is_public[16];
-	size_t is_public_len;
-	int is_public_long;
+	struct buf title;		/* bounded: TITLE_MAX + 1 */
+	struct buf is_public;		/* bounded: IS_PUBLIC_MAX */
+	int title_long, is_public_long;	/* more than their bound came */
+	int pub;			/* is_public, checked */
 	int counted;			/* in uploads_in_flight */
 	struct gate_waiter wait;	/* for a slot, when all are taken */
 	int has_slot;
@@ -81,6 +83,7 @@ static void upload_free(struct api *api, void *state)
 		MHD_destroy_post_processor(u->pp);
 	s3_client_free(u->s3);
 	buf_release(&u->title);
+	buf_release(&u->is_public);
 	if (u->waiting)
 		gate_cancel(&api->uploads, &u->wait);	/* gives back a slot if granted */
 	else if (u->has_slot)
@@ -107,11 +110,33 @@ static int refuse(struct upload *u, unsigned status, const char *code,
 	return -1;
 }
 
+/* S3 failed under the upload. */
+static int storage_failed(struct upload *u)
+{
+	log_error("S3 upload of %s failed: %s", u->key, s3_errstr(u->s3));
+	return refuse(u, MHD_HTTP_SERVICE_UNAVAILABLE, "unavailable",
+		      "storage is unavailable; try again shortly");
+}
+
+/* The API is stopping: slots are no longer handed out. */
+static int shutting_down(struct upload *u)
+{
+	return refuse(u, MHD_HTTP_SERVICE_UNAVAILABLE, "unavailable",
+		      "the server is shutting down; try again");
+}
+
+/* A piece of a small text field; past its bound only the fact is kept. */
+static void keep_text(struct buf *b, int *too_long, const char *data,
+		      size_t size)
+{
+	if (!*too_long && buf_append(b, data, size))
+		*too_long = 1;	/* too long, or no memory for it: refused */
+}
+
 /* The bytes of video_file, in order. */
 static int file_bytes(struct upload *u, const char *data, size_t len)
 {
 	size_t take;
-	enum sc_err rc;
 
 	if (u->bytes + (long long)len > u->max_bytes) {
 		char msg[128];
@@ -139,16 +164,12 @@ static int file_bytes(struct upload *u, const char *data, size_t len)
 		if (!u->up)
 			return refuse(u, MHD_HTTP_SERVICE_UNAVAILABLE, "unavailable",
 				      "out of memory");
-		if ((rc = s3_upload_write(u->up, u->head, u->headlen)))
-			goto s3_failed;
+		if (s3_upload_write(u->up, u->head, u->headlen))
+			return storage_failed(u);
 	}
-	if (len && (rc = s3_upload_write(u->up, data, len)))
-		goto s3_failed;
+	if (len && s3_upload_write(u->up, data, len))
+		return storage_failed(u);
 	return 0;
-s3_failed:
-	log_error("S3 upload of %s failed: %s", u->key, s3_errstr(u->s3));
-	return refuse(u, MHD_HTTP_SERVICE_UNAVAILABLE, "unavailable",
-		      "storage is unavailable; try again shortly");
 }
 
 static enum MHD_Result on_field(void *cls, enum MHD_ValueKind kind,
@@ -174,19 +195,11 @@ static enum MHD_Result on_field(void *cls, enum MHD_ValueKind kind,
 		return size && file_bytes(u, data, size) ? MHD_NO : MHD_YES;
 	}
 	if (!strcmp(key, "title")) {
-		if (u->title.len + size <= TITLE_MAX + 1)
-			buf_append(&u->title, data, size);
-		else
-			u->title.len = TITLE_MAX + 1;	/* remembered as too long */
+		keep_text(&u->title, &u->title_long, data, size);
 		return MHD_YES;
 	}
 	if (!strcmp(key, "is_public")) {
-		if (u->is_public_len + size < sizeof(u->is_public)) {
-			memcpy(u->is_public + u->is_public_len, data, size);
-			u->is_public_len += size;
-		} else {
-			u->is_public_long = 1;
-		}
+		keep_text(&u->is_public, &u->is_public_long, data, size);
 		return MHD_YES;
 	}
 	u->other += (long long)size;
@@ -231,9 +244,10 @@ static int upload_begin(struct api *api, struct request *req,
 	u->api = api;
 	u->req = req;
 	u->max_bytes = max;
-	buf_init(&u->title, TITLE_MAX + 1);
+	buf_init(&u->title, TITLE_MAX);
+	buf_init(&u->is_public, IS_PUBLIC_MAX);
 	make_uuid(u->video_id);
-	snprintf(u->key, sizeof(u->key), "originals/%s/source.mp4", u->video_id);
+	videos_key(VIDEO_ORIGINAL, u->video_id, u->key);
 	u->s3 = api_s3_client(api);
 	u->pp = MHD_create_post_processor(conn, 16 * 1024, on_field, u);
 	if (!u->s3 || !u->pp) {
@@ -264,8 +278,7 @@ static int upload_slot(struct upload *u, struct MHD_Connection *conn)
 			 u->api->cfg.api_upload_slots);
 		return 1;
 	default:
-		return refuse(u, MHD_HTTP_SERVICE_UNAVAILABLE, "unavailable",
-			      "the server is shutting down; try again");
+		return shutting_down(u);
 	}
 }
 
@@ -281,8 +294,7 @@ static int upload_resumed(struct upload *u)
 		u->has_slot = 1;
 		return 0;
 	}
-	return refuse(u, MHD_HTTP_SERVICE_UNAVAILABLE, "unavailable",
-		      "the server is shutting down; try again");
+	return shutting_down(u);
 }
 
 /* The whole body is in: check the fields, then complete the S3 object. */
@@ -290,21 +302,24 @@ static int upload_end(struct upload *u)
 {
 	struct input in = { 0 };
 	long long size;
+	enum sc_err rc;
 	int pub = 0;
 
 	if (u->headlen == 0)
 		input_bad(&in, "video_file", "is required");
 	else if (u->headlen < sizeof(u->head))
 		input_bad(&in, "video_file", "is not an MP4 or MOV video");
-	if (u->title.len == 0)
-		input_bad(&in, "title", "is required");
-	else if (u->title.len > TITLE_MAX)
+	if (u->title_long)
 		input_bad(&in, "title", "is too long (200 bytes at most)");
+	else if (u->title.len == 0)
+		input_bad(&in, "title", "is required");
 	else if (!input_text_ok(u->title.data, u->title.len))
 		input_bad(&in, "title", "must be UTF-8 text without control characters");
-	u->is_public[u->is_public_len] = '\0';
+	/* bufs keep a NUL after their bytes: data is a C string */
 	if (u->is_public_long ||
-	    (u->is_public_len && input_parse_bool(u->is_public, &pub)))
+	    (u->is_public.len &&
+	     (!input_text_ok(u->is_public.data, u->is_public.len) ||
+	      input_parse_bool(u->is_public.data, &pub))))
 		input_bad(&in, "is_public", "must be true or false");
 	if (input_failed(&in)) {
 		refuse(u, MHD_HTTP_BAD_REQUEST, "invalid_fields",
@@ -312,16 +327,10 @@ static int upload_end(struct upload *u)
 		u->req->err_fields = in.fields;
 		return -1;
 	}
-	u->is_public[0] = pub ? 't' : 'f';
-	u->is_public[1] = '\0';
-	if (s3_upload_finish(u->up, &size)) {
-		u->up = NULL;
-		log_error("S3 upload of %s failed: %s", u->key, s3_errstr(u->s3));
-		return refuse(u, MHD_HTTP_SERVICE_UNAVAILABLE, "unavailable",
-			      "storage is unavailable; try again shortly");
-	}
-	u->up = NULL;
-	return 0;
+	u->pub = pub;
+	rc = s3_upload_finish(u->up, &size);
+	u->up = NULL;	/* finished or aborted: freed either way */
+	return rc ? storage_failed(u) : 0;
 }
 
 static int upload_stream(struct api *api, struct request *req,
@@ -356,17 +365,14 @@ static enum MHD_Result post_upload(struct api *api, struct request *req,
 {
 	struct upload *u = req->state;
 	char bytes[24], owner[24];
-	const char *params[] = { u->video_id, owner, u->title.data, u->is_public,
-				 u->key, bytes };
+	const char *params[] = { u->video_id, owner, u->title.data,
+				 u->pub ? "t" : "f", u->key, bytes };
 	struct deps *d;
 	enum sc_err rc;
 	int created;
-	cJSON *body;
 
 	snprintf(bytes, sizeof(bytes), "%lld", u->bytes);
 	snprintf(owner, sizeof(owner), "%lld", req->user_id);
-	if (buf_append(&u->title, "", 1))	/* NUL-terminate */
-		return http_send_unavailable(req, conn, "the server", "out of memory");
 	if (!(d = deps_get(api)))
 		return http_send_unavailable(req, conn, "the server", "out of memory");
 	rc = db_exec_prepared(d->db,
@@ -387,17 +393,12 @@ static enum MHD_Result post_upload(struct api *api, struct request *req,
 	atomic_fetch_add(&api->m.upload_bytes, u->bytes);
 	log_info("video %s uploaded by user %lld: %lld bytes", u->video_id,
 		 req->user_id, u->bytes);
-	body = cJSON_CreateObject();
-	if (body && (!cJSON_AddStringToObject(body, "message",
-					      "upload received; the video is "
-					      "queued for processing") ||
-		     !cJSON_AddStringToObject(body, "task_id", u->video_id) ||
-		     !cJSON_AddStringToObject(body, "video_id", u->video_id) ||
-		     !cJSON_AddStringToObject(body, "status", "uploaded"))) {
-		cJSON_Delete(body);
-		body = NULL;
-	}
-	return http_send_json(req, conn, MHD_HTTP_CREATED, body);
+	return http_send_json(req, conn, MHD_HTTP_CREATED,
+			      http_strings("message", "upload received; the video "
+					   "is queued for processing",
+					   "task_id", u->video_id,
+					   "video_id", u->video_id,
+					   "status", "uploaded", NULL));
 }
 
 const struct route route_upload[] = {

@@ -17,6 +17,7 @@
 #include "input.h"
 #include "log.h"
 #include "video_view.h"
+#include "videos.h"
 
 static enum MHD_Result get_videos(struct api *api, struct request *req,
 				  struct MHD_Connection *conn)
@@ -106,17 +107,12 @@ static enum MHD_Result get_video(struct api *api, struct request *req,
 static enum MHD_Result delete_video(struct api *api, struct request *req,
 				    struct MHD_Connection *conn)
 {
-	static const char *const keys[] = { "originals/", "processed/",
-					    "processed/" };
-	static const char *const names[] = { "source.mp4", "video.mp4",
-					     "poster.jpg" };
-	char owner[24], key[128];
+	char owner[24], key[VIDEO_KEY_MAX];
 	const char *params[] = { req->param, owner };
 	struct deps *d = deps_get(api);
 	enum MHD_Result ret;
 	PGresult *res;
-	size_t i;
-	cJSON *body;
+	enum video_object o;
 
 	if (!d)
 		return http_send_unavailable(req, conn, "the server", "out of memory");
@@ -141,21 +137,17 @@ static enum MHD_Result delete_video(struct api *api, struct request *req,
 				       "it cannot be deleted");
 	}
 	PQclear(res);
-	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
-		snprintf(key, sizeof(key), "%s%s/%s", keys[i], req->param, names[i]);
+	for (o = 0; o < VIDEO_OBJECTS; o++) {
+		videos_key(o, req->param, key);
 		if (s3_delete_object(d->s3, key))
 			log_error("video %s deleted but %s remains: %s", req->param,
 				  key, s3_errstr(d->s3));
 	}
 	deps_put(api, d);
 	log_info("video %s deleted by its owner", req->param);
-	body = cJSON_CreateObject();
-	if (body && (!cJSON_AddStringToObject(body, "message", "video deleted") ||
-		     !cJSON_AddStringToObject(body, "video_id", req->param))) {
-		cJSON_Delete(body);
-		body = NULL;
-	}
-	return http_send_json(req, conn, MHD_HTTP_OK, body);
+	return http_send_json(req, conn, MHD_HTTP_OK,
+			      http_strings("message", "video deleted",
+					   "video_id", req->param, NULL));
 }
 
 const struct route route_videos[] = {

@@ -9,6 +9,20 @@
 
 #include "videos.h"
 
+void videos_key(enum video_object o, const char *id, char *out)
+{
+	static const char *const dir[VIDEO_OBJECTS] = {
+		[VIDEO_ORIGINAL] = "originals", [VIDEO_PROCESSED] = "processed",
+		[VIDEO_POSTER] = "processed",
+	};
+	static const char *const name[VIDEO_OBJECTS] = {
+		[VIDEO_ORIGINAL] = "source.mp4", [VIDEO_PROCESSED] = "video.mp4",
+		[VIDEO_POSTER] = "poster.jpg",
+	};
+
+	snprintf(out, VIDEO_KEY_MAX, "%s/%.64s/%s", dir[o], id, name[o]);
+}
+
 enum sc_err videos_start(struct db *db, const char *id, int *attempt,
 			 char *key, size_t cap, int *found)
 {

@@ -1,5 +1,6 @@
 /*
- * videos.h - the videos table, as the worker changes it.
+ * videos.h - the videos table, as the worker changes it, and the fixed S3
+ * keys of a video's objects (the API's and the worker's).
  *
  * Invariants: a worker's changes are fenced by the row's attempt: starting
  * a job increments it, and the final update applies only while the row is
@@ -14,6 +15,13 @@
 
 #include "db.h"
 #include "error.h"
+
+/* A video's objects in S3, at fixed keys (DESIGN: the key layout). */
+enum video_object { VIDEO_ORIGINAL, VIDEO_PROCESSED, VIDEO_POSTER, VIDEO_OBJECTS };
+#define VIDEO_KEY_MAX 128
+
+/* The key of object o of video id into out (VIDEO_KEY_MAX bytes). */
+void videos_key(enum video_object o, const char *id, char *out);
 
 /*
  * Begin an attempt on video id: status 'processing', attempt + 1.  *found

@@ -197,13 +197,13 @@ static enum job_outcome finish_processed(struct job_env *env,
 					 const struct queue_job *job, int attempt,
 					 const struct job_files *f)
 {
-	char vkey[KEY_MAX], pkey[KEY_MAX];
+	char vkey[VIDEO_KEY_MAX], pkey[VIDEO_KEY_MAX];
 	char *report = read_report(f->report);
 	int applied = 0;
 	enum sc_err rc;
 
-	snprintf(vkey, sizeof(vkey), "processed/%s/video.mp4", job->video_id);
-	snprintf(pkey, sizeof(pkey), "processed/%s/poster.jpg", job->video_id);
+	videos_key(VIDEO_PROCESSED, job->video_id, vkey);
+	videos_key(VIDEO_POSTER, job->video_id, pkey);
 	if ((rc = upload(env, f->video, vkey, "video/mp4")) ||
 	    (rc = upload(env, f->poster, pkey, "image/jpeg"))) {
 		free(report);
