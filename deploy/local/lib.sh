@@ -63,10 +63,11 @@ sc_wait_for() {
 }
 
 # Run a command as the unprivileged PostgreSQL user when we are root:
-# PostgreSQL refuses to run as root.
+# PostgreSQL refuses to run as root.  It runs from / because the caller's
+# directory may be closed to that user; callers pass absolute paths.
 sc_as_pg() {
     if [ "$(id -u)" = 0 ]; then
-        runuser -u postgres -- "$@"
+        (cd / && runuser -u postgres -- "$@")
     else
         "$@"
     fi
@@ -76,7 +77,8 @@ sc_as_pg() {
 # 127.0.0.1:PORT with a trusted superuser "showcase" and a database
 # "showcase".  Extra server options may come in SC_PG_OPTS.
 sc_pg_start() {
-    local dir=$1 port=$2
+    local dir port=$2
+    dir=$(realpath -m "$1")
     mkdir -p "$dir"
     if [ "$(id -u)" = 0 ]; then chown postgres: "$dir"; fi
     chmod 700 "$dir"
@@ -98,7 +100,8 @@ sc_pg_start() {
 }
 
 sc_pg_stop() {
-    local dir=$1
+    local dir
+    dir=$(realpath -m "$1")
     if sc_alive "$dir/data/postmaster.pid"; then
         sc_as_pg "$SC_PG_BIN/pg_ctl" -D "$dir/data" -m fast -w -t 60 stop >/dev/null
     fi
