@@ -228,6 +228,40 @@ test_s3_down_10s_and_postgresql_restarted_jobs_retry_and_complete() {
     it_stop_wait "$IT_DIR/o2.pid"
 }
 
+# cpu_ticks PID: user + system CPU time of a process, in clock ticks.
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+
+# While Redis and PostgreSQL are both down, an idle worker waits: a loop
+# that retried at once would burn a core (600 ticks in 6 s) and write a
+# log line per try.  Afterwards it takes work again by itself.
+test_worker_waits_out_an_outage_without_spinning() {
+    local pid before_cpu before_log cpu lines hz id
+    hz=$(getconf CLK_TCK)
+    start_worker idle WORKER_CONCURRENCY=2
+    pid=$(cat "$IT_DIR/idle.pid")
+    SC_WAIT=30 sc_wait_for grep -q 'worker .* started' "$IT_DIR/idle.log" || it_fail "worker start"
+    sleep 1
+    before_cpu=$(cpu_ticks "$pid")
+    before_log=$(wc -l <"$IT_DIR/idle.log")
+    sc_redis_stop "$IT_DIR/redis"
+    sc_pg_stop "$IT_DIR/postgres"
+    sleep 6
+    cpu=$(($(cpu_ticks "$pid") - before_cpu))
+    lines=$(($(wc -l <"$IT_DIR/idle.log") - before_log))
+    echo "    outage of 6 s: $cpu CPU ticks ($hz a second), $lines log lines"
+    check "less than a fifth of a core while down ($cpu ticks)" test "$cpu" -lt $((6 * hz / 5))
+    check "a few log lines, not one per try ($lines)" test "$lines" -le 12
+    check_contains "the outage is named" "$(tail -n "$lines" "$IT_DIR/idle.log")" "cannot take jobs"
+    check "still running" kill -0 "$pid"
+    sc_redis_start "$IT_DIR/redis" "$IT_REDIS_PORT"
+    SC_PG_OPTS="-c fsync=off" sc_pg_start "$IT_DIR/postgres" "$IT_PG_PORT"
+    id=$(add_videos 1 "$IT_DIR/clip.mp4")
+    wait_video "$id" processed 60
+    check_eq "a job done after the outage" "$(count "id = '$id' AND status = 'processed'")" 1
+    check_contains "said so" "$(cat "$IT_DIR/idle.log")" "taking jobs again"
+    it_stop_wait "$IT_DIR/idle.pid"
+}
+
 test_video_deleted_mid_job_leaves_nothing() {
     local id
     ffmpeg -nostdin -v error -f lavfi -i testsrc2=s=1280x720:r=30:d=8 -c:v libx264 \
