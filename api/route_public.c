@@ -56,13 +56,13 @@ static enum MHD_Result get_public_videos(struct api *api, struct request *req,
 	if (!(d = deps_get(api)))
 		return http_send_unavailable(req, conn, "the server", "out of memory");
 	if (db_exec_prepared(d->db,
-		    "SELECT " VIDEO_COLUMNS " FROM videos v JOIN users u "
+		    "SELECT " VC_BASE VC_VOTES VC_PLAYER " FROM videos v JOIN users u "
 		    "ON u.id = v.user_id WHERE v.is_public AND v.status = 'processed' "
 		    "AND ($3::text IS NULL OR lower(u.city) = lower($3)) "
 		    "ORDER BY v.processed_at DESC, v.id LIMIT $1 OFFSET $2",
 		    3, params, &res))
 		return http_send_db_unavailable(api, req, conn, d);
-	list = video_view_list(d, res, VV_PLAYER, api->cfg.s3_presign_ttl_s);
+	list = video_view_list(d, res, 0, api->cfg.s3_presign_ttl_s);
 	PQclear(res);
 	deps_put(api, d);
 	return http_send_json(req, conn, MHD_HTTP_OK, list);

@@ -36,12 +36,12 @@ static enum MHD_Result get_videos(struct api *api, struct request *req,
 	if (!(d = deps_get(api)))
 		return http_send_unavailable(req, conn, "the server", "out of memory");
 	if (db_exec_prepared(d->db,
-		    "SELECT " VIDEO_COLUMNS " FROM videos v JOIN users u "
-		    "ON u.id = v.user_id WHERE v.user_id = $1 "
+		    "SELECT " VC_BASE VC_OWNER " FROM videos v "
+		    "WHERE v.user_id = $1 "
 		    "ORDER BY v.uploaded_at DESC, v.id LIMIT $2 OFFSET $3",
 		    3, params, &res))
 		return http_send_db_unavailable(api, req, conn, d);
-	list = video_view_list(d, res, VV_OWNER, api->cfg.s3_presign_ttl_s);
+	list = video_view_list(d, res, VV_PROGRESS, api->cfg.s3_presign_ttl_s);
 	PQclear(res);
 	deps_put(api, d);
 	return http_send_json(req, conn, MHD_HTTP_OK, list);
@@ -49,7 +49,7 @@ static enum MHD_Result get_videos(struct api *api, struct request *req,
 
 /*
  * Is req->param a video the caller owns?  Answers 404 or 403 itself and
- * returns 0 when not; on 1, *res holds the row (VIDEO_COLUMNS).
+ * returns 0 when not; on 1, *res holds the row (the detail's columns).
  */
 static int own_video(struct request *req, struct MHD_Connection *conn,
 		     struct deps *d, PGresult **res, enum MHD_Result *ret)
@@ -63,8 +63,8 @@ static int own_video(struct request *req, struct MHD_Connection *conn,
 		return 0;
 	}
 	if (db_exec_prepared(d->db,
-		    "SELECT " VIDEO_COLUMNS " FROM videos v JOIN users u "
-		    "ON u.id = v.user_id WHERE v.id = $1",
+		    "SELECT " VC_BASE VC_OWNER VC_ORIGINAL VC_VOTES
+		    " FROM videos v WHERE v.id = $1",
 		    1, params, res)) {
 		*ret = http_send_unavailable(req, conn, "the database",
 					     db_errstr(d->db));
@@ -73,7 +73,8 @@ static int own_video(struct request *req, struct MHD_Connection *conn,
 	if (PQntuples(*res) == 0) {
 		*ret = http_send_error(req, conn, MHD_HTTP_NOT_FOUND, "not_found",
 				       "no such video");
-	} else if (atoll(PQgetvalue(*res, 0, 12)) != req->user_id) {
+	} else if (atoll(PQgetvalue(*res, 0, PQfnumber(*res, "user_id"))) !=
+		   req->user_id) {
 		*ret = http_send_error(req, conn, MHD_HTTP_FORBIDDEN, "forbidden",
 				       "this video belongs to another player");
 	} else {
@@ -98,7 +99,7 @@ static enum MHD_Result get_video(struct api *api, struct request *req,
 		deps_put(api, d);
 		return ret;
 	}
-	v = video_view(d, res, 0, VV_OWNER, api->cfg.s3_presign_ttl_s);
+	v = video_view(d, res, 0, VV_PROGRESS, api->cfg.s3_presign_ttl_s);
 	PQclear(res);
 	deps_put(api, d);
 	return http_send_json(req, conn, MHD_HTTP_OK, v);

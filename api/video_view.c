@@ -5,8 +5,30 @@
 #include "log.h"
 #include "video_view.h"
 
-enum { C_ID, C_TITLE, C_STATUS, C_PUBLIC, C_UPLOADED, C_PROCESSED, C_PKEY,
-       C_POSTER, C_OKEY, C_ECODE, C_EMSG, C_VOTES, C_UID, C_PLAYER, C_CITY };
+/* Where each column is in a result, -1 when it was not selected. */
+struct cols {
+	int id, title, status, public, uploaded, processed, pkey, poster;
+	int okey, ecode, emsg, votes, player_id, player, city;
+};
+
+static void find_cols(const PGresult *res, struct cols *c)
+{
+	c->id = PQfnumber(res, "video_id");
+	c->title = PQfnumber(res, "title");
+	c->status = PQfnumber(res, "status");
+	c->public = PQfnumber(res, "is_public");
+	c->uploaded = PQfnumber(res, "uploaded_at");
+	c->processed = PQfnumber(res, "processed_at");
+	c->pkey = PQfnumber(res, "processed_key");
+	c->poster = PQfnumber(res, "poster_key");
+	c->okey = PQfnumber(res, "original_key");
+	c->ecode = PQfnumber(res, "error_code");
+	c->emsg = PQfnumber(res, "error_message");
+	c->votes = PQfnumber(res, "votes");
+	c->player_id = PQfnumber(res, "player_id");
+	c->player = PQfnumber(res, "player");
+	c->city = PQfnumber(res, "city");
+}
 
 /* field: a string column, or null when SQL NULL. */
 static int add_text(cJSON *o, const char *name, const PGresult *res, int row,
@@ -15,6 +37,13 @@ static int add_text(cJSON *o, const char *name, const PGresult *res, int row,
 	if (PQgetisnull(res, row, col))
 		return cJSON_AddNullToObject(o, name) != NULL;
 	return cJSON_AddStringToObject(o, name, PQgetvalue(res, row, col)) != NULL;
+}
+
+static int add_number(cJSON *o, const char *name, const PGresult *res,
+		      int row, int col)
+{
+	return cJSON_AddNumberToObject(o, name,
+				       atof(PQgetvalue(res, row, col))) != NULL;
 }
 
 /* field: a presigned GET for the key in col, or null. */
@@ -32,27 +61,27 @@ static int add_url(cJSON *o, struct deps *d, const char *name,
 	return ok;
 }
 
-static int add_owner_fields(cJSON *o, struct deps *d, const PGresult *res,
-			    int row, long ttl)
+static int add_error(cJSON *o, const PGresult *res, int row,
+		     const struct cols *c)
 {
-	const char *status = PQgetvalue(res, row, C_STATUS);
 	cJSON *err;
+
+	if (PQgetisnull(res, row, c->ecode))
+		return cJSON_AddNullToObject(o, "error") != NULL;
+	err = cJSON_AddObjectToObject(o, "error");
+	return err && add_text(err, "code", res, row, c->ecode) &&
+	       add_text(err, "message", res, row, c->emsg);
+}
+
+static int add_progress(cJSON *o, struct deps *d, const PGresult *res,
+			int row, const struct cols *c)
+{
+	const char *status = PQgetvalue(res, row, c->status);
 	int pct = 0, attempt = 0;
 
-	if (!add_url(o, d, "original_url", res, row, C_OKEY, ttl))
-		return 0;
-	if (PQgetisnull(res, row, C_ECODE)) {
-		if (!cJSON_AddNullToObject(o, "error"))
-			return 0;
-	} else {
-		err = cJSON_AddObjectToObject(o, "error");
-		if (!err || !add_text(err, "code", res, row, C_ECODE) ||
-		    !add_text(err, "message", res, row, C_EMSG))
-			return 0;
-	}
 	/* progress of a running job; a Redis hiccup only hides it */
 	if (!strcmp(status, "processing") || !strcmp(status, "uploaded")) {
-		if (queue_progress(d->queue, PQgetvalue(res, row, C_ID), &pct,
+		if (queue_progress(d->queue, PQgetvalue(res, row, c->id), &pct,
 				   &attempt) == SC_ERR_REDIS)
 			log_debug("progress unknown: %s", redisconn_errstr(d->redis));
 		return cJSON_AddNumberToObject(o, "progress", pct) &&
@@ -62,14 +91,50 @@ static int add_owner_fields(cJSON *o, struct deps *d, const PGresult *res,
 				       !strcmp(status, "processed") ? 100 : 0) != NULL;
 }
 
+static cJSON *view_row(struct deps *d, const PGresult *res, int row,
+		       const struct cols *c, unsigned flags, long ttl)
+{
+	cJSON *o = cJSON_CreateObject();
+	int ok;
+
+	ok = o && add_text(o, "video_id", res, row, c->id) &&
+	     add_text(o, "title", res, row, c->title) &&
+	     add_text(o, "status", res, row, c->status) &&
+	     cJSON_AddBoolToObject(o, "is_public",
+				   !strcmp(PQgetvalue(res, row, c->public), "t")) &&
+	     add_text(o, "uploaded_at", res, row, c->uploaded) &&
+	     add_text(o, "processed_at", res, row, c->processed) &&
+	     add_url(o, d, "processed_url", res, row, c->pkey, ttl) &&
+	     add_url(o, d, "poster_url", res, row, c->poster, ttl);
+	if (ok && c->okey >= 0)
+		ok = add_url(o, d, "original_url", res, row, c->okey, ttl);
+	if (ok && c->votes >= 0)
+		ok = add_number(o, "votes", res, row, c->votes);
+	if (ok && c->ecode >= 0)
+		ok = add_error(o, res, row, c);
+	if (ok && (flags & VV_PROGRESS))
+		ok = add_progress(o, d, res, row, c);
+	if (ok && c->player_id >= 0)
+		ok = add_number(o, "player_id", res, row, c->player_id) &&
+		     add_text(o, "player", res, row, c->player) &&
+		     add_text(o, "city", res, row, c->city);
+	if (!ok) {
+		cJSON_Delete(o);
+		return NULL;
+	}
+	return o;
+}
+
 cJSON *video_view_list(struct deps *d, const PGresult *res, unsigned flags,
 		       long ttl)
 {
 	cJSON *list = cJSON_CreateArray(), *v;
+	struct cols c;
 	int i;
 
+	find_cols(res, &c);
 	for (i = 0; list && i < PQntuples(res); i++) {
-		v = video_view(d, res, i, flags, ttl);
+		v = view_row(d, res, i, &c, flags, ttl);
 		if (!v || !cJSON_AddItemToArray(list, v)) {
 			cJSON_Delete(v);
 			cJSON_Delete(list);
@@ -82,30 +147,8 @@ cJSON *video_view_list(struct deps *d, const PGresult *res, unsigned flags,
 cJSON *video_view(struct deps *d, const PGresult *res, int row, unsigned flags,
 		  long ttl)
 {
-	cJSON *o = cJSON_CreateObject();
-	int ok;
+	struct cols c;
 
-	ok = o && add_text(o, "video_id", res, row, C_ID) &&
-	     add_text(o, "title", res, row, C_TITLE) &&
-	     add_text(o, "status", res, row, C_STATUS) &&
-	     cJSON_AddBoolToObject(o, "is_public",
-				   !strcmp(PQgetvalue(res, row, C_PUBLIC), "t")) &&
-	     add_text(o, "uploaded_at", res, row, C_UPLOADED) &&
-	     add_text(o, "processed_at", res, row, C_PROCESSED) &&
-	     add_url(o, d, "processed_url", res, row, C_PKEY, ttl) &&
-	     add_url(o, d, "poster_url", res, row, C_POSTER, ttl) &&
-	     cJSON_AddNumberToObject(o, "votes",
-				     atof(PQgetvalue(res, row, C_VOTES)));
-	if (ok && (flags & VV_OWNER))
-		ok = add_owner_fields(o, d, res, row, ttl);
-	if (ok && (flags & VV_PLAYER))
-		ok = cJSON_AddNumberToObject(o, "player_id",
-					     atof(PQgetvalue(res, row, C_UID))) &&
-		     add_text(o, "player", res, row, C_PLAYER) &&
-		     add_text(o, "city", res, row, C_CITY);
-	if (!ok) {
-		cJSON_Delete(o);
-		return NULL;
-	}
-	return o;
+	find_cols(res, &c);
+	return view_row(d, res, row, &c, flags, ttl);
 }
