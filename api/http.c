@@ -322,6 +322,40 @@ static enum sc_err authenticate(struct api *api, struct MHD_Connection *conn,
 			  &req->user_id, why);
 }
 
+/* How much of a refused body is read and dropped before the answer. */
+static long long drain_max(const struct api *api, const struct route *r)
+{
+	if (r && (r->flags & R_STREAM))
+		return ((long long)api->cfg.api_max_upload_mb << 20) +
+		       HTTP_DRAIN_MAX;
+	return HTTP_DRAIN_MAX;
+}
+
+/*
+ * The request is refused (req->err_status) before its body was read.
+ * Answering now would close the connection while the client still sends:
+ * many clients then fail on the write (EPIPE, a reset) and never read the
+ * answer.  So a body no larger than the route takes is read and dropped
+ * and the answer comes at its end (on_complete); a larger one is answered
+ * at once (clients sending that much should ask with Expect:
+ * 100-continue, and those get the answer cleanly).  Returns 1 when a
+ * response was queued.
+ */
+static int refuse(struct api *api, struct MHD_Connection *conn,
+		  struct request *req, enum MHD_Result *ret)
+{
+	const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+						     MHD_HTTP_HEADER_CONTENT_LENGTH);
+	const char *te = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+						     MHD_HTTP_HEADER_TRANSFER_ENCODING);
+	long long len = cl ? strtoll(cl, NULL, 10) : 0;
+
+	if ((len > 0 && len <= drain_max(api, req->route)) || (!cl && te))
+		return 0;
+	*ret = send_recorded_error(req, conn);
+	return 1;
+}
+
 /*
  * The first call, headers only: pick the route and check what can be
  * checked before the body.  Returns 1 when a response was queued.
@@ -340,40 +374,36 @@ static int on_headers(struct api *api, struct MHD_Connection *conn,
 		return 1;
 	}
 	if (!r) {
-		*ret = http_send_errorf(req, conn,
-					path_known ? MHD_HTTP_METHOD_NOT_ALLOWED
-						   : MHD_HTTP_NOT_FOUND,
-					path_known ? "method_not_allowed" : "not_found",
-					"no route for %.16s %.200s", req->method,
-					req->path);
-		return 1;
+		http_set_error(req, path_known ? MHD_HTTP_METHOD_NOT_ALLOWED
+					       : MHD_HTTP_NOT_FOUND,
+			       path_known ? "method_not_allowed" : "not_found",
+			       "no route for %.16s %.200s", req->method,
+			       req->path);
+		return refuse(api, conn, req, ret);
 	}
 	req->route = r;
 	if (r->flags & (R_AUTH | R_AUTH_OPTIONAL)) {
 		if (authenticate(api, conn, req, &why) ||
 		    (!req->user_id && (r->flags & R_AUTH))) {
-			*ret = http_send_errorf(req, conn, MHD_HTTP_UNAUTHORIZED,
-						"unauthorized", "%s", why);
-			return 1;
+			http_set_error(req, MHD_HTTP_UNAUTHORIZED,
+				       "unauthorized", "%s", why);
+			return refuse(api, conn, req, ret);
 		}
 	}
 	cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
 					 MHD_HTTP_HEADER_CONTENT_LENGTH);
 	if ((r->flags & R_JSON) && cl && strtoll(cl, NULL, 10) > HTTP_JSON_MAX) {
-		*ret = http_send_errorf(req, conn, MHD_HTTP_CONTENT_TOO_LARGE,
-					"too_large",
-					"the JSON body is larger than %d bytes",
-					HTTP_JSON_MAX);
-		return 1;
+		http_set_error(req, MHD_HTTP_CONTENT_TOO_LARGE, "too_large",
+			       "the JSON body is larger than %d bytes",
+			       HTTP_JSON_MAX);
+		return refuse(api, conn, req, ret);
 	}
 	if ((r->flags & R_STREAM) && r->stream(api, req, conn, NULL, 0) < 0) {
 		*ret = MHD_NO;
 		return 1;
 	}
-	if (req->err_status) {
-		*ret = send_recorded_error(req, conn);
-		return 1;
-	}
+	if (req->err_status)
+		return refuse(api, conn, req, ret);
 	return 0;
 }
 
@@ -396,8 +426,15 @@ static enum MHD_Result on_body(struct api *api, struct MHD_Connection *conn,
 		return MHD_NO;
 	}
 	*lenp = 0;
-	if (!r || req->err_status)
-		return MHD_YES;		/* dropped; the answer comes at the end */
+	if (!r || req->err_status) {
+		/* dropped; the answer comes at the end (see refuse) */
+		req->dropped += (long long)len;
+		if (req->dropped <= drain_max(api, r))
+			return MHD_YES;
+		log_warn("%s %s: a refused body past %lld bytes; connection closed",
+			 req->method, req->path, drain_max(api, r));
+		return MHD_NO;
+	}
 	if (r->flags & R_STREAM) {
 		if ((rc = r->stream(api, req, conn, data, len)) > 0)
 			*lenp = len;	/* paused: not read */
@@ -424,7 +461,8 @@ static enum MHD_Result on_complete(struct api *api, struct MHD_Connection *conn,
 {
 	const struct route *r = req->route;
 
-	if (r->flags & R_STREAM && !req->err_status &&
+	/* with no route, err_status is set: r is not looked at */
+	if (!req->err_status && (r->flags & R_STREAM) &&
 	    r->stream(api, req, conn, "", 0) < 0)
 		return MHD_NO;
 	if (req->err_status)

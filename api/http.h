@@ -39,6 +39,9 @@
 
 /* Largest JSON body accepted. */
 #define HTTP_JSON_MAX (16 * 1024)
+/* a refused request's body up to this size (beyond what its route takes)
+ * is read and dropped so that the client reads the answer */
+#define HTTP_DRAIN_MAX (1024 * 1024)
 
 struct http_server;
 struct route;
@@ -61,6 +64,7 @@ struct request {
 	char err_code[32];
 	char err_msg[256];
 	cJSON *err_fields;	/* optional: field -> reason */
+	long long dropped;	/* bytes of a refused body read and dropped */
 	/* R_STREAM: the route's own state, freed on every path */
 	void *state;
 	void (*state_free)(struct api *api, void *state);
