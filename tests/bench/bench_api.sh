@@ -75,12 +75,37 @@ run_wrk() {
 
 # warm: the first rankings request fills the caches; steady state is measured
 curl -sf -o /dev/null "$api/api/public/rankings" || sc_die "GET /api/public/rankings failed"
-for n in base live rankings videos; do : >"$dir/$n.res"; done
+# ticks PID...: CPU time (user + system, clock ticks) of those processes
+ticks() {
+    local p t=0
+    for p in "$@"; do
+        [ -r "/proc/$p/stat" ] && t=$((t + $(awk '{ print $14 + $15 }' "/proc/$p/stat")))
+    done
+    echo "$t"
+}
+busy_ticks() { awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 }' /proc/stat; }
+pg_pids() {
+    local pm
+    pm=$(head -n1 "$dir/postgres/data/postmaster.pid")
+    echo "$pm"
+    pgrep -P "$pm"
+}
+cpu_now() {
+    local pg
+    mapfile -t pg < <(pg_pids)
+    echo "$(ticks "$(cat "$dir/api.pid")") $(ticks "${pg[@]}") $(busy_ticks)"
+}
+
+for n in base live rankings videos share; do : >"$dir/$n.res"; done
 for ((i = 1; i <= rounds; i++)); do
     run_wrk "http://127.0.0.1:$base_port/" >>"$dir/base.res"
     run_wrk "$api/health/live" >>"$dir/live.res"
     run_wrk "$api/api/public/rankings" >>"$dir/rankings.res"
+    # where the machine's CPU goes while the listing runs
+    read -r a0 p0 m0 <<<"$(cpu_now)"
     run_wrk "$api/api/videos" -H "Authorization: Bearer $token" >>"$dir/videos.res"
+    read -r a1 p1 m1 <<<"$(cpu_now)"
+    echo "$(((a1 - a0) * 100 / (m1 - m0))) $(((p1 - p0) * 100 / (m1 - m0)))" >>"$dir/share.res"
 done
 
 col() { cut -d' ' -f"$2" "$dir/$1.res" | median; }
@@ -95,6 +120,7 @@ row "bench-http-baseline (fixed 200 OK)" base
 row "GET /health/live" live
 row "GET /api/public/rankings (cached)" rankings
 row "GET /api/videos (token, 20 videos, URLs)" videos
+echo "CPU used during GET /api/videos (of the busy machine, medians): API $(col share 1)%, PostgreSQL $(col share 2)%"
 
 echo
 echo "== login: $logins sequential POST /api/auth/login, argon2id t=2 m=19456 KiB p=1 (the defaults)"
