@@ -95,8 +95,10 @@ test_cloudformation_properties_that_matter() {
     check "every check passes" test $? = 0
     grep -c '^ok' <<<"$out" | sed 's/^/    properties checked: /'
     grep '^FAIL' <<<"$out" | sed 's/^/    /'
-    # and the checks can fail: a public database, a short hook, a static key
+    # and the checks can fail: a public database, a short hook, a static
+    # key, an old TLS policy
     sed -e 's/PubliclyAccessible: false/PubliclyAccessible: true/' \
+        -e 's/ELBSecurityPolicy-TLS13-1-2-2021-06/ELBSecurityPolicy-2016-08/' \
         -e 's/MinValue: 180/MinValue: 100/' \
         -e 's/ROLE=worker/ROLE=worker\n              AWS_SECRET_ACCESS_KEY=x/' \
         "$TEMPLATE" >"$IT_DIR/bad.yaml"
@@ -104,6 +106,7 @@ test_cloudformation_properties_that_matter() {
     check_contains "public database caught" "$out" "FAIL Database: not public"
     check_contains "short hook caught" "$out" "FAIL termination hook's lowest timeout 100 s"
     check_contains "static key caught" "$out" "FAIL no key variables"
+    check_contains "old TLS policy caught" "$out" "FAIL an HTTPS listener"
 }
 
 # What runs on AWS carries no key: instances use their role.  (The

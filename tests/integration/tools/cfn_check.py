@@ -112,6 +112,25 @@ def main():
             if rule.get("CidrIp") == "0.0.0.0/0":
                 check(name == "LoadBalancerSecurityGroup" and rule["FromPort"] in (80, 443),
                       "%s: open to the internet only as the load balancer on 80/443" % name)
+    # with a certificate: HTTPS (TLS 1.2 at least) and port 80 only redirects
+    listeners = of_type(res, "AWS::ElasticLoadBalancingV2::Listener")
+    https = [(n, l) for n, l in listeners.items() if l["Properties"].get("Protocol") == "HTTPS"]
+    check(len(https) == 1 and https[0][1].get("Condition") == "HasCertificate" and
+          https[0][1]["Properties"]["Certificates"] == [{"CertificateArn": {"Ref": "CertificateArn"}}] and
+          re.match(r"ELBSecurityPolicy-TLS13-1-2", https[0][1]["Properties"].get("SslPolicy", "")),
+          "an HTTPS listener with the CertificateArn parameter and a TLS 1.2+ policy")
+    plain = {l.get("Condition"): l["Properties"]["DefaultActions"][0]
+             for l in listeners.values() if l["Properties"].get("Protocol") == "HTTP"}
+    check(len(plain) == 2 and plain.get("HasCertificate", {}).get("Type") == "redirect" and
+          plain["HasCertificate"].get("RedirectConfig", {}).get("Protocol") == "HTTPS" and
+          plain.get("NoCertificate", {}).get("Type") == "forward",
+          "port 80 redirects to HTTPS with a certificate, serves only without one")
+    cond = t.get("Conditions", {})
+    check(cond.get("HasCertificate") == {"Fn::Not": [{"Fn::Equals": [{"Ref": "CertificateArn"}, "none"]}]} and
+          cond.get("NoCertificate") == {"Fn::Equals": [{"Ref": "CertificateArn"}, "none"]} and
+          "Default" not in params["CertificateArn"],
+          "plain HTTP only when CertificateArn is set to none, explicitly")
+
     for name, sn in of_type(res, "AWS::EC2::Subnet").items():
         check(sn["Properties"].get("MapPublicIpOnLaunch", False) is False,
               "%s: no public addresses on launch" % name)
