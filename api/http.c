@@ -161,27 +161,16 @@ enum MHD_Result http_send_error(struct request *req, struct MHD_Connection *conn
 	return http_send_error_fields(req, conn, status, code, message, NULL);
 }
 
-enum MHD_Result http_send_errorf(struct request *req,
-				 struct MHD_Connection *conn, unsigned status,
-				 const char *code, const char *fmt, ...)
-{
-	char msg[512];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	return http_send_error(req, conn, status, code, msg);
-}
-
 enum MHD_Result http_send_unavailable(struct request *req,
 				      struct MHD_Connection *conn,
 				      const char *what, const char *detail)
 {
+	char msg[256];
+
 	log_error("%s unavailable: %s", what, detail);
-	return http_send_errorf(req, conn, MHD_HTTP_SERVICE_UNAVAILABLE,
-				"unavailable",
-				"%s is unavailable; try again shortly", what);
+	snprintf(msg, sizeof(msg), "%s is unavailable; try again shortly", what);
+	return http_send_error(req, conn, MHD_HTTP_SERVICE_UNAVAILABLE,
+			       "unavailable", msg);
 }
 
 enum MHD_Result http_send_db_unavailable(struct api *api, struct request *req,

@@ -133,12 +133,6 @@ enum MHD_Result http_send_error_fields(struct request *req,
 				       unsigned status, const char *code,
 				       const char *message, cJSON *fields);
 
-/* printf-style message; the status and code as in http_send_error. */
-enum MHD_Result http_send_errorf(struct request *req,
-				 struct MHD_Connection *conn, unsigned status,
-				 const char *code, const char *fmt, ...)
-	__attribute__((format(printf, 5, 6)));
-
 /* 503 for a dependency that failed, its reason logged (not sent). */
 enum MHD_Result http_send_unavailable(struct request *req,
 				      struct MHD_Connection *conn,

@@ -46,26 +46,16 @@ static enum MHD_Result get_public_videos(struct api *api, struct request *req,
 	struct input in = { 0 };
 	char limit[16], offset[24];
 	const char *params[] = { limit, offset, city_param(&in, conn) };
-	struct deps *d;
-	PGresult *res;
-	cJSON *list;
 
 	input_page(&in, conn, limit, offset);
 	if (input_failed(&in))
 		return input_reply(&in, req, conn);
-	if (!(d = deps_get(api)))
-		return http_send_unavailable(req, conn, "the server", "out of memory");
-	if (db_exec_prepared(d->db,
+	return video_view_send_list(api, req, conn,
 		    "SELECT " VC_BASE VC_VOTES VC_PLAYER " FROM videos v JOIN users u "
 		    "ON u.id = v.user_id WHERE v.is_public AND v.status = 'processed' "
 		    "AND ($3::text IS NULL OR lower(u.city) = lower($3)) "
 		    "ORDER BY v.processed_at DESC, v.id LIMIT $1 OFFSET $2",
-		    3, params, &res))
-		return http_send_db_unavailable(api, req, conn, d);
-	list = video_view_list(d, res, 0, api->cfg.s3_presign_ttl_s);
-	PQclear(res);
-	deps_put(api, d);
-	return http_send_json(req, conn, MHD_HTTP_OK, list);
+		    3, params, 0);
 }
 
 static enum MHD_Result post_vote(struct api *api, struct request *req,

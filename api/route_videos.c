@@ -25,26 +25,16 @@ static enum MHD_Result get_videos(struct api *api, struct request *req,
 	struct input in = { 0 };
 	char owner[24], limit[16], offset[24];
 	const char *params[] = { owner, limit, offset };
-	struct deps *d;
-	PGresult *res;
-	cJSON *list;
 
 	input_page(&in, conn, limit, offset);
 	if (input_failed(&in))
 		return input_reply(&in, req, conn);
 	snprintf(owner, sizeof(owner), "%lld", req->user_id);
-	if (!(d = deps_get(api)))
-		return http_send_unavailable(req, conn, "the server", "out of memory");
-	if (db_exec_prepared(d->db,
+	return video_view_send_list(api, req, conn,
 		    "SELECT " VC_BASE VC_OWNER " FROM videos v "
 		    "WHERE v.user_id = $1 "
 		    "ORDER BY v.uploaded_at DESC, v.id LIMIT $2 OFFSET $3",
-		    3, params, &res))
-		return http_send_db_unavailable(api, req, conn, d);
-	list = video_view_list(d, res, VV_PROGRESS, api->cfg.s3_presign_ttl_s);
-	PQclear(res);
-	deps_put(api, d);
-	return http_send_json(req, conn, MHD_HTTP_OK, list);
+		    3, params, VV_PROGRESS);
 }
 
 /*

@@ -152,3 +152,22 @@ cJSON *video_view(struct deps *d, const PGresult *res, int row, unsigned flags,
 	find_cols(res, &c);
 	return view_row(d, res, row, &c, flags, ttl);
 }
+
+enum MHD_Result video_view_send_list(struct api *api, struct request *req,
+				     struct MHD_Connection *conn,
+				     const char *sql, int nparams,
+				     const char *const *params, unsigned flags)
+{
+	struct deps *d = deps_get(api);
+	PGresult *res;
+	cJSON *list;
+
+	if (!d)
+		return http_send_unavailable(req, conn, "the server", "out of memory");
+	if (db_exec_prepared(d->db, sql, nparams, params, &res))
+		return http_send_db_unavailable(api, req, conn, d);
+	list = video_view_list(d, res, flags, api->cfg.s3_presign_ttl_s);
+	PQclear(res);
+	deps_put(api, d);
+	return http_send_json(req, conn, MHD_HTTP_OK, list);
+}

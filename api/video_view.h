@@ -16,6 +16,7 @@
 #include <libpq-fe.h>
 
 #include "api.h"
+#include "http.h"
 
 /* video_id, title, status, is_public, uploaded_at, processed_at and the
  * processed video's and poster's URLs: in every view */
@@ -49,5 +50,12 @@ cJSON *video_view(struct deps *d, const PGresult *res, int row, unsigned flags,
 /* Every row of res, as a JSON array; NULL when out of memory. */
 cJSON *video_view_list(struct deps *d, const PGresult *res, unsigned flags,
 		       long url_ttl_s);
+
+/* Run a listing's query (prepared) and answer 200 with its rows as a JSON
+ * array, or 503 when the database cannot be asked. */
+enum MHD_Result video_view_send_list(struct api *api, struct request *req,
+				     struct MHD_Connection *conn,
+				     const char *sql, int nparams,
+				     const char *const *params, unsigned flags);
 
 #endif
