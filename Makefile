@@ -16,7 +16,7 @@ CC       ?= cc
 BUILD    ?= build
 SAN      ?=
 PKGS      = hiredis libcurl libpq libcjson libmicrohttpd libsodium \
-            libavformat libavcodec libswscale libavutil
+            libavformat libavcodec libswscale libavutil libseccomp
 
 WARN     = -Wall -Wextra -Werror -Wformat=2 -Wshadow -Wstrict-prototypes \
            -Wmissing-prototypes -Wvla
@@ -92,10 +92,12 @@ $(BUILD)/showcase-transcode: $(call obj,$(XCODE_SRC)) $(PIPE) $(LIB)
 	@echo "  LINK    $@"
 	@$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-# the API's self-contained modules are unit-tested too
+# the API's self-contained modules are unit-tested too, and the worker's
+# child process
 UNIT_API = api/jwt.c api/lcache.c api/password.c
-$(call obj,$(UNIT_SRC)): ALL_CFLAGS += -Iapi
-$(UNIT): $(call obj,$(UNIT_SRC) $(UNIT_API)) $(PIPE) $(LIB)
+UNIT_WORKER = worker/child.c
+$(call obj,$(UNIT_SRC)): ALL_CFLAGS += -Iapi -Iworker
+$(UNIT): $(call obj,$(UNIT_SRC) $(UNIT_API) $(UNIT_WORKER)) $(PIPE) $(LIB)
 	@echo "  LINK    $@"
 	@$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 

@@ -247,7 +247,7 @@ static int upload_begin(struct api *api, struct request *req,
 	buf_init(&u->title, TITLE_MAX);
 	buf_init(&u->is_public, IS_PUBLIC_MAX);
 	make_uuid(u->video_id);
-	videos_key(VIDEO_ORIGINAL, u->video_id, u->key);
+	videos_key(VIDEO_ORIGINAL, u->video_id, 0, u->key);
 	u->s3 = api_s3_client(api);
 	u->pp = MHD_create_post_processor(conn, 16 * 1024, on_field, u);
 	if (!u->s3 || !u->pp) {

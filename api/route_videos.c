@@ -98,12 +98,12 @@ static enum MHD_Result get_video(struct api *api, struct request *req,
 static enum MHD_Result delete_video(struct api *api, struct request *req,
 				    struct MHD_Connection *conn)
 {
-	char owner[24], key[VIDEO_KEY_MAX];
+	char owner[24], prefix[VIDEO_KEY_MAX];
 	const char *params[] = { req->param, owner };
 	struct deps *d = deps_get(api);
 	enum MHD_Result ret;
 	PGresult *res;
-	enum video_object o;
+	long n = 0;
 
 	if (!d)
 		return http_send_unavailable(req, conn, "the server", "out of memory");
@@ -116,7 +116,7 @@ static enum MHD_Result delete_video(struct api *api, struct request *req,
 	/* the check and the delete in one statement: no race with publishing */
 	if (db_exec_prepared(d->db,
 		    "DELETE FROM videos WHERE id = $1 AND user_id = $2 "
-		    "AND NOT (is_public AND status = 'processed') RETURNING id",
+		    "AND NOT (is_public AND status = 'processed') RETURNING original_key",
 		    2, params, &res))
 		return http_send_db_unavailable(api, req, conn, d);
 	if (PQntuples(res) == 0) {
@@ -127,13 +127,15 @@ static enum MHD_Result delete_video(struct api *api, struct request *req,
 				       "the video is public and in the contest; "
 				       "it cannot be deleted");
 	}
+	if (s3_delete_object(d->s3, PQgetvalue(res, 0, 0)))
+		log_error("video %s deleted but %s remains: %s", req->param,
+			  PQgetvalue(res, 0, 0), s3_errstr(d->s3));
 	PQclear(res);
-	for (o = 0; o < VIDEO_OBJECTS; o++) {
-		videos_key(o, req->param, key);
-		if (s3_delete_object(d->s3, key))
-			log_error("video %s deleted but %s remains: %s", req->param,
-				  key, s3_errstr(d->s3));
-	}
+	/* every attempt's outputs, current or stale (videos.h) */
+	videos_outputs_prefix(req->param, prefix);
+	if (s3_delete_prefix(d->s3, prefix, &n))
+		log_error("video %s deleted but objects under %s remain: %s",
+			  req->param, prefix, s3_errstr(d->s3));
 	deps_put(api, d);
 	log_info("video %s deleted by its owner", req->param);
 	return http_send_json(req, conn, MHD_HTTP_OK,

@@ -140,6 +140,10 @@ static const struct cfg_var vars[] = {
 	{ "CLOUDWATCH_ENDPOINT", T_STR, OFF(cloudwatch_endpoint), "", 0, 0,
 	  CFG_CTL, 0, check_http_url,
 	  "CloudWatch endpoint for the backlog metric; empty: https://monitoring.S3_REGION.amazonaws.com" },
+	{ "BACKLOG_PER_WORKER_TARGET", T_INT, OFF(backlog_per_worker_target),
+	  "2", 1, 1000, CFG_CTL, 0, NULL,
+	  "the worker group's BacklogPerWorker target (the template writes it); "
+	  "with no live worker and jobs waiting, publish-backlog reports more than this" },
 	{ "API_HOST", T_STR, OFF(api_host), "127.0.0.1", 1, 0, CFG_API, 0, NULL,
 	  "address the API listens on (0.0.0.0 behind a load balancer)" },
 	{ "API_PORT", T_INT, OFF(api_port), "8080", 1, 65535, CFG_API, 0, NULL,
@@ -209,11 +213,19 @@ static const struct cfg_var vars[] = {
 	{ "WORKER_RECONCILE_S", T_INT, OFF(worker_reconcile_s), "60", 1, 86400,
 	  CFG_WORKER, 0, NULL,
 	  "how often unfinished videos without a job are queued again" },
+	{ "VIDEO_STUCK_AFTER_S", T_INT, OFF(video_stuck_after_s), "3600", 60,
+	  604800, CFG_WORKER | CFG_CTL, 0, NULL,
+	  "a video still unfinished this long after its upload counts as stuck "
+	  "(metrics, alarm, `showcasectl videos stuck`)" },
 	{ "WORKER_TMP_DIR", T_STR, OFF(worker_tmp_dir), "/tmp", 1, 0, CFG_WORKER,
 	  0, NULL, "where jobs keep their files while they run" },
 	{ "WORKER_TRANSCODER", T_STR, OFF(worker_transcoder), "", 0, 0,
 	  CFG_WORKER, 0, NULL,
 	  "path of showcase-transcode; empty: next to showcase-worker" },
+	{ "WORKER_TRANSCODE_USER", T_STR, OFF(worker_transcode_user), "nobody",
+	  0, 0, CFG_WORKER, 0, NULL,
+	  "user the transcoder runs as when the worker runs as root; empty: "
+	  "the worker's own" },
 	{ "WORKER_METRICS_HOST", T_STR, OFF(worker_metrics_host), "127.0.0.1", 1,
 	  0, CFG_WORKER, 0, NULL,
 	  "address of the worker's /metrics (0.0.0.0 for a scraper elsewhere)" },
@@ -258,6 +270,10 @@ static const struct cfg_var vars[] = {
 	{ "POLICY_MIN_SHORT_SIDE", T_INT, OFF(policy_min_short_side), "1080", 0,
 	  16384, PIPE, 0, NULL,
 	  "smallest accepted shorter side of the upright picture, pixels" },
+	{ "POLICY_MAX_PIXELS", T_INT, OFF(policy_max_pixels), "9437184", 1,
+	  268435456, PIPE, 0, NULL,
+	  "largest accepted picture, coded width x height (4096x2304: any 4K "
+	  "phone video; a bigger one is refused before it is decoded)" },
 };
 
 #define NVARS (sizeof(vars) / sizeof(vars[0]))
@@ -401,6 +417,17 @@ void config_free(struct config *c)
 			*(char **)field(c, &vars[i]) = NULL;
 		}
 	}
+}
+
+int config_var_used_by(const char *name, size_t len, unsigned who)
+{
+	size_t i;
+
+	for (i = 0; i < NVARS; i++)
+		if ((vars[i].who & who) && strlen(vars[i].name) == len &&
+		    !strncmp(vars[i].name, name, len))
+			return 1;
+	return 0;
 }
 
 void config_log(const struct config *c, unsigned who)

@@ -41,6 +41,7 @@ struct config {
 	char *aws_session_token;
 	char *aws_imds_endpoint;	/* instance metadata service */
 	char *cloudwatch_endpoint;	/* "" : AWS's, in S3_REGION */
+	int backlog_per_worker_target;	/* the worker group's target */
 	int s3_part_size_mb;
 	int s3_parts_in_flight;
 	int s3_single_put_max_mb;
@@ -75,8 +76,10 @@ struct config {
 	int worker_retry_cap_ms;
 	int worker_memory_mb;		/* address space of one transcode */
 	int worker_reconcile_s;
+	int video_stuck_after_s;	/* unfinished this long: stuck */
 	char *worker_tmp_dir;
 	char *worker_transcoder;	/* "" : next to the worker binary */
+	char *worker_transcode_user;	/* "" : the worker's own (root only) */
 	char *worker_metrics_host;
 	int worker_metrics_port;	/* 0: no metrics endpoint */
 	char *migrations_dir;
@@ -98,6 +101,7 @@ struct config {
 	int policy_min_s;
 	int policy_max_s;
 	int policy_min_short_side;
+	int policy_max_pixels;		/* coded width x height */
 };
 
 /* Where values come from: getenv() in the programs, a table in tests. */
@@ -115,6 +119,18 @@ enum sc_err config_load_from(struct config *c, unsigned who,
 			     config_getter get, void *arg, struct buf *err);
 
 void config_free(struct config *c);
+
+/*
+ * Is the variable whose name is the first len bytes of name one that a
+ * program in `who` reads?  (The worker passes a transcode exactly these.)
+ */
+int config_var_used_by(const char *name, size_t len, unsigned who);
+
+/*
+ * Split "ADDRESS:PORT" (an IPv4 address, or an IPv6 one in brackets) into
+ * host (cap bytes) and port.  0 on success, -1 when v is not that.
+ */
+int config_split_hostport(const char *v, char *host, size_t cap, int *port);
 
 /* Log the effective settings of `who`, secrets masked, at info level. */
 void config_log(const struct config *c, unsigned who);

@@ -18,6 +18,7 @@ static const struct {
 	[SC_ERR_REDIS]     = { "redis",     "redis error" },
 	[SC_ERR_S3]        = { "s3",        "object storage error" },
 	[SC_ERR_AUTH]      = { "auth",      "authentication failed" },
+	[SC_ERR_CANCELLED] = { "cancelled", "cancelled" },
 };
 
 const char *sc_strerror(enum sc_err err)

@@ -24,6 +24,7 @@ enum sc_err {
 	SC_ERR_REDIS,		/* Redis failed or is unreachable */
 	SC_ERR_S3,		/* S3 failed or is unreachable */
 	SC_ERR_AUTH,		/* credentials were refused */
+	SC_ERR_CANCELLED,	/* the caller asked to stop */
 	SC_ERR__COUNT
 };
 

@@ -47,7 +47,7 @@
 	"end\n"
 
 enum script { S_ENQUEUE, S_LEASE, S_EXTEND, S_COMPLETE, S_FAIL, S_REQUEUE,
-	      S_PROMOTE, S_REAP, S_RETRY_DEAD, S_PURGE_DEAD, S_OLDEST, S__COUNT };
+	      S_PROMOTE, S_REAP, S_RETRY_DEAD, S_FORGET_DEAD, S_OLDEST, S__COUNT };
 
 /* KEYS and ARGV are listed above each body; ARGV[1] is always the prefix. */
 static const char *const bodies[S__COUNT] = {
@@ -157,32 +157,38 @@ static const char *const bodies[S__COUNT] = {
 	"return #due\n",
 
 	/* KEYS lease pending dead; ARGV prefix max_crashes limit dead_max
-	 * dead_max_age_ms -> {requeued, dead} */
+	 * dead_max_age_ms -> {requeued, dead, id, last_error, id, ...} with
+	 * the id and error of each job it dead-lettered */
 	[S_REAP] =
 	"local now = now_ms()\n"
 	"local expired = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now, 'LIMIT',\n"
 	"  0, tonumber(ARGV[3]))\n"
-	"local requeued, dead = 0, 0\n"
+	"local out = {0, 0}\n"
 	"for _, id in ipairs(expired) do\n"
 	"  local job = ARGV[1] .. 'job:' .. id\n"
 	"  redis.call('ZREM', KEYS[1], id)\n"
 	"  local crashes = redis.call('HINCRBY', job, 'crashes', 1)\n"
-	"  redis.call('HSET', job, 'token', '', 'worker', '', 'last_error',\n"
-	"    'lease expired: the worker stopped answering', 'updated_at', now)\n"
+	"  local why = 'worker_lost: the lease expired ' .. crashes ..\n"
+	"    ' time(s): its worker stopped renewing it (killed, out of memory' ..\n"
+	"    ' or its host lost)'\n"
+	"  redis.call('HSET', job, 'token', '', 'worker', '', 'last_error', why,\n"
+	"    'updated_at', now)\n"
 	"  if crashes >= tonumber(ARGV[2]) then\n"
 	"    redis.call('HSET', job, 'state', 'dead')\n"
 	"    note(job, now, 'lease expired, crash ' .. crashes .. ': dead')\n"
 	"    redis.call('ZADD', KEYS[3], now, id)\n"
-	"    dead = dead + 1\n"
+	"    out[2] = out[2] + 1\n"
+	"    table.insert(out, id)\n"
+	"    table.insert(out, why)\n"
 	"  else\n"
 	"    redis.call('HSET', job, 'state', 'pending')\n"
 	"    note(job, now, 'lease expired, crash ' .. crashes .. ': back at the head')\n"
 	"    redis.call('LPUSH', KEYS[2], id)\n"
-	"    requeued = requeued + 1\n"
+	"    out[1] = out[1] + 1\n"
 	"  end\n"
 	"end\n"
 	"trim_dead(KEYS[3], ARGV[1], tonumber(ARGV[4]), tonumber(ARGV[5]), now)\n"
-	"return {requeued, dead}\n",
+	"return out\n",
 
 	/* KEYS dead pending; ARGV prefix id -> 1 or 0 */
 	[S_RETRY_DEAD] =
@@ -195,12 +201,11 @@ static const char *const bodies[S__COUNT] = {
 	"redis.call('RPUSH', KEYS[2], ARGV[2])\n"
 	"return 1\n",
 
-	/* KEYS dead; ARGV prefix -> purged */
-	[S_PURGE_DEAD] =
-	"local ids = redis.call('ZRANGE', KEYS[1], 0, -1)\n"
-	"for _, id in ipairs(ids) do forget(ARGV[1] .. 'job:' .. id) end\n"
-	"redis.call('DEL', KEYS[1])\n"
-	"return #ids\n",
+	/* KEYS dead; ARGV prefix id -> 1 forgotten, 0 not dead */
+	[S_FORGET_DEAD] =
+	"if redis.call('ZREM', KEYS[1], ARGV[2]) == 0 then return 0 end\n"
+	"forget(ARGV[1] .. 'job:' .. ARGV[2])\n"
+	"return 1\n",
 
 	/* KEYS pending; ARGV prefix -> age of the head job in ms, or -1 */
 	[S_OLDEST] =
@@ -537,13 +542,14 @@ enum sc_err queue_promote(struct queue *q, int *moved)
 }
 
 enum sc_err queue_reap(struct queue *q, int max_crashes, int *requeued,
-		       int *dead)
+		       int *dead, queue_dead_fn on_dead, void *arg)
 {
 	static const int keys[] = { K_LEASE, K_PENDING, K_DEAD };
 	char max[16], lim[16], dmax[16], dage[24];
 	const char *args[] = { max, lim, dmax, dage };
 	redisReply *r;
 	enum sc_err rc;
+	size_t i;
 
 	snprintf(max, sizeof(max), "%d", max_crashes);
 	snprintf(lim, sizeof(lim), "%d", BATCH);
@@ -551,7 +557,8 @@ enum sc_err queue_reap(struct queue *q, int max_crashes, int *requeued,
 	snprintf(dage, sizeof(dage), "%lld", q->dead_max_age_ms);
 	if ((rc = run(q, S_REAP, &r, 3, keys, 4, args)))
 		return rc;
-	if (r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||
+	if (r->type != REDIS_REPLY_ARRAY || r->elements < 2 ||
+	    r->elements % 2 ||
 	    r->element[0]->type != REDIS_REPLY_INTEGER ||
 	    r->element[1]->type != REDIS_REPLY_INTEGER) {
 		freeReplyObject(r);
@@ -561,6 +568,10 @@ enum sc_err queue_reap(struct queue *q, int max_crashes, int *requeued,
 		*requeued = (int)r->element[0]->integer;
 	if (dead)
 		*dead = (int)r->element[1]->integer;
+	for (i = 2; on_dead && i + 1 < r->elements; i += 2)
+		if (r->element[i]->type == REDIS_REPLY_STRING &&
+		    r->element[i + 1]->type == REDIS_REPLY_STRING)
+			on_dead(r->element[i]->str, r->element[i + 1]->str, arg);
 	freeReplyObject(r);
 	return SC_OK;
 }
@@ -652,15 +663,19 @@ static void each(const redisReply *r, int pairs, const char *field,
 		   r->element[i + (pairs ? 1 : 0)]->str, arg);
 }
 
-enum sc_err queue_progress(struct queue *q, const char *id, int *percent,
-			   int *attempt)
+/*
+ * Two fields of job id's hash into v1 and v2 (each "" when absent);
+ * SC_ERR_NOT_FOUND when the first is absent (there is no such job).
+ */
+static enum sc_err hmget2(struct queue *q, const char *id, const char *f1,
+			  char *v1, size_t c1, const char *f2, char *v2, size_t c2)
 {
 	struct buf key = BUF_INIT(1024);
-	const char *argv[] = { "HMGET", NULL, "progress", "attempt" };
+	const char *argv[] = { "HMGET", NULL, f1, f2 };
 	redisReply *r = NULL;
 	enum sc_err rc;
 
-	*percent = *attempt = 0;
+	v1[0] = v2[0] = '\0';
 	if (!valid_id(id))
 		return SC_ERR_INVALID;
 	if ((rc = buf_appendf(&key, "%sjob:%s", q->prefix, id)))
@@ -673,14 +688,26 @@ enum sc_err queue_progress(struct queue *q, const char *id, int *percent,
 	else if (r->element[0]->type != REDIS_REPLY_STRING)
 		rc = SC_ERR_NOT_FOUND;
 	else {
-		*percent = atoi(r->element[0]->str);
+		snprintf(v1, c1, "%s", r->element[0]->str);
 		if (r->element[1]->type == REDIS_REPLY_STRING)
-			*attempt = atoi(r->element[1]->str);
+			snprintf(v2, c2, "%s", r->element[1]->str);
 	}
 out:
 	if (r)
 		freeReplyObject(r);
 	buf_release(&key);
+	return rc;
+}
+
+enum sc_err queue_progress(struct queue *q, const char *id, int *percent,
+			   int *attempt)
+{
+	char p[16], a[16];
+	enum sc_err rc = hmget2(q, id, "progress", p, sizeof(p), "attempt", a,
+				sizeof(a));
+
+	*percent = rc ? 0 : atoi(p);
+	*attempt = rc ? 0 : atoi(a);
 	return rc;
 }
 
@@ -728,15 +755,28 @@ out:
 	return rc;
 }
 
-enum sc_err queue_purge_dead(struct queue *q, int *purged)
+enum sc_err queue_forget_dead(struct queue *q, const char *id)
 {
 	static const int keys[] = { K_DEAD };
+	const char *args[] = { id };
 	long long v = 0;
-	enum sc_err rc = run_int(q, S_PURGE_DEAD, &v, 1, keys, 0, NULL);
+	enum sc_err rc;
 
-	if (!rc && purged)
-		*purged = (int)v;
-	return rc;
+	if (!valid_id(id))
+		return SC_ERR_INVALID;
+	rc = run_int(q, S_FORGET_DEAD, &v, 1, keys, 1, args);
+	if (rc)
+		return rc;
+	return v == 1 ? SC_OK : SC_ERR_NOT_FOUND;
+}
+
+enum sc_err queue_job_state(struct queue *q, const char *id, char *state,
+			    size_t state_cap, char *error, size_t error_cap)
+{
+	char none[1];
+
+	return hmget2(q, id, "state", state, state_cap, "last_error",
+		      error_cap ? error : none, error_cap ? error_cap : sizeof(none));
 }
 
 enum sc_err queue_oldest_pending(struct queue *q, long long *age_ms)

@@ -29,6 +29,8 @@
 #ifndef SC_QUEUE_H
 #define SC_QUEUE_H
 
+#include <stddef.h>
+
 #include "error.h"
 #include "redisconn.h"
 
@@ -100,12 +102,17 @@ enum sc_err queue_requeue(struct queue *q, const struct queue_job *job);
 /* Move due retries to the tail of pending; *moved counts them. */
 enum sc_err queue_promote(struct queue *q, int *moved);
 
+/* Called with a dead job's id and its last_error ("code: message"). */
+typedef void (*queue_dead_fn)(const char *id, const char *error, void *arg);
+
 /*
  * Take back jobs whose lease expired (their worker died): each counts a
- * crash and goes back to the head, or to the dead set at max_crashes.
+ * crash and goes back to the head, or to the dead set at max_crashes,
+ * with last_error "worker_lost: ...".  on_dead (may be NULL) is called for
+ * each job this call dead-lettered, so the caller can fail its video.
  */
 enum sc_err queue_reap(struct queue *q, int max_crashes, int *requeued,
-		       int *dead);
+		       int *dead, queue_dead_fn on_dead, void *arg);
 
 /* Put a dead job back at the tail of pending with fresh counts. */
 enum sc_err queue_retry_dead(struct queue *q, const char *id);
@@ -145,8 +152,17 @@ enum sc_err queue_oldest_pending(struct queue *q, long long *age_ms);
 /* How many workers have a live presence record (P worker:*) (SCAN). */
 enum sc_err queue_workers(struct queue *q, long long *n);
 
-/* Drop every dead job (and its hash); *purged counts them. */
-enum sc_err queue_purge_dead(struct queue *q, int *purged);
+/* Drop dead job id with its hash and history; SC_ERR_NOT_FOUND when id
+ * is not in the dead set. */
+enum sc_err queue_forget_dead(struct queue *q, const char *id);
+
+/*
+ * The state ("pending", "active", "scheduled", "dead") and last_error of
+ * job id into the callers' buffers (error may have error_cap 0);
+ * SC_ERR_NOT_FOUND when Redis has no such job.  The reconciler's view.
+ */
+enum sc_err queue_job_state(struct queue *q, const char *id, char *state,
+			    size_t state_cap, char *error, size_t error_cap);
 
 /* The dead set keeps at most this many jobs for at most this long (the
  * oldest are dropped with their hash and history). */

@@ -138,6 +138,12 @@ void s3_client_free(struct s3_client *s3)
 	free(s3);
 }
 
+void s3_set_cancel(struct s3_client *s3, s3_cancel_fn fn, void *arg)
+{
+	s3->cancel = fn;
+	s3->cancel_arg = arg;
+}
+
 const char *s3_errstr(const struct s3_client *s3)
 {
 	return s3->errstr;

@@ -51,6 +51,16 @@ typedef ssize_t (*s3_reader)(void *arg, void *buf, size_t len);
 struct s3_client *s3_client_new(const struct config *c, struct awscreds *creds);
 void s3_client_free(struct s3_client *s3);
 
+/*
+ * A predicate the client polls while its requests run, at least once a
+ * second (and between retries); when it returns non-zero every request
+ * in flight is stopped and the operation fails with SC_ERR_CANCELLED.
+ * The worker uses it to drop a transfer the moment its job's lease is
+ * lost.  fn may be NULL (never cancelled); it runs on the client's thread.
+ */
+typedef int (*s3_cancel_fn)(void *arg);
+void s3_set_cancel(struct s3_client *s3, s3_cancel_fn fn, void *arg);
+
 /* The message of the last failure (S3's code and message when it sent one). */
 const char *s3_errstr(const struct s3_client *s3);
 

@@ -605,6 +605,25 @@ static struct s3_req *take_finished(struct s3_client *s3)
 	return NULL;
 }
 
+/* The caller gave up: stop every request in flight, each cancelled. */
+static void cancel_all(struct s3_client *s3)
+{
+	int i;
+
+	for (i = 0; i < s3->nactive; i++) {
+		struct s3_req *r = s3->active[i];
+
+		if (r->finished)
+			continue;
+		if (r->easy)
+			detach(s3, r);
+		r->err = SC_ERR_CANCELLED;
+		snprintf(r->errstr, sizeof(r->errstr), "s3 %s %s: cancelled",
+			 r->method, r->key ? r->key : s3->bucket);
+		r->finished = 1;
+	}
+}
+
 struct s3_req *s3req_next(struct s3_client *s3, int block)
 {
 	struct s3_req *r;
@@ -612,6 +631,8 @@ struct s3_req *s3req_next(struct s3_client *s3, int block)
 	int running;
 
 	for (;;) {
+		if (s3->cancel && s3->cancel(s3->cancel_arg))
+			cancel_all(s3);
 		due_retries(s3);
 		if ((r = take_finished(s3)) || !s3->nactive)
 			return r;

@@ -59,6 +59,8 @@ struct s3_client {
 	int parts_in_flight;
 	long long single_put_max;	/* bytes: bigger files go multipart */
 	struct s3_url_slot urls[S3_URL_CACHE];
+	s3_cancel_fn cancel;		/* polled while requests run */
+	void *cancel_arg;
 	char errstr[1024];
 };
 

@@ -9,18 +9,23 @@
 
 #include "videos.h"
 
-void videos_key(enum video_object o, const char *id, char *out)
+void videos_key(enum video_object o, const char *id, int attempt, char *out)
 {
-	static const char *const dir[VIDEO_OBJECTS] = {
-		[VIDEO_ORIGINAL] = "originals", [VIDEO_PROCESSED] = "processed",
-		[VIDEO_POSTER] = "processed",
-	};
 	static const char *const name[VIDEO_OBJECTS] = {
 		[VIDEO_ORIGINAL] = "source.mp4", [VIDEO_PROCESSED] = "video.mp4",
 		[VIDEO_POSTER] = "poster.jpg",
 	};
 
-	snprintf(out, VIDEO_KEY_MAX, "%s/%.64s/%s", dir[o], id, name[o]);
+	if (o == VIDEO_ORIGINAL)
+		snprintf(out, VIDEO_KEY_MAX, "originals/%.64s/%s", id, name[o]);
+	else
+		snprintf(out, VIDEO_KEY_MAX, "processed/%.64s/%d/%s", id, attempt,
+			 name[o]);
+}
+
+void videos_outputs_prefix(const char *id, char *out)
+{
+	snprintf(out, VIDEO_KEY_MAX, "processed/%.64s/", id);
 }
 
 enum sc_err videos_start(struct db *db, const char *id, int *attempt,
@@ -48,13 +53,35 @@ enum sc_err videos_start(struct db *db, const char *id, int *attempt,
 	return SC_OK;
 }
 
-/* Run a fenced UPDATE; *applied says whether it changed the row. */
+int videos_valid_id(const char *id)
+{
+	static const char shape[] = "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx";
+	size_t i;
+
+	for (i = 0; shape[i]; i++) {
+		char c = id[i];
+
+		if (shape[i] == '-' ? c != '-'
+				    : !((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') ||
+					(c >= 'A' && c <= 'F')))
+			return 0;
+	}
+	return id[i] == '\0';
+}
+
+/* Run a fenced UPDATE of the row whose id is params[0]; *applied says
+ * whether it changed the row (an id that is no uuid names no row). */
 static enum sc_err fenced_update(struct db *db, const char *sql, int n,
 				 const char *const *params, int *applied)
 {
 	PGresult *res;
-	enum sc_err rc = db_exec(db, sql, n, params, &res);
+	enum sc_err rc;
 
+	if (applied)
+		*applied = 0;
+	if (!videos_valid_id(params[0]))
+		return SC_OK;
+	rc = db_exec(db, sql, n, params, &res);
 	if (rc)
 		return rc;
 	if (applied)
@@ -109,26 +136,125 @@ enum sc_err videos_exists(struct db *db, const char *id, int *exists)
 	return SC_OK;
 }
 
-enum sc_err videos_unfinished(struct db *db, int idle_s, int limit,
-			      void (*fn)(const char *id, void *arg), void *arg)
+enum sc_err videos_unfinished_page(struct db *db, int idle_s, int limit,
+				   struct videos_cursor *cur,
+				   videos_row_fn fn, void *arg, int *rows)
 {
 	char idle[16], lim[16];
-	const char *params[] = { idle, lim };
+	/* NULL (SQL NULL) at the start of a walk: no cursor to compare */
+	const char *params[] = { idle, lim,
+				 cur->uploaded_at[0] ? cur->uploaded_at : NULL,
+				 cur->uploaded_at[0] ? cur->id : NULL };
+	PGresult *res;
+	enum sc_err rc;
+	int i, n;
+
+	*rows = 0;
+	snprintf(idle, sizeof(idle), "%d", idle_s);
+	snprintf(lim, sizeof(lim), "%d", limit);
+	/* keyset pagination on (uploaded_at, id), which the partial index
+	 * videos_unfinished_keyset_idx serves: each page starts where the
+	 * last ended, so a pass reaches every row however many are stuck
+	 * ahead of it (an OFFSET or a fixed "oldest N" would not) */
+	rc = db_exec(db,
+		     "SELECT id, status, "
+		     "to_char(uploaded_at AT TIME ZONE 'UTC', "
+		     "'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"') "
+		     "FROM videos WHERE status IN ('uploaded', 'processing') "
+		     "AND updated_at < now() - make_interval(secs => $1::int) "
+		     "AND ($3::timestamptz IS NULL "
+		     "OR (uploaded_at, id) > ($3::timestamptz, $4::uuid)) "
+		     "ORDER BY uploaded_at, id LIMIT $2",
+		     4, params, &res);
+	if (rc)
+		return rc;
+	n = PQntuples(res);
+	for (i = 0; i < n; i++)
+		fn(PQgetvalue(res, i, 0), PQgetvalue(res, i, 1), arg);
+	if (n > 0) {
+		snprintf(cur->id, sizeof(cur->id), "%s", PQgetvalue(res, n - 1, 0));
+		snprintf(cur->uploaded_at, sizeof(cur->uploaded_at), "%s",
+			 PQgetvalue(res, n - 1, 2));
+	}
+	*rows = n;
+	PQclear(res);
+	return SC_OK;
+}
+
+enum sc_err videos_fail_unfinished(struct db *db, const char *id, int idle_s,
+				   const char *code, const char *message,
+				   int *applied)
+{
+	char idle[16];
+	const char *params[] = { id, idle, code, message };
+
+	snprintf(idle, sizeof(idle), "%d", idle_s);
+	return fenced_update(db,
+			     "UPDATE videos SET status = 'failed', error_code = $3, "
+			     "error_message = $4, updated_at = now() "
+			     "WHERE id = $1 AND status IN ('uploaded', 'processing') "
+			     "AND updated_at <= now() - make_interval(secs => $2::int)",
+			     4, params, applied);
+}
+
+enum sc_err videos_revive(struct db *db, const char *id, int *applied)
+{
+	const char *params[] = { id };
+
+	return fenced_update(db,
+			     "UPDATE videos SET status = 'uploaded', error_code = NULL, "
+			     "error_message = NULL, report = NULL, updated_at = now() "
+			     "WHERE id = $1 AND status = 'failed'",
+			     1, params, applied);
+}
+
+enum sc_err videos_stuck_summary(struct db *db, int older_than_s,
+				 long long *count, long long *oldest_s)
+{
+	char age[16];
+	const char *params[] = { age };
+	PGresult *res;
+	enum sc_err rc;
+
+	*count = *oldest_s = 0;
+	snprintf(age, sizeof(age), "%d", older_than_s);
+	rc = db_exec(db,
+		     "SELECT count(*), coalesce(floor(extract(epoch FROM "
+		     "now() - min(uploaded_at))), 0)::bigint FROM videos "
+		     "WHERE status IN ('uploaded', 'processing') "
+		     "AND uploaded_at < now() - make_interval(secs => $1::int)",
+		     1, params, &res);
+	if (rc)
+		return rc;
+	*count = atoll(PQgetvalue(res, 0, 0));
+	*oldest_s = atoll(PQgetvalue(res, 0, 1));
+	PQclear(res);
+	return SC_OK;
+}
+
+enum sc_err videos_stuck_list(struct db *db, int older_than_s, int limit,
+			      videos_stuck_fn fn, void *arg)
+{
+	char age[16], lim[16];
+	const char *params[] = { age, lim };
 	PGresult *res;
 	enum sc_err rc;
 	int i;
 
-	snprintf(idle, sizeof(idle), "%d", idle_s);
+	snprintf(age, sizeof(age), "%d", older_than_s);
 	snprintf(lim, sizeof(lim), "%d", limit);
 	rc = db_exec(db,
-		     "SELECT id FROM videos WHERE status IN ('uploaded', 'processing') "
-		     "AND updated_at < now() - make_interval(secs => $1::int) "
-		     "ORDER BY uploaded_at LIMIT $2",
+		     "SELECT id, status, floor(extract(epoch FROM now() - uploaded_at))"
+		     "::bigint, attempt FROM videos "
+		     "WHERE status IN ('uploaded', 'processing') "
+		     "AND uploaded_at < now() - make_interval(secs => $1::int) "
+		     "ORDER BY uploaded_at, id LIMIT $2",
 		     2, params, &res);
 	if (rc)
 		return rc;
 	for (i = 0; i < PQntuples(res); i++)
-		fn(PQgetvalue(res, 0 + i, 0), arg);
+		fn(PQgetvalue(res, i, 0), PQgetvalue(res, i, 1),
+		   atoll(PQgetvalue(res, i, 2)), atoi(PQgetvalue(res, i, 3)), arg);
 	PQclear(res);
 	return SC_OK;
 }

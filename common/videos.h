@@ -16,12 +16,32 @@
 #include "db.h"
 #include "error.h"
 
-/* A video's objects in S3, at fixed keys (DESIGN: the key layout). */
+/*
+ * A video's objects in S3.  The original has one fixed key; the outputs
+ * have one per attempt, so a stale attempt can never overwrite what a
+ * newer one stored:
+ *
+ *   originals/<id>/source.mp4
+ *   processed/<id>/<attempt>/video.mp4
+ *   processed/<id>/<attempt>/poster.jpg
+ *
+ * The fenced update that marks the video processed names the attempt's
+ * keys in the row (processed_key, poster_key), which makes them current;
+ * readers take the keys from the row, never compute them.
+ */
 enum video_object { VIDEO_ORIGINAL, VIDEO_PROCESSED, VIDEO_POSTER, VIDEO_OBJECTS };
 #define VIDEO_KEY_MAX 128
 
-/* The key of object o of video id into out (VIDEO_KEY_MAX bytes). */
-void videos_key(enum video_object o, const char *id, char *out);
+/* The key of object o of video id (attempt ignored for the original)
+ * into out (VIDEO_KEY_MAX bytes). */
+void videos_key(enum video_object o, const char *id, int attempt, char *out);
+
+/* Is id a video id (a uuid in its text form)?  Anything else names no
+ * row: the queries below then change nothing rather than fail. */
+int videos_valid_id(const char *id);
+
+/* "processed/<id>/": the prefix of every attempt's outputs. */
+void videos_outputs_prefix(const char *id, char *out);
 
 /*
  * Begin an attempt on video id: status 'processing', attempt + 1.  *found
@@ -41,14 +61,56 @@ enum sc_err videos_failed(struct db *db, const char *id, int attempt,
 			  const char *code, const char *message,
 			  const char *report, int *applied);
 
-/*
- * Call fn for up to limit videos still 'uploaded' or 'processing' whose
- * row has not changed for idle_s seconds (the reconciler's candidates).
- */
 /* Does the row exist (a player may delete a video mid-job)? */
 enum sc_err videos_exists(struct db *db, const char *id, int *exists);
 
-enum sc_err videos_unfinished(struct db *db, int idle_s, int limit,
-			      void (*fn)(const char *id, void *arg), void *arg);
+/* Where a walk over unfinished videos stands; zeroed: at the start. */
+struct videos_cursor {
+	char uploaded_at[40];		/* ISO 8601, microseconds, UTC */
+	char id[40];			/* uuid */
+};
+
+typedef void (*videos_row_fn)(const char *id, const char *status, void *arg);
+
+/*
+ * The reconciler's walk: call fn(id, status) for up to limit videos still
+ * 'uploaded' or 'processing' whose row has not changed for idle_s seconds,
+ * after *cur in (uploaded_at, id) order, and move *cur past them.  *rows
+ * is how many; fewer than limit means the walk reached the end.
+ */
+enum sc_err videos_unfinished_page(struct db *db, int idle_s, int limit,
+				   struct videos_cursor *cur,
+				   videos_row_fn fn, void *arg, int *rows);
+
+/*
+ * Fail an unfinished video whatever its attempt (its job died in the
+ * queue: the reaper, the reconciler, an admin's purge), provided the row
+ * has not changed for idle_s seconds (0: no such condition), so a video
+ * an admin revived or a worker touched meanwhile is left alone.
+ */
+enum sc_err videos_fail_unfinished(struct db *db, const char *id, int idle_s,
+				   const char *code, const char *message,
+				   int *applied);
+
+/* A failed video back to 'uploaded' (an admin's retry); *applied 0 when
+ * the video is not failed. */
+enum sc_err videos_revive(struct db *db, const char *id, int *applied);
+
+/*
+ * Videos still 'uploaded' or 'processing' more than older_than_s seconds
+ * after their upload: *count of them and *oldest_s, the age in seconds of
+ * the oldest (0 when there is none).  What an alarm watches: a healthy
+ * fleet finishes every video within minutes of its upload.
+ */
+enum sc_err videos_stuck_summary(struct db *db, int older_than_s,
+				 long long *count, long long *oldest_s);
+
+typedef void (*videos_stuck_fn)(const char *id, const char *status,
+				long long age_s, int attempt, void *arg);
+
+/* Call fn for up to limit of those videos, oldest first, with their age
+ * since upload (seconds) and the row's attempt (`showcasectl videos stuck`). */
+enum sc_err videos_stuck_list(struct db *db, int older_than_s, int limit,
+			      videos_stuck_fn fn, void *arg);
 
 #endif

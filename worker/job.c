@@ -16,6 +16,7 @@
 #include "child.h"
 #include "clock.h"
 #include "job.h"
+#include "lease.h"
 #include "log.h"
 #include "reason.h"
 #include "videos.h"
@@ -26,15 +27,6 @@
 struct job_files {
 	char dir[1024];
 	char source[1100], video[1100], poster[1100], report[1100];
-};
-
-/* Lease renewal state, for the child's tick. */
-struct renew {
-	struct job_env *env;
-	const struct queue_job *job;
-	long long next_ms;
-	int lost;
-	int handback;
 };
 
 const char *job_outcome_name(enum job_outcome o)
@@ -107,7 +99,7 @@ static char *read_report(const char *path)
 {
 	struct buf b = BUF_INIT(1 << 20);
 
-	if (buf_read_file(&b, path, NULL)) {
+	if (child_read_output(path, &b)) {
 		buf_release(&b);
 		return NULL;
 	}
@@ -124,44 +116,51 @@ static void report_message(const char *report, char *out, size_t cap)
 	cJSON_Delete(root);
 }
 
-/* Renew the lease every third of it; stop on a lost lease or hand-back. */
+/* Is it time to hand the job back (SIGTERM and the grace period over)? */
+static int handback_due(const struct job_env *env)
+{
+	long long at = atomic_load(env->handback_at);
+
+	return at && clock_ms() >= at;
+}
+
+/* The S3 client's cancel predicate: the job is no longer ours to work
+ * on, or must be handed back now. */
+static int should_stop(void *arg)
+{
+	const struct job_env *env = arg;
+
+	return lease_lost(env->lease) || handback_due(env);
+}
+
+/* The transcoder's watcher: relay progress, stop when should_stop. */
 static int tick(int progress, void *arg)
 {
-	struct renew *r = arg;
-	long long now = clock_ms(), at = atomic_load(r->env->handback_at);
-	enum sc_err rc;
+	struct job_env *env = arg;
 
-	if (at && now >= at) {
-		r->handback = 1;
-		return 1;
-	}
-	if (now < r->next_ms)
-		return 0;
-	rc = queue_extend(r->env->queue, r->job, r->env->cfg->worker_lease_ms,
-			  progress);
-	if (rc == SC_ERR_CONFLICT) {
-		log_warn("lease lost at %d%%: another worker has the job", progress);
-		r->lost = 1;
-		return 1;
-	}
-	if (rc)	/* Redis away: keep going, try again soon */
-		log_warn("cannot renew the lease: %s", redisconn_errstr(r->env->redis));
-	r->next_ms = now + (rc ? 1000 : r->env->cfg->worker_lease_ms / 3);
-	return 0;
+	lease_progress(env->lease, progress);
+	return should_stop(env);
 }
 
 /* The job failed for a reason retrying may cure. */
 static enum job_outcome retry(struct job_env *env, const struct queue_job *job,
-			      int attempt, const char *code, const char *msg)
+			      const char *code, const char *msg)
 {
 	struct queue_retry policy = { env->cfg->worker_max_attempts,
 				      env->cfg->worker_retry_base_ms,
 				      env->cfg->worker_retry_cap_ms };
 	char line[600];
 	int dead = 0, applied = 0;
+	enum sc_err rc;
 
 	snprintf(line, sizeof(line), "%s: %s", code, msg);
-	if (queue_fail(env->queue, job, 0, line, &policy, &dead)) {
+	rc = queue_fail(env->queue, job, 0, line, &policy, &dead);
+	if (rc == SC_ERR_CONFLICT) {
+		log_warn("attempt %d failed (%s), but the job is no longer ours",
+			 job->attempt, line);
+		return JOB_LOST;
+	}
+	if (rc) {
 		/* the lease will expire and the reaper will try again */
 		log_error("cannot record the failure (%s): %s", line,
 			  redisconn_errstr(env->redis));
@@ -171,11 +170,23 @@ static enum job_outcome retry(struct job_env *env, const struct queue_job *job,
 		log_warn("attempt %d failed, will retry: %s", job->attempt, line);
 		return JOB_RETRY;
 	}
-	if (attempt > 0)
-		videos_failed(env->db, job->video_id, attempt, code, msg, NULL,
-			      &applied);
+	/* dead: no attempt can follow, so whatever the row's attempt */
+	if (videos_fail_unfinished(env->db, job->video_id, 0, code, msg, &applied))
+		log_error("dead, but the video cannot be marked failed (%s); "
+			  "the reconciler will: %s", db_errstr(env->db), line);
 	log_error("dead after %d attempts: %s", job->attempt, line);
 	return JOB_FAILED;
+}
+
+/* The lease is gone, or the job must be handed back: say which. */
+static enum job_outcome stopped(struct job_env *env, const struct queue_job *job)
+{
+	if (lease_lost(env->lease))
+		return JOB_LOST;
+	if (queue_requeue(env->queue, job))
+		log_warn("cannot hand the job back; its lease will expire");
+	log_info("handed back at the head of the queue");
+	return JOB_HANDED_BACK;
 }
 
 static enum sc_err upload(struct job_env *env, const char *path,
@@ -183,7 +194,7 @@ static enum sc_err upload(struct job_env *env, const char *path,
 {
 	long long size;
 	enum sc_err rc;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int fd = child_open_output(path);
 
 	if (fd < 0)
 		return SC_ERR_IO;
@@ -192,45 +203,76 @@ static enum sc_err upload(struct job_env *env, const char *path,
 	return rc;
 }
 
+/*
+ * Remove the outputs of attempt (best effort: they are unreferenced).
+ * Cleaning up must not be cancelled with the work it cleans up after, so
+ * the lease's cancel predicate is off meanwhile.
+ */
+static void remove_outputs(struct job_env *env, const char *id, int attempt)
+{
+	char key[VIDEO_KEY_MAX];
+	enum video_object o;
+
+	s3_set_cancel(env->s3, NULL, NULL);
+	for (o = VIDEO_PROCESSED; o <= VIDEO_POSTER; o++) {
+		videos_key(o, id, attempt, key);
+		if (s3_delete_object(env->s3, key))
+			log_warn("cannot remove %s: %s", key, s3_errstr(env->s3));
+	}
+	s3_set_cancel(env->s3, should_stop, env);
+}
+
+/* Earlier attempts may have stored outputs before they failed or were
+ * lost; once this attempt's are current, those are garbage. */
+#define OLD_ATTEMPTS_SWEPT 20
+
 /* The transcoder succeeded: store the outputs, then the row, then ack. */
 static enum job_outcome finish_processed(struct job_env *env,
 					 const struct queue_job *job, int attempt,
 					 const struct job_files *f)
 {
 	char vkey[VIDEO_KEY_MAX], pkey[VIDEO_KEY_MAX];
-	char *report = read_report(f->report);
-	int applied = 0;
+	char *report;
+	int applied = 0, exists = 1, a;
 	enum sc_err rc;
 
-	videos_key(VIDEO_PROCESSED, job->video_id, vkey);
-	videos_key(VIDEO_POSTER, job->video_id, pkey);
+	/* this attempt's own keys: a stale attempt cannot overwrite a newer
+	 * one's outputs, only the fenced update below makes them current */
+	videos_key(VIDEO_PROCESSED, job->video_id, attempt, vkey);
+	videos_key(VIDEO_POSTER, job->video_id, attempt, pkey);
 	if ((rc = upload(env, f->video, vkey, "video/mp4")) ||
 	    (rc = upload(env, f->poster, pkey, "image/jpeg"))) {
-		free(report);
-		return retry(env, job, attempt, "s3", s3_errstr(env->s3));
+		if (rc == SC_ERR_CANCELLED || should_stop(env)) {
+			remove_outputs(env, job->video_id, attempt);
+			return stopped(env, job);
+		}
+		return retry(env, job, "s3", s3_errstr(env->s3));
 	}
+	if (lease_lost(env->lease)) {
+		remove_outputs(env, job->video_id, attempt);
+		return JOB_LOST;
+	}
+	report = read_report(f->report);
 	rc = videos_processed(env->db, job->video_id, attempt, vkey, pkey,
 			      report ? report : "{}", &applied);
 	free(report);
 	if (rc)
-		return retry(env, job, attempt, "db", db_errstr(env->db));
+		return retry(env, job, "db", db_errstr(env->db));
 	if (!applied) {
-		int exists = 1;
-
+		/* fenced off: a newer attempt, an admin or the owner changed
+		 * the row; what this attempt stored is nobody's */
+		remove_outputs(env, job->video_id, attempt);
 		videos_exists(env->db, job->video_id, &exists);
-		if (!exists) {
-			/* deleted by its owner mid-job: take back what we
-			 * stored after the API removed the rest */
-			s3_delete_object(env->s3, vkey);
-			s3_delete_object(env->s3, pkey);
+		if (!exists)
 			log_info("video deleted while processing; its outputs removed");
-		} else {
-			log_warn("video changed under us (attempt %d is stale)",
-				 attempt);
-		}
+		else
+			log_warn("video changed under us (attempt %d is stale); "
+				 "its outputs removed", attempt);
 		queue_complete(env->queue, job);
 		return JOB_LOST;
 	}
+	for (a = attempt - 1; a >= 1 && a >= attempt - OLD_ATTEMPTS_SWEPT; a--)
+		remove_outputs(env, job->video_id, a);
 	if (queue_complete(env->queue, job))
 		log_warn("processed, but the job could not be acknowledged: %s",
 			 redisconn_errstr(env->redis));
@@ -252,7 +294,7 @@ static enum job_outcome finish_refused(struct job_env *env,
 	if (videos_failed(env->db, job->video_id, attempt, reason, msg,
 			  report, &applied)) {
 		free(report);
-		return retry(env, job, attempt, "db", db_errstr(env->db));
+		return retry(env, job, "db", db_errstr(env->db));
 	}
 	free(report);
 	queue_fail(env->queue, job, 1, reason, &none, NULL);
@@ -260,62 +302,82 @@ static enum job_outcome finish_refused(struct job_env *env,
 	return applied ? JOB_FAILED : JOB_LOST;
 }
 
-enum job_outcome job_run(struct job_env *env, const struct queue_job *job)
+/* Fetch the original into f->source. */
+static enum sc_err download(struct job_env *env, const char *key,
+			    const struct job_files *f, const char **why)
+{
+	enum sc_err rc;
+	int fd = open(f->source, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+
+	if (fd < 0) {
+		*why = strerror(errno);
+		return SC_ERR_IO;
+	}
+	rc = s3_get_to_fd(env->s3, key, -1, -1, fd, NULL);
+	close(fd);
+	*why = s3_errstr(env->s3);
+	return rc;
+}
+
+/* Everything between the lease and its settlement (see job.h). */
+static enum job_outcome run_leased(struct job_env *env,
+				   const struct queue_job *job)
 {
 	const struct config *cfg = env->cfg;
 	struct child_limits lim = { (long long)cfg->worker_memory_mb << 20,
-				    (long long)cfg->worker_job_timeout_s * 1000 };
-	struct renew renew = { env, job, 0, 0, 0 };
+				    (long long)cfg->worker_job_timeout_s * 1000,
+				    env->sandbox };
 	struct child_result res;
 	struct job_files f;
 	char key[KEY_MAX], detail[64];
-	int attempt = 0, found = 0, fd;
+	const char *why;
+	int attempt = 0, found = 0;
 	enum job_outcome out;
 	enum sc_err rc;
 	char *argv[12];
 
 	if (videos_start(env->db, job->video_id, &attempt, key, sizeof(key), &found))
-		return retry(env, job, 0, "db", db_errstr(env->db));
+		return retry(env, job, "db", db_errstr(env->db));
 	if (!found) {
 		log_info("video is gone or finished already; dropping the job");
 		queue_complete(env->queue, job);
 		return JOB_LOST;
 	}
 	if (make_files(&f, cfg->worker_tmp_dir, job->video_id) < 0)
-		return retry(env, job, attempt, "io", strerror(errno));
+		return retry(env, job, "io", strerror(errno));
 
-	fd = open(f.source, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	rc = fd < 0 ? SC_ERR_IO : s3_get_to_fd(env->s3, key, -1, -1, fd, NULL);
-	if (fd >= 0)
-		close(fd);
+	rc = download(env, key, &f, &why);
+	if (rc == SC_ERR_CANCELLED || should_stop(env)) {
+		out = stopped(env, job);
+		goto out_clean;
+	}
 	if (rc) {
-		out = retry(env, job, attempt, "s3",
-			    fd < 0 ? strerror(errno) : s3_errstr(env->s3));
+		out = retry(env, job, "s3", why);
 		goto out_clean;
 	}
 
-	argv[0] = (char *)env->transcoder;
-	argv[1] = "--progress-fd";
-	argv[2] = "3";
-	argv[3] = "--poster";
-	argv[4] = f.poster;
-	argv[5] = "--report";
-	argv[6] = f.report;
-	argv[7] = f.source;
-	argv[8] = f.video;
-	argv[9] = NULL;
-	renew.next_ms = clock_ms() + cfg->worker_lease_ms / 3;
-	if (child_run(argv, &lim, tick, &renew, &res)) {
-		out = retry(env, job, attempt, "internal", "cannot start the transcoder");
+	/* the transcoder's user must read the source and write beside it */
+	if (child_grant_dir(env->sandbox, f.dir)) {
+		out = retry(env, job, "io", strerror(errno));
 		goto out_clean;
 	}
-	if (renew.lost) {
-		out = JOB_LOST;
-	} else if (renew.handback) {
-		if (queue_requeue(env->queue, job))
-			log_warn("cannot hand the job back; its lease will expire");
-		log_info("handed back at the head of the queue");
-		out = JOB_HANDED_BACK;
+	argv[0] = (char *)env->transcoder;
+	argv[1] = "--sandbox";
+	argv[2] = "--progress-fd";
+	argv[3] = "3";
+	argv[4] = "--poster";
+	argv[5] = f.poster;
+	argv[6] = "--report";
+	argv[7] = f.report;
+	argv[8] = f.source;
+	argv[9] = f.video;
+	argv[10] = NULL;
+	if (child_run(argv, &lim, tick, env, &res)) {
+		out = retry(env, job, "internal", "cannot start the transcoder");
+		goto out_clean;
+	}
+	if (should_stop(env)) {
+		out = stopped(env, job);
 	} else if (res.exited && res.code == 0) {
 		out = finish_processed(env, job, attempt, &f);
 	} else if (res.exited && tc_reason_permanent(tc_reason_from_exit(res.code))) {
@@ -324,17 +386,33 @@ enum job_outcome job_run(struct job_env *env, const struct queue_job *job)
 		atomic_fetch_add(env->crashes, 1);
 		snprintf(detail, sizeof(detail), "killed after %d s",
 			 cfg->worker_job_timeout_s);
-		out = retry(env, job, attempt, "timeout", detail);
+		out = retry(env, job, "timeout", detail);
 	} else if (res.signal) {
 		atomic_fetch_add(env->crashes, 1);
 		snprintf(detail, sizeof(detail), "the transcoder died of signal %d",
 			 res.signal);
-		out = retry(env, job, attempt, "crashed", detail);
+		out = retry(env, job, "crashed", detail);
 	} else {
 		snprintf(detail, sizeof(detail), "the transcoder exited %d", res.code);
-		out = retry(env, job, attempt, "internal", detail);
+		out = retry(env, job, "internal", detail);
 	}
 out_clean:
 	remove_dir(f.dir);
+	return out;
+}
+
+enum job_outcome job_run(struct job_env *env, const struct queue_job *job)
+{
+	enum job_outcome out;
+
+	if (lease_keep(env->lease, job, env->cfg->worker_lease_ms)) {
+		log_error("cannot start the lease keeper; handing the job back");
+		queue_requeue(env->queue, job);
+		return JOB_HANDED_BACK;
+	}
+	s3_set_cancel(env->s3, should_stop, env);
+	out = run_leased(env, job);
+	s3_set_cancel(env->s3, NULL, NULL);
+	lease_release(env->lease);
 	return out;
 }

@@ -1,25 +1,30 @@
 /*
  * job.h - one leased job, start to end.
  *
- * For a leased job: mark the video 'processing' (a new attempt in
+ * For a leased job: keep its lease alive from another thread for the whole
+ * job (lease.h), mark the video 'processing' (a new attempt in
  * PostgreSQL), fetch the original from S3 into a private directory, run
- * showcase-transcode on it in a child (child.h) while renewing the lease
- * with its progress, upload the clip and poster to their fixed keys, write
- * the outcome to PostgreSQL fenced by the attempt, and settle the job in
- * Redis.  The directory is removed on every path.
+ * showcase-transcode on it in an isolated child (child.h) relaying its
+ * progress, upload the clip and poster to the attempt's own keys
+ * (videos.h), write the outcome to PostgreSQL fenced by the attempt, and
+ * settle the job in Redis.  The directory is removed on every path.
  *
  * Outcomes: the source's fault (too_short, corrupt, ...) fails the video
  * at once; anything else (S3, PostgreSQL, a crash, the deadline) is
- * retried with backoff until the queue dead-letters it, and only then is
- * the video marked failed.  A lost lease stops the work without writing.
+ * retried with backoff until the queue dead-letters it, and then the
+ * video is marked failed with the code ("s3", "db", "crashed",
+ * "timeout", ...).  A lost lease stops the work at once, whatever step it
+ * is in, and writes nothing; a stale attempt's outputs are removed.
  */
 #ifndef SC_JOB_H
 #define SC_JOB_H
 
 #include <stdatomic.h>
 
+#include "child.h"
 #include "config.h"
 #include "db.h"
+#include "lease.h"
 #include "queue.h"
 #include "redisconn.h"
 #include "s3.h"
@@ -29,10 +34,12 @@ struct job_env {
 	const struct config *cfg;
 	const char *worker;		/* name in the job's hash */
 	const char *transcoder;		/* path of showcase-transcode */
+	const struct child_sandbox *sandbox;	/* how it is isolated */
 	struct redisconn *redis;
 	struct queue *queue;
 	struct db *db;
 	struct s3_client *s3;
+	struct lease_keeper *lease;	/* renews the current job's lease */
 	/* shared with the main thread: 0 while running; on SIGTERM the
 	 * time (ms, monotonic) by which running jobs must be handed back */
 	atomic_llong *handback_at;

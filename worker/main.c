@@ -26,14 +26,17 @@
 #include <unistd.h>
 
 #include "awscreds.h"
+#include "child.h"
 #include "clock.h"
 #include "config.h"
 #include "db.h"
 #include "job.h"
+#include "lease.h"
 #include "log.h"
 #include "metrics.h"
 #include "presence.h"
 #include "queue.h"
+#include "reconcile.h"
 #include "redisconn.h"
 #include "s3.h"
 #include "videos.h"
@@ -46,6 +49,7 @@ struct worker {
 	struct config cfg;
 	char name[300];			/* host:pid */
 	char transcoder[PATH_MAX];
+	struct child_sandbox *sandbox;	/* how transcodes are isolated */
 	struct awscreds *creds;
 	/* the main thread's own handles */
 	struct db *db;
@@ -55,6 +59,7 @@ struct worker {
 	int redis_ok;			/* last known state, to log changes only */
 	int db_ok;
 	long long next_reconcile_ms;
+	struct videos_cursor reconcile_cursor;	/* where the last pass stopped */
 	/* shared with the job threads and the metrics thread */
 	atomic_int stopping;
 	atomic_llong handback_at;
@@ -75,6 +80,7 @@ static void *slot_main(void *arg)
 	struct worker *w = s->w;
 	struct job_env env = { .cfg = &w->cfg, .worker = w->name,
 			       .transcoder = w->transcoder,
+			       .sandbox = w->sandbox,
 			       .handback_at = &w->handback_at,
 			       .crashes = &w->metrics.crashed };
 	struct queue_job job;
@@ -85,7 +91,9 @@ static void *slot_main(void *arg)
 	if (redisconn_new(w->cfg.redis_url, w->cfg.connect_timeout_ms, &env.redis) ||
 	    queue_new(env.redis, w->cfg.queue_prefix, &env.queue) ||
 	    !(env.db = db_new(w->cfg.database_url, w->cfg.connect_timeout_ms)) ||
-	    !(env.s3 = s3_client_new(&w->cfg, w->creds))) {
+	    !(env.s3 = s3_client_new(&w->cfg, w->creds)) ||
+	    lease_keeper_new(w->cfg.redis_url, w->cfg.connect_timeout_ms,
+			     w->cfg.queue_prefix, &env.lease)) {
 		log_error("job thread %d cannot start: %s", s->index,
 			  sc_strerror(SC_ERR_NOMEM));
 		goto out;
@@ -116,6 +124,7 @@ static void *slot_main(void *arg)
 		atomic_fetch_sub(&w->metrics.in_flight, 1);
 	}
 out:
+	lease_keeper_free(env.lease);
 	s3_client_free(env.s3);
 	db_free(env.db);
 	queue_free(env.queue);
@@ -123,14 +132,20 @@ out:
 	return NULL;
 }
 
-/* Queue an unfinished video again (a no-op while its job lives). */
-static void requeue_video(const char *id, void *arg)
+/* The reaper dead-lettered a job: its video fails now, with the reason
+ * (if PostgreSQL is away, the reconciler does it later). */
+static void fail_dead_video(const char *id, const char *error, void *arg)
 {
 	struct worker *w = arg;
-	int created = 0;
+	char code[32];
+	const char *msg = reconcile_split_error(error, code, sizeof(code));
+	int applied = 0;
 
-	if (!queue_enqueue(w->queue, id, &created) && created)
-		log_warn("video %s was unfinished with no job: queued again", id);
+	if (videos_fail_unfinished(w->db, id, 0, code, msg, &applied))
+		log_error("job %s is dead but its video cannot be marked failed "
+			  "yet (%s); the reconciler will", id, db_errstr(w->db));
+	else if (applied)
+		log_warn("video %s failed: %s", id, error);
 }
 
 /* Queue figures for /metrics, read here so the HTTP thread never does. */
@@ -151,6 +166,41 @@ static void refresh_metrics(struct worker *w)
 		atomic_store(&w->metrics.workers, n);
 }
 
+/* Stuck videos for /metrics (a cheap count on a partial index). */
+static void refresh_stuck(struct worker *w)
+{
+	long long n, oldest;
+
+	if (!videos_stuck_summary(w->db, w->cfg.video_stuck_after_s, &n, &oldest)) {
+		atomic_store(&w->metrics.stuck, n);
+		atomic_store(&w->metrics.stuck_oldest_s, oldest);
+	}
+}
+
+/*
+ * One reconciler pass, RECONCILE_PASS_MAX rows at most so the main
+ * thread's beat is not held up by a huge backlog; the cursor goes on from
+ * there next time.  A row idle for two leases and a bit has no live job
+ * touching it: a running job's attempt started more recently, and a
+ * waiting one is found in Redis.
+ */
+#define RECONCILE_PASS_MAX 20000
+
+static void reconcile(struct worker *w)
+{
+	struct reconcile_stats st;
+	enum sc_err rc;
+
+	rc = reconcile_pass(w->db, w->queue, 2 * w->cfg.worker_lease_ms / 1000 + 1,
+			    RECONCILE_PASS_MAX, &w->reconcile_cursor, &st);
+	if (rc)
+		log_warn("reconciler stopped after %d videos: %s", st.scanned,
+			 rc == SC_ERR_DB ? db_errstr(w->db) : redisconn_errstr(w->redis));
+	else if (st.queued || st.failed)
+		log_warn("reconciler: %d unfinished videos, %d queued again, %d failed "
+			 "(their job was dead)", st.scanned, st.queued, st.failed);
+}
+
 /* The main thread's periodic work: presence, reaper, promoter, reconciler. */
 static void beat(struct worker *w)
 {
@@ -169,7 +219,8 @@ static void beat(struct worker *w)
 		w->redis_ok = ok;
 	}
 	if (ok) {
-		if (!queue_reap(w->queue, w->cfg.worker_max_crashes, &requeued, &dead) &&
+		if (!queue_reap(w->queue, w->cfg.worker_max_crashes, &requeued, &dead,
+				fail_dead_video, w) &&
 		    (requeued || dead))
 			log_warn("reaped expired leases: %d queued again, %d dead",
 				 requeued, dead);
@@ -185,10 +236,10 @@ static void beat(struct worker *w)
 			log_error("postgresql unreachable: %s", db_errstr(w->db));
 		w->db_ok = ok;
 	}
+	if (ok && w->metrics.daemon)
+		refresh_stuck(w);
 	if (ok && w->redis_ok && clock_ms() >= w->next_reconcile_ms) {
-		/* idle twice the lease: a live job would have touched the row */
-		videos_unfinished(w->db, 2 * w->cfg.worker_lease_ms / 1000 + 1, 1000,
-				  requeue_video, w);
+		reconcile(w);
 		w->next_reconcile_ms = clock_ms() + w->cfg.worker_reconcile_s * 1000LL;
 	}
 }
@@ -239,6 +290,18 @@ int main(void)
 		config_free(&w.cfg);
 		return 2;
 	}
+	/* the user is looked up and the environment copied once, here */
+	if (child_sandbox_new(w.cfg.worker_transcode_user, NULL, &w.sandbox,
+			      &errmsg)) {
+		log_error("cannot set up the transcoder's sandbox: %s",
+			  errmsg.data ? errmsg.data : "out of memory");
+		buf_release(&errmsg);
+		config_free(&w.cfg);
+		return 2;
+	}
+	if (!child_sandbox_describe(w.sandbox, &errmsg))
+		log_info("transcodes run as %s", errmsg.data);
+	buf_reset(&errmsg);
 
 	/* signals go to the main thread only: block them before threads */
 	sigemptyset(&sigs);
@@ -328,6 +391,7 @@ out:
 	redisconn_free(w.redis);
 	db_free(w.db);
 	awscreds_free(w.creds);
+	child_sandbox_free(w.sandbox);
 	config_free(&w.cfg);
 	buf_release(&errmsg);
 	return status;

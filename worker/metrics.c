@@ -69,6 +69,13 @@ static void render(struct metrics *m, struct buf *b)
 		       "showcase_queue_oldest_pending_seconds %.3f\n",
 		    atomic_load(&m->oldest_pending_ms) > 0
 			    ? atomic_load(&m->oldest_pending_ms) / 1000.0 : 0.0);
+	buf_appendf(b, "# HELP showcase_videos_stuck Videos unfinished longer than VIDEO_STUCK_AFTER_S after upload.\n"
+		       "# TYPE showcase_videos_stuck gauge\n"
+		       "showcase_videos_stuck %lld\n"
+		       "# HELP showcase_videos_stuck_oldest_seconds Age of the oldest stuck video (0: none).\n"
+		       "# TYPE showcase_videos_stuck_oldest_seconds gauge\n"
+		       "showcase_videos_stuck_oldest_seconds %lld\n",
+		    atomic_load(&m->stuck), atomic_load(&m->stuck_oldest_s));
 	buf_appendf(b, "# HELP showcase_workers Live worker processes (presence records).\n"
 		       "# TYPE showcase_workers gauge\n"
 		       "showcase_workers %lld\n", workers);

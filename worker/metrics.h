@@ -2,8 +2,9 @@
  * metrics.h - the worker's numbers, served as Prometheus text.
  *
  * Invariants: every field is an atomic the job threads and the main
- * thread update; the HTTP thread only reads.  Queue figures are refreshed
- * by the main thread on each beat (the HTTP thread never talks to Redis).
+ * thread update; the HTTP thread only reads.  Queue and stuck-video
+ * figures are refreshed by the main thread on each beat (the HTTP thread
+ * never talks to Redis or PostgreSQL).
  *
  * Life cycle: metrics_serve() starts an HTTP thread answering GET /metrics
  * and GET /health/live on host:port; metrics_stop() ends it.
@@ -24,6 +25,8 @@ struct metrics {
 	atomic_llong pending, scheduled, dead, leased;
 	atomic_llong oldest_pending_ms;		/* age of the head job, -1 none */
 	atomic_llong workers;			/* live worker records */
+	atomic_llong stuck;			/* videos unfinished too long */
+	atomic_llong stuck_oldest_s;		/* age of the oldest of them */
 	atomic_llong duration_bucket[METRICS_BUCKETS + 1];	/* last: +Inf */
 	atomic_llong duration_ms_sum;
 	atomic_llong duration_count;

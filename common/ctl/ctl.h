@@ -13,4 +13,10 @@
 int ctl_s3(const struct config *cfg, int argc, char **argv);
 int ctl_queue(const struct config *cfg, int argc, char **argv);
 
+/* `showcasectl queue publish-backlog` (ctl_metrics.c): the queue's and the
+ * videos' figures to CloudWatch, over connections of its own. */
+int ctl_publish_backlog(const struct config *cfg);
+
+int ctl_videos(const struct config *cfg, int argc, char **argv);
+
 #endif

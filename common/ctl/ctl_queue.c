@@ -6,28 +6,35 @@
  *                                  ids in order (sets with their score, ms)
  *   queue show JOB                 the job's fields
  *   queue dead                     dead jobs with why they died
- *   queue retry JOB                a dead job back to pending
+ *   queue retry JOB                a dead job back to pending, its video
+ *                                  back to 'uploaded' (a failed video with
+ *                                  no job left is queued afresh)
  *   queue retry-dead               every dead job back to pending
- *   queue purge-dead               forget every dead job
+ *   queue purge-dead               forget every dead job, its video marked
+ *                                  failed with the job's reason first
  *   queue enqueue VIDEO_ID         queue a video's job (no-op if it has one)
  *   queue publish-backlog          send BacklogPerWorker to CloudWatch: jobs
  *                                  waiting (pending + scheduled) per live
- *                                  worker, what the worker group scales on;
- *                                  with DeadJobs and OldestJobAgeSeconds,
- *                                  which the alarms watch
+ *                                  worker, what the worker group scales on,
+ *                                  with the figures the alarms watch
+ *                                  (ctl_metrics.c)
  *
  * Everything printed is what redis-cli shows for the same keys
- * (docs/operations.md lists the redis-cli commands side by side).
+ * (docs/operations.md lists the redis-cli commands side by side).  retry
+ * and purge change PostgreSQL too, first, so that no video is left
+ * 'processing' without a job or 'failed' with one: they refuse to run
+ * while PostgreSQL is unreachable.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "awscreds.h"
-#include "cloudwatch.h"
 #include "ctl.h"
+#include "db.h"
 #include "queue.h"
+#include "reconcile.h"
 #include "redisconn.h"
+#include "videos.h"
 
 static const char usage[] =
 	"usage: showcasectl queue stats\n"
@@ -115,17 +122,69 @@ static int dead(struct queue *q)
 	return rc;
 }
 
-static int retry_all_dead(struct queue *q)
+/*
+ * Bring video/job id back: the row from 'failed' to 'uploaded' first (so
+ * the worker will take it), then the dead job back to pending; a video
+ * whose dead job is gone already (purged, or capped away) gets a new job.
+ * SC_ERR_NOT_FOUND when there is neither a dead job nor a failed video.
+ */
+static enum sc_err retry_one(struct db *db, struct queue *q, const char *id)
+{
+	int revived = 0, created = 0;
+	enum sc_err rc;
+
+	if (videos_revive(db, id, &revived))
+		return SC_ERR_DB;
+	rc = queue_retry_dead(q, id);
+	if (rc != SC_ERR_NOT_FOUND)
+		return rc;
+	if (!revived)
+		return SC_ERR_NOT_FOUND;
+	return queue_enqueue(q, id, &created);
+}
+
+static int retry_all_dead(struct db *db, struct queue *q)
 {
 	struct dead_walk d;
 	enum sc_err rc;
 	int i, n = 0;
 
 	if (!(rc = dead_ids(q, &d))) {
-		for (i = 0; i < d.ids; i++)
-			n += queue_retry_dead(q, d.list[i]) == SC_OK;
+		for (i = 0; i < d.ids && rc != SC_ERR_DB; i++)
+			if (!(rc = retry_one(db, q, d.list[i])))
+				n++;
 		printf("%d back in pending\n", n);
 	}
+	free(d.list);
+	return rc == SC_ERR_NOT_FOUND ? SC_OK : rc;
+}
+
+/* Forget the dead jobs, each after its video is failed with its reason:
+ * a video left 'processing' would be queued again by the reconciler. */
+static int purge_dead(struct db *db, struct queue *q)
+{
+	struct dead_walk d;
+	char state[16], error[600], code[32];
+	const char *msg;
+	enum sc_err rc;
+	int i, n = 0, applied;
+
+	if ((rc = dead_ids(q, &d)))
+		goto out;
+	for (i = 0; i < d.ids; i++) {
+		if (queue_job_state(q, d.list[i], state, sizeof(state), error,
+				    sizeof(error)))
+			continue;	/* gone meanwhile */
+		msg = reconcile_split_error(error, code, sizeof(code));
+		if (videos_fail_unfinished(db, d.list[i], 0, code, msg, &applied)) {
+			rc = SC_ERR_DB;
+			break;
+		}
+		if (!queue_forget_dead(q, d.list[i]))
+			n++;
+	}
+	printf("%d purged\n", n);
+out:
 	free(d.list);
 	return rc;
 }
@@ -144,44 +203,8 @@ static int which_list(const char *s, enum queue_list *w)
 	return -1;
 }
 
-/* The autoscaling signal, computed and sent to CloudWatch. */
-static int publish_backlog(const struct config *cfg, struct queue *q)
-{
-	/* the scaling figure, and what the alarms watch */
-	struct cloudwatch_metric m[] = {
-		{ "Showcase", "BacklogPerWorker", 0, "Count", NULL, NULL },
-		{ "Showcase", "DeadJobs", 0, "Count", NULL, NULL },
-		{ "Showcase", "OldestJobAgeSeconds", 0, "Seconds", NULL, NULL },
-	};
-	struct buf err = BUF_INIT(4096);
-	struct queue_stats st;
-	struct awscreds *creds;
-	long long workers = 0, oldest_ms = -1;
-	enum sc_err rc;
-
-	if ((rc = queue_stats(q, &st)) || (rc = queue_workers(q, &workers)) ||
-	    (rc = queue_oldest_pending(q, &oldest_ms)))
-		return rc;
-	m[0].value = (double)(st.pending + st.scheduled) / (workers > 0 ? workers : 1);
-	m[1].value = (double)st.dead;
-	m[2].value = oldest_ms > 0 ? oldest_ms / 1000.0 : 0;
-	creds = awscreds_new(cfg);
-	if (!creds)
-		return SC_ERR_NOMEM;
-	rc = cloudwatch_put(cfg, creds, m, 3, &err);
-	if (rc)
-		fprintf(stderr, "showcasectl: %s\n", err.data ? err.data : "");
-	else
-		printf("BacklogPerWorker %.6g (pending %lld + scheduled %lld over %lld workers)\n"
-		       "DeadJobs %lld\nOldestJobAgeSeconds %.6g\n",
-		       m[0].value, st.pending, st.scheduled, workers, st.dead,
-		       m[2].value);
-	awscreds_free(creds);
-	buf_release(&err);
-	return rc ? 100 : SC_OK;
-}
-
-static int run(const struct config *cfg, struct queue *q, int argc, char **argv)
+static int run(const struct config *cfg, struct queue *q, struct db *db,
+	       int argc, char **argv)
 {
 	struct queue_stats st;
 	enum queue_list w = QUEUE_PENDING;
@@ -208,17 +231,13 @@ static int run(const struct config *cfg, struct queue *q, int argc, char **argv)
 	if (!strcmp(argv[0], "dead"))
 		return dead(q);
 	if (!strcmp(argv[0], "retry") && argc == 2)
-		return queue_retry_dead(q, argv[1]);
+		return retry_one(db, q, argv[1]);
 	if (!strcmp(argv[0], "retry-dead"))
-		return retry_all_dead(q);
-	if (!strcmp(argv[0], "purge-dead")) {
-		if (queue_purge_dead(q, &n))
-			return SC_ERR_REDIS;
-		printf("%d purged\n", n);
-		return SC_OK;
-	}
+		return retry_all_dead(db, q);
+	if (!strcmp(argv[0], "purge-dead"))
+		return purge_dead(db, q);
 	if (!strcmp(argv[0], "publish-backlog"))
-		return publish_backlog(cfg, q);
+		return ctl_publish_backlog(cfg) ? 100 : SC_OK;
 	if (!strcmp(argv[0], "enqueue") && argc == 2) {
 		if (queue_enqueue(q, argv[1], &n))
 			return SC_ERR_INVALID;
@@ -232,6 +251,7 @@ int ctl_queue(const struct config *cfg, int argc, char **argv)
 {
 	struct redisconn *rc = NULL;
 	struct queue *q = NULL;
+	struct db *db = NULL;
 	int r;
 
 	if (argc < 1) {
@@ -239,20 +259,26 @@ int ctl_queue(const struct config *cfg, int argc, char **argv)
 		return 2;
 	}
 	if (redisconn_new(cfg->redis_url, cfg->connect_timeout_ms, &rc) ||
-	    queue_new(rc, cfg->queue_prefix, &q)) {
+	    queue_new(rc, cfg->queue_prefix, &q) ||
+	    !(db = db_new(cfg->database_url, cfg->connect_timeout_ms))) {
 		fprintf(stderr, "showcasectl: cannot set up the queue client\n");
+		queue_free(q);
 		redisconn_free(rc);
 		return 1;
 	}
-	r = run(cfg, q, argc, argv);
+	r = run(cfg, q, db, argc, argv);
 	if (r < 0)
 		fputs(usage, stderr);
 	else if (r == SC_ERR_NOT_FOUND)
 		fprintf(stderr, "showcasectl: no such job: %s\n", argc > 1 ? argv[1] : "");
 	else if (r == SC_ERR_INVALID)
 		fprintf(stderr, "showcasectl: bad argument\n%s", usage);
+	else if (r == SC_ERR_DB)
+		fprintf(stderr, "showcasectl: postgresql: %s (nothing changed for "
+			"the jobs not reported above)\n", db_errstr(db));
 	else if (r && r != 100)	/* 100: the message is printed already */
 		fprintf(stderr, "showcasectl: %s\n", redisconn_errstr(rc));
+	db_free(db);
 	queue_free(q);
 	redisconn_free(rc);
 	return r < 0 || r == SC_ERR_INVALID ? 2 : r ? 1 : 0;

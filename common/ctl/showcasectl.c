@@ -8,6 +8,7 @@
  *   showcasectl config              print the configuration table
  *   showcasectl s3 ...              S3 operations (see ctl_s3.c)
  *   showcasectl queue ...           the job queue (see ctl_queue.c)
+ *   showcasectl videos ...          stuck videos, the reconciler (ctl_videos.c)
  *
  * Exit codes: 0 success, 1 the operation failed, 2 usage or
  * configuration error.
@@ -29,7 +30,8 @@ static const char usage[] =
 	"       showcasectl health\n"
 	"       showcasectl config\n"
 	"       showcasectl s3 put|get|head|rm|presign ...\n"
-	"       showcasectl queue stats|list|show|dead|retry|retry-dead|purge-dead|enqueue ...\n";
+	"       showcasectl queue stats|list|show|dead|retry|retry-dead|purge-dead|enqueue ...\n"
+	"       showcasectl videos stuck|reconcile ...\n";
 
 static int cmd_migrate(const struct config *cfg, int argc, char **argv)
 {
@@ -123,7 +125,8 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	if (strcmp(argv[1], "migrate") && strcmp(argv[1], "health") &&
-	    strcmp(argv[1], "s3") && strcmp(argv[1], "queue")) {
+	    strcmp(argv[1], "s3") && strcmp(argv[1], "queue") &&
+	    strcmp(argv[1], "videos")) {
 		fprintf(stderr, "showcasectl: unknown command '%s'\n%s", argv[1],
 			usage);
 		return 2;
@@ -143,6 +146,8 @@ int main(int argc, char **argv)
 		status = ctl_s3(&cfg, argc - 2, argv + 2);
 	else if (strcmp(argv[1], "queue") == 0)
 		status = ctl_queue(&cfg, argc - 2, argv + 2);
+	else if (strcmp(argv[1], "videos") == 0)
+		status = ctl_videos(&cfg, argc - 2, argv + 2);
 	else
 		status = cmd_health(&cfg);
 	curl_global_cleanup();

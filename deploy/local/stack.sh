@@ -83,6 +83,14 @@ start() {
             || { tail -n 20 "$run/logs/api.log" >&2; sc_die "the API did not start"; }
         echo "api         http://127.0.0.1:$api_port (pid $(cat "$run/api.pid"))"
     fi
+    # run by root, the workers run each transcode as another user
+    # (WORKER_TRANSCODE_USER, nobody by default), who must reach the program
+    local tuser=${WORKER_TRANSCODE_USER-nobody}
+    if [ "$(id -u)" = 0 ] && [ -n "$tuser" ] &&
+        ! runuser -u "$tuser" -- test -x "$bin/showcase-transcode" 2>/dev/null; then
+        sc_die "user $tuser cannot run $bin/showcase-transcode: make every directory above it" \
+            "searchable by others (chmod o+x), or set WORKER_TRANSCODE_USER= to keep root"
+    fi
     for ((i = 1; i <= workers; i++)); do
         if sc_alive "$run/worker-$i.pid"; then
             echo "worker $i    already running (pid $(cat "$run/worker-$i.pid"))"

@@ -9,7 +9,7 @@
 #
 # Environment: BIN_DIR (the built programs), IT_COUNTS (a file the runner
 # reads "passed failed" from), IT_KEEP=1 to keep the directory for a post
-# mortem.
+# mortem, IT_ONLY=REGEX to run only the tests whose names match.
 
 set -uo pipefail
 
@@ -132,6 +132,8 @@ it_main() {
     local t
     # in the order of definition (declare -F would sort them by name)
     for t in $(grep -oE '^test_[a-z0-9_]+\(\)' "$0" | tr -d '()'); do
+        # IT_ONLY=REGEX runs only the matching tests (while working on them)
+        [[ -n ${IT_ONLY:-} && ! $t =~ $IT_ONLY ]] && continue
         it_current=$t
         it_current_failed=0
         "$t"

@@ -42,6 +42,19 @@ test_worker_rejects_bad_heartbeat_and_level() {
     check_contains "names the level" "$out" "LOG_LEVEL: must be error, warn, info or debug, got 'chatty'"
 }
 
+# The transcoder's user is looked up once, at start-up (root only: a worker
+# run by another user keeps its own for the transcoder).
+test_worker_rejects_unknown_transcode_user() {
+    local rc
+    if [ "$(id -u)" != 0 ]; then
+        echo "    (not root: the worker does not change the transcoder's user)"
+        return
+    fi
+    rc=$(S3_BUCKET=b WORKER_TRANSCODE_USER=no-such-user run_prog "$IT_DIR/out" "$BIN_DIR/showcase-worker")
+    check_eq "exit status" "$rc" 2
+    check_contains "message" "$(cat "$IT_DIR/out")" "WORKER_TRANSCODE_USER: no such user 'no-such-user'"
+}
+
 test_ctl_rejects_unknown_command() {
     local rc
     rc=$(run_prog "$IT_DIR/out" "$BIN_DIR/showcasectl" frobnicate)

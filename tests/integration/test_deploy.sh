@@ -107,6 +107,23 @@ test_cloudformation_properties_that_matter() {
     check_contains "short hook caught" "$out" "FAIL termination hook's lowest timeout 100 s"
     check_contains "static key caught" "$out" "FAIL no key variables"
     check_contains "old TLS policy caught" "$out" "FAIL an HTTPS listener"
+    # a fleet that cannot scale out from zero workers or miss stuck videos:
+    # the backlog timer on workers only (nothing publishes while none
+    # runs), an API role that may not publish, no step policy behind the
+    # no-worker alarm, no stuck-videos alarm
+    sed -e '/^        systemctl enable --now showcase-backlog.timer$/d' \
+        -e 's/^          systemctl enable --now showcase-worker.service$/& showcase-backlog.timer/' \
+        -e '/^  ApiRole:/,/^  WorkerRole:/s/"cloudwatch:namespace": Showcase/"cloudwatch:namespace": Other/' \
+        -e 's/AlarmActions: \[!Ref WorkerScaleFromZero\]/AlarmActions: [!Ref AlarmTopic]/' \
+        -e '/^  StuckVideosAlarm:/,/^  Api5xxAlarm:/{/^  Api5xxAlarm:/!d}' \
+        "$TEMPLATE" >"$IT_DIR/bad-scaling.yaml"
+    out=$(/usr/bin/python3 "$IT_TOP/tests/integration/tools/cfn_check.py" "$IT_DIR/bad-scaling.yaml" "$grace" "$stop")
+    check_contains "no backlog timer on API instances caught" "$out" \
+        "FAIL ApiLaunchTemplate: user data starts showcase-migrate.service showcase-api.service showcase-backlog.timer (it starts showcase-migrate.service showcase-api.service)"
+    check_contains "the workers still start it" "$out" "ok   WorkerLaunchTemplate: user data starts"
+    check_contains "API role outside the namespace caught" "$out" "FAIL ApiRole may PutMetricData"
+    check_contains "no scale-out from zero caught" "$out" "FAIL the worker group scales out from zero"
+    check_contains "no stuck-videos alarm caught" "$out" "FAIL an alarm on StuckVideos"
 }
 
 # What runs on AWS carries no key: instances use their role.  (The

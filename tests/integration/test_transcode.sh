@@ -326,6 +326,82 @@ test_low_resolution_and_too_long_are_refused() {
     check_eq "portrait 1080x1920 accepted" "$TC_EXIT" 0
 }
 
+# set_coded_size FILE W H: rewrite the picture size an MP4's H.264 sample
+# description claims (the stream itself is left as it is).
+set_coded_size() {
+    /usr/bin/python3 - "$@" <<'EOF'
+import struct, sys
+path, w, h = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+data = bytearray(open(path, 'rb').read())
+at = data.index(b'avc1', data.index(b'stsd'))
+struct.pack_into('>HH', data, at + 28, w, h)    # VisualSampleEntry width, height
+open(path, 'wb').write(data)
+EOF
+}
+
+# A 16K picture costs hundreds of MB a frame: the size the header claims
+# is refused before any decoder sees a packet.
+test_picture_over_the_limit_is_refused_before_decoding() {
+    local f
+    gen small320.mp4 -f lavfi -i testsrc2=s=320x180:r=15:d=2 -c:v libx264 -preset ultrafast
+    tc pixels "$FX/small320.mp4" "${RELAXED[@]}" --set POLICY_MAX_PIXELS=50000
+    check_eq "reason and exit" "$(json pixels .outcome),$TC_EXIT" "picture_too_large,23"
+    check_eq "message" "$(json pixels .message)" "the picture is 320x180, 57600 pixels; the limit is 50000"
+    check_eq "nothing decoded" "$(json pixels '[.output.frames_decoded, .stages_ms.decode] | @csv')" "0,0"
+    no_leftovers pixels
+    # a real picture just over the default (4096x2304), one frame
+    gen huge.mp4 -f lavfi -i color=s=4160x2340:r=1 -frames:v 1 -c:v libx264 -preset ultrafast
+    tc huge "$FX/huge.mp4"
+    check_eq "4160x2340 refused by default" "$(json huge '[.outcome, .source.width, .source.height] | @csv'),$TC_EXIT" \
+        '"picture_too_large",4160,2340,23'
+    # the header claims 4160x2340, the stream is 320x180: reading the
+    # streams (which decodes) would have found the small size and gone
+    # on, so this refusal shows the check came first
+    f="$FX/liar_big.mp4"
+    cp "$FX/small320.mp4" "$f" && set_coded_size "$f" 4160 2340
+    tc liar_big "$f" "${RELAXED[@]}"
+    check_eq "a header's size is checked before decoding" "$(json liar_big .outcome),$TC_EXIT" "picture_too_large,23"
+    # the header claims 320x180, the stream is 1280x720: caught once the
+    # streams are read, with no frame decoded
+    gen hd.mp4 -f lavfi -i testsrc2=s=1280x720:r=15:d=2 -c:v libx264 -preset ultrafast
+    f="$FX/liar_small.mp4"
+    cp "$FX/hd.mp4" "$f" && set_coded_size "$f" 320 180
+    tc liar_small "$f" "${RELAXED[@]}" --set POLICY_MAX_PIXELS=100000
+    check_eq "a stream bigger than its header" \
+        "$(json liar_small '[.outcome, .source.width, .output.frames_decoded] | @csv')" '"picture_too_large",1280,0'
+}
+
+# A playlist or a concat script named .mp4 names other files (or URLs).
+# Their demuxers must never run: what they name here is a FIFO, so a run
+# that opened it would hang until the timeout (exit 124).
+test_playlists_and_scripts_named_mp4_are_refused_unread() {
+    local dir="$FX/refs" name
+    mkdir -p "$dir"
+    mkfifo "$dir/segment.ts" "$dir/clip.mp4"
+    printf '#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-TARGETDURATION:2\n#EXTINF:2.0,\nsegment.ts\n#EXT-X-ENDLIST\n' \
+        >"$dir/playlist.mp4"
+    printf "ffconcat version 1.0\nfile 'clip.mp4'\n" >"$dir/script.mp4"
+    # and a playlist as ffmpeg writes one, with its segments
+    ffmpeg -nostdin -v error -y -f lavfi -i testsrc2=s=320x180:r=15:d=2 -c:v libx264 -preset ultrafast \
+        -f hls -hls_segment_filename "$dir/real%d.ts" "$dir/real.m3u8" || it_fail "hls fixture"
+    cp "$dir/real.m3u8" "$dir/real.mp4"
+    for name in playlist script real; do
+        timeout 10 "$TC" "${RELAXED[@]}" --report "$IT_DIR/ref_$name.json" \
+            "$dir/$name.mp4" "$IT_DIR/ref_$name.mp4" 2>"$IT_DIR/ref_$name.log"
+        TC_EXIT=$?
+        check_eq "$name.mp4: refused unread" "$(json "ref_$name" .outcome 2>/dev/null),$TC_EXIT" "unsupported_container,13"
+        no_leftovers "ref_$name"
+    done
+    check_eq "the message says what it is" "$(json ref_playlist .message)" "the file is hls, not one of mp4,mov"
+    check_eq "the script too" "$(json ref_script .source.container)" concat
+    # the whitelist is the policy's, down to the demuxers a playlist
+    # opens for its segments
+    tc ref_hls "$dir/real.mp4" "${RELAXED[@]}" --set POLICY_CONTAINERS=hls
+    check_eq "hls allowed, its segments' mpegts not" "$(json ref_hls .outcome),$TC_EXIT" "corrupt,12"
+    tc ref_allowed "$dir/real.mp4" "${RELAXED[@]}" --set POLICY_CONTAINERS=hls,mpegts
+    check_eq "both allowed" "$TC_EXIT" 0
+}
+
 # --- broken inputs ------------------------------------------------------------
 
 # broken_case NAME FILE REASON: refused with REASON, no file left behind.
@@ -399,6 +475,36 @@ test_progress_reaches_one_and_cancel_stops_cleanly() {
         "$BIN_DIR/transcode_hooks" "$FX/fps60.mp4" "$IT_DIR/cancel.mp4" 0.5 2>"$IT_DIR/cancel.log")
     check_eq "cancelled half way" "$out" "reason=cancelled calls=45 first=0.011 last=0.500 monotonic=1"
     no_leftovers cancel
+}
+
+# The worker runs the transcoder with --sandbox: the seccomp filter is in
+# place for the whole run (tests/unit/test_sandbox.c checks what it
+# refuses), and a whole transcode, threads and all, works under it.
+test_sandbox_filter_is_on_while_it_transcodes() {
+    local mode pid st filters
+    for mode in --sandbox --progress; do
+        "$TC" "$mode" "${RELAXED[@]}" --set TRANSCODE_MAX_SECONDS=5 \
+            "$FX/main.mp4" "$IT_DIR/sb$mode.mp4" 2>"$IT_DIR/sb$mode.log" &
+        pid=$!
+        filters=
+        # the status of the running transcoder (before its exec, the shell's)
+        while st=$(cat "/proc/$pid/status" 2>/dev/null); do
+            case $st in
+            *"State:	Z"*) break ;;
+            *"Seccomp:	2"*) filters=$(printf '%s\n' "$st" | grep -E '^(NoNewPrivs|Seccomp_filters):' | xargs) ;;
+            *showcase-trans*) [ -n "$filters" ] || filters=none ;;
+            esac
+            [ "$filters" != "" ] && [ "$filters" != none ] && break
+            sleep 0.02
+        done
+        wait "$pid"
+        check_eq "$mode: exit status" "$?" 0
+        if [ "$mode" = --sandbox ]; then
+            check_eq "$mode: filtered" "$filters" "NoNewPrivs: 1 Seccomp_filters: 1"
+        else
+            check_eq "$mode: not filtered" "$filters" none
+        fi
+    done
 }
 
 # Under valgrind (skipped on a sanitizer build, which checks the same

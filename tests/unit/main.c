@@ -1,5 +1,6 @@
 /* main.c - runs every unit test suite; exit 1 if any check failed. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <sodium.h>
@@ -35,14 +36,24 @@ void unit_check_int(long long got, long long want, const char *expr,
 	printf("    %s:%d: %s is %lld, want %lld\n", file, line, expr, got, want);
 }
 
+int unit_under_valgrind(void)
+{
+	const char *p = getenv("LD_PRELOAD");
+
+	return p && strstr(p, "vgpreload") != NULL;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct unit_test *const suites[] = {
-		test_buf_suite, test_config_suite, test_downscale_suite,
+		test_buf_suite, test_child_suite, test_config_suite,
+		test_downscale_suite,
 		test_error_suite,
 		test_geometry_suite, test_jwt_suite, test_lcache_suite,
 		test_log_suite, test_picture_suite,
-		test_policy_suite, test_redisconn_suite, test_sigv4_suite,
+		test_policy_suite, test_redisconn_suite, test_sandbox_suite,
+		test_sigv4_suite,
+		test_videos_suite,
 	};
 	const struct unit_test *t;
 	int passed = 0, failed = 0;

@@ -98,11 +98,50 @@ static void test_config_rejects_empty_required_string(void)
 	buf_release(&err);
 }
 
+static void test_config_transcode_settings(void)
+{
+	const char *env[] = { "POLICY_MAX_PIXELS", "0", NULL };
+	const char *none[] = { NULL };
+	const char *bucket[] = { "S3_BUCKET", "b", NULL };
+	struct buf err = BUF_INIT(4096);
+	struct config c;
+
+	CHECK_INT(config_load_from(&c, CFG_TRANSCODE, fake_get, none, &err), SC_OK);
+	CHECK_INT(c.policy_max_pixels, 4096 * 2304);
+	config_free(&c);
+	CHECK_INT(config_load_from(&c, CFG_TRANSCODE, fake_get, env, &err),
+		  SC_ERR_CONFIG);
+	CHECK(err.data && strstr(err.data, "POLICY_MAX_PIXELS: must be an integer between 1"));
+	buf_release(&err);
+	CHECK_INT(config_load_from(&c, CFG_WORKER, fake_get, bucket, &err), SC_OK);
+	CHECK_STR(c.worker_transcode_user, "nobody");
+	config_free(&c);
+	buf_release(&err);
+}
+
+/* What the worker passes on to a transcode: the transcoder's variables
+ * only, matched on the whole name. */
+static void test_config_var_used_by(void)
+{
+	CHECK(config_var_used_by("TRANSCODE_CRF=23", 13, CFG_TRANSCODE));
+	CHECK(config_var_used_by("POLICY_MAX_PIXELS", 17, CFG_TRANSCODE));
+	CHECK(config_var_used_by("LOG_LEVEL", 9, CFG_TRANSCODE));
+	CHECK(config_var_used_by("WATERMARK_LOGO", 14, CFG_TRANSCODE));
+	CHECK(!config_var_used_by("DATABASE_URL", 12, CFG_TRANSCODE));
+	CHECK(!config_var_used_by("AWS_SECRET_ACCESS_KEY", 21, CFG_TRANSCODE));
+	CHECK(!config_var_used_by("WORKER_TRANSCODE_USER", 21, CFG_TRANSCODE));
+	CHECK(!config_var_used_by("TRANSCODE_CR", 12, CFG_TRANSCODE));
+	CHECK(!config_var_used_by("TRANSCODE_CRFX", 14, CFG_TRANSCODE));
+	CHECK(config_var_used_by("DATABASE_URL", 12, CFG_WORKER));
+}
+
 const struct unit_test test_config_suite[] = {
 	UNIT_TEST(test_config_defaults),
 	UNIT_TEST(test_config_values_override),
 	UNIT_TEST(test_config_names_every_bad_variable),
 	UNIT_TEST(test_config_ignores_other_programs_variables),
 	UNIT_TEST(test_config_rejects_empty_required_string),
+	UNIT_TEST(test_config_transcode_settings),
+	UNIT_TEST(test_config_var_used_by),
 	{ NULL, NULL },
 };

@@ -21,6 +21,9 @@ void unit_check_str(const char *got, const char *want, const char *expr,
 void unit_check_int(long long got, long long want, const char *expr,
 		    const char *file, int line);
 
+/* Under valgrind, which emulates some system calls (and not seccomp)? */
+int unit_under_valgrind(void);
+
 #define CHECK(cond) unit_check(!!(cond), #cond, __FILE__, __LINE__)
 #define CHECK_STR(got, want) \
 	unit_check_str((got), (want), #got, __FILE__, __LINE__)
@@ -30,6 +33,7 @@ void unit_check_int(long long got, long long want, const char *expr,
 #define UNIT_TEST(fn) { #fn, fn }
 
 extern const struct unit_test test_buf_suite[];
+extern const struct unit_test test_child_suite[];
 extern const struct unit_test test_config_suite[];
 extern const struct unit_test test_downscale_suite[];
 extern const struct unit_test test_error_suite[];
@@ -40,6 +44,8 @@ extern const struct unit_test test_log_suite[];
 extern const struct unit_test test_picture_suite[];
 extern const struct unit_test test_policy_suite[];
 extern const struct unit_test test_redisconn_suite[];
+extern const struct unit_test test_sandbox_suite[];
 extern const struct unit_test test_sigv4_suite[];
+extern const struct unit_test test_videos_suite[];
 
 #endif

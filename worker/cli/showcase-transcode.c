@@ -8,6 +8,11 @@
  * this run.  Exit status: 0 done, 1 usage, 2 configuration, and 10 + the
  * reason code when the source is refused or the run fails (reason.h;
  * `--help` lists them).
+ *
+ * --sandbox (the worker always passes it) installs the seccomp filter of
+ * sandbox.h before the logo or the input is opened.  It is a flag rather
+ * than always on so that the tools that trace a process from outside
+ * (valgrind, strace -f, a debugger) keep working on a run by hand.
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -18,6 +23,7 @@
 #include "config.h"
 #include "log.h"
 #include "reason.h"
+#include "sandbox.h"
 #include "transcode.h"
 
 #define MAX_SETS 64
@@ -28,6 +34,7 @@ struct cli {
 	int progress;
 	int progress_fd;		/* -1, or where "progress N\n" lines go */
 	int last_pct;
+	int sandbox;			/* --sandbox */
 };
 
 /* --set values first, then the environment. */
@@ -74,6 +81,7 @@ static void usage(FILE *f)
 		"  --set NAME=VALUE     override a setting (see showcasectl config)\n"
 		"  --progress           show progress on stderr\n"
 		"  --progress-fd N      write \"progress PERCENT\" lines to file descriptor N\n"
+		"  --sandbox            no sockets, processes or programs from the start\n"
 		"exit status: 0 done, 1 usage, 2 configuration;");
 	for (r = 1; r < TC__COUNT; r++)
 		fprintf(f, "%s %d %s", r == 1 ? "" : ",", tc_reason_exit(r),
@@ -107,6 +115,7 @@ int main(int argc, char **argv)
 		{ "set", required_argument, NULL, 's' },
 		{ "progress", no_argument, NULL, 'P' },
 		{ "progress-fd", required_argument, NULL, 'F' },
+		{ "sandbox", no_argument, NULL, 'S' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -119,7 +128,7 @@ int main(int argc, char **argv)
 	enum tc_reason r;
 	int opt, status = 1;
 
-	while ((opt = getopt_long(argc, argv, "p:r:s:PF:h", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "p:r:s:PF:Sh", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'p':
 			poster = optarg;
@@ -139,6 +148,9 @@ int main(int argc, char **argv)
 			break;
 		case 'F':
 			cli.progress_fd = atoi(optarg);
+			break;
+		case 'S':
+			cli.sandbox = 1;
 			break;
 		case 'h':
 			usage(stdout);
@@ -160,6 +172,11 @@ int main(int argc, char **argv)
 	}
 	log_init("showcase-transcode", cfg.log_level);
 	transcode_log_init();
+	if (cli.sandbox && sandbox_enter(&err)) {
+		log_error("cannot enter the sandbox: %s", err.data ? err.data : "");
+		status = tc_reason_exit(TC_INTERNAL);
+		goto out_free;
+	}
 	if (transcode_new(&cfg, &t, &err)) {
 		fprintf(stderr, "showcase-transcode: %s\n", err.data ? err.data : "");
 		status = 2;

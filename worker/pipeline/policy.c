@@ -1,6 +1,8 @@
 /*
  * policy.c - the acceptance rules, checked in the order a player can act
- * on them: size first (re-export), then format, then content.
+ * on them: size first (re-export), then format, then content.  The
+ * picture size is checked with the format, since the header tells it and
+ * it must be refused before anything is decoded.
  */
 #include "policy.h"
 #include "strlist.h"
@@ -13,12 +15,14 @@ void policy_from_config(struct policy *p, const struct config *c)
 	p->min_s = c->policy_min_s;
 	p->max_s = c->policy_max_s;
 	p->min_short_side = c->policy_min_short_side;
+	p->max_pixels = c->policy_max_pixels;
 }
 
-enum tc_reason policy_check(const struct policy *p,
-			    const struct policy_source *s, struct buf *msg)
+enum tc_reason policy_check_header(const struct policy *p,
+				   const struct policy_source *s,
+				   struct buf *msg)
 {
-	int short_side;
+	int64_t pixels = (int64_t)s->coded_w * s->coded_h;
 
 	if (s->bytes > p->max_bytes) {
 		buf_appendf(msg, "the file is %.1f MB; the limit is %.0f MB",
@@ -30,6 +34,23 @@ enum tc_reason policy_check(const struct policy *p,
 			    p->containers);
 		return TC_UNSUPPORTED_CONTAINER;
 	}
+	if (pixels > p->max_pixels) {
+		buf_appendf(msg, "the picture is %dx%d, %lld pixels; the limit is "
+			    "%lld", s->coded_w, s->coded_h, (long long)pixels,
+			    (long long)p->max_pixels);
+		return TC_PICTURE_TOO_LARGE;
+	}
+	return TC_OK;
+}
+
+enum tc_reason policy_check(const struct policy *p,
+			    const struct policy_source *s, struct buf *msg)
+{
+	enum tc_reason r;
+	int short_side;
+
+	if ((r = policy_check_header(p, s, msg)))
+		return r;
 	if (!s->codec) {
 		buf_appends(msg, "the file has no video stream");
 		return TC_NO_VIDEO_STREAM;

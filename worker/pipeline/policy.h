@@ -5,6 +5,10 @@
  * 1080p or more: the shorter side of the upright picture at least 1080,
  * so a 1080x1920 portrait phone video qualifies); every bound is a
  * setting.  The check is pure: it looks at what the probe found.
+ *
+ * The picture size has a ceiling too (POLICY_MAX_PIXELS): one decoded
+ * frame of a 16K picture is hundreds of MB, so the size the container's
+ * header claims is checked before any decoder sees a packet.
  */
 #ifndef SC_POLICY_H
 #define SC_POLICY_H
@@ -21,6 +25,7 @@ struct policy {
 	int64_t max_bytes;
 	double min_s, max_s;
 	int min_short_side;
+	int64_t max_pixels;		/* coded width x height */
 };
 
 /* What the probe found out about a source. */
@@ -30,6 +35,8 @@ struct policy_source {
 	const char *codec;	/* decoder name, "h264"; NULL: no video */
 	double duration;	/* seconds; < 0 unknown */
 	int width, height;	/* upright, square pixels */
+	int coded_w, coded_h;	/* as stored, before aspect and turning;
+				 * 0: not known yet */
 };
 
 /* The policy the settings in c describe; c must outlive it. */
@@ -37,9 +44,23 @@ void policy_from_config(struct policy *p, const struct config *c);
 
 /*
  * TC_OK, or the first rule src breaks, with a sentence for people in msg
- * ("the video is 10.0 s long; the minimum is 20 s").
+ * ("the video is 10.0 s long; the minimum is 20 s").  The rules, in
+ * order: file size, container, picture size, a video stream, codec,
+ * duration, shorter side.
  */
 enum tc_reason policy_check(const struct policy *p,
 			    const struct policy_source *src, struct buf *msg);
+
+/*
+ * The first three of those rules, which a container's header decides
+ * before anything is decoded: file size, container (src->container must
+ * be set) and picture size (skipped while src->coded_w is 0).  The probe
+ * applies them as soon as it knows the format, then again once it knows
+ * the header's picture size, so a file is never demuxed or decoded past
+ * the point where it could have been refused.
+ */
+enum tc_reason policy_check_header(const struct policy *p,
+				   const struct policy_source *src,
+				   struct buf *msg);
 
 #endif

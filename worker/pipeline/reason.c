@@ -17,6 +17,7 @@ static const char *const names[TC__COUNT] = {
 	[TC_CANCELLED] = "cancelled",
 	[TC_OUTPUT_CHECK] = "output_check",
 	[TC_INTERNAL] = "internal",
+	[TC_PICTURE_TOO_LARGE] = "picture_too_large",
 };
 
 const char *tc_reason_name(enum tc_reason r)

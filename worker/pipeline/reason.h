@@ -22,6 +22,7 @@ enum tc_reason {
 	TC_CANCELLED,			/* the caller asked to stop */
 	TC_OUTPUT_CHECK,		/* the output failed its self-check */
 	TC_INTERNAL,			/* our side: memory, disk, encoder */
+	TC_PICTURE_TOO_LARGE,		/* above POLICY_MAX_PIXELS */
 	TC__COUNT
 };
 

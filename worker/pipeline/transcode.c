@@ -81,6 +81,7 @@ struct transcode {
 
 	/* one run */
 	const struct transcode_hooks *hooks;
+	AVIOContext *in_io;		/* the source file; ours, not in's */
 	AVFormatContext *in;
 	AVCodecContext *dec;
 	AVStream *ist;
@@ -241,6 +242,94 @@ static AVRational source_rate(const AVStream *st)
 	return r;
 }
 
+/* The header rules on what is known so far; TC_OK or the refusal. */
+static enum tc_reason check_header(struct transcode *t,
+				   const struct policy_source *src)
+{
+	struct buf why = BUF_INIT(512);
+	enum tc_reason r = policy_check_header(&t->policy, src, &why);
+
+	if (r != TC_OK)
+		fail(t, r, "%s", why.data ? why.data : "");
+	buf_release(&why);
+	return r;
+}
+
+/*
+ * Open the source as one of the accepted containers, and nothing else.
+ *
+ * The format is probed here, on the file alone, before any demuxer runs:
+ * a playlist (HLS), a concat script or an image sequence named .mp4 is
+ * refused as the container it is, and its demuxer never reads it, so the
+ * files or URLs it names are never opened.  The demuxer then gets the
+ * same whitelist (POLICY_CONTAINERS: av_match_list() matches any name of
+ * a demuxer's list, "mp4" matches "mov,mp4,m4a,3gp,3g2,mj2", as
+ * strlist_meet() does in the policy), may open local files only, and
+ * the MP4 demuxer does not follow data references to other files.
+ */
+static enum tc_reason open_source(struct transcode *t, const char *path,
+				  struct policy_source *src)
+{
+	AVDictionary *opts = NULL;
+	const AVInputFormat *fmt = NULL;
+	enum tc_reason r;
+	int ret;
+
+	av_dict_set(&opts, "protocol_whitelist", "file", 0);
+	ret = avio_open2(&t->in_io, path, AVIO_FLAG_READ, NULL, &opts);
+	av_dict_free(&opts);
+	if (ret < 0)
+		return fail(t, TC_INTERNAL, "cannot open %s: %s", path,
+			    av_err2str(ret));
+	if ((ret = av_probe_input_buffer2(t->in_io, &fmt, path, NULL, 0, 0)) < 0)
+		return fail(t, TC_CORRUPT, "the file cannot be read as a video: %s",
+			    av_err2str(ret));
+	snprintf(t->rep.container, sizeof(t->rep.container), "%s", fmt->name);
+	src->container = fmt->name;
+	if ((r = check_header(t, src)))
+		return r;
+
+	t->in = avformat_alloc_context();
+	if (!t->in)
+		return fail(t, TC_INTERNAL, "out of memory");
+	t->in->pb = t->in_io;
+	av_dict_set(&opts, "format_whitelist", t->policy.containers, 0);
+	av_dict_set(&opts, "protocol_whitelist", "file", 0);
+	av_dict_set(&opts, "enable_drefs", "0", 0);
+	ret = avformat_open_input(&t->in, path, fmt, &opts);
+	av_dict_free(&opts);
+	if (ret < 0)	/* t->in was freed */
+		return fail(t, TC_CORRUPT, "the file cannot be read as a video: %s",
+			    av_err2str(ret));
+	return TC_OK;
+}
+
+/*
+ * The streams' parameters.  This decodes a few packets of each stream,
+ * so the decoders it opens get the picture size limit too: a header
+ * that claims a small picture cannot make them decode a huge one.
+ */
+static enum tc_reason find_stream_info(struct transcode *t)
+{
+	AVDictionary **opts;
+	unsigned i, n = t->in->nb_streams;
+	int ret;
+
+	opts = av_calloc(n ? n : 1, sizeof(*opts));
+	if (!opts)
+		return fail(t, TC_INTERNAL, "out of memory");
+	for (i = 0; i < n; i++)
+		av_dict_set_int(&opts[i], "max_pixels", t->policy.max_pixels, 0);
+	ret = avformat_find_stream_info(t->in, opts);
+	for (i = 0; i < n; i++)
+		av_dict_free(&opts[i]);
+	av_free(opts);
+	if (ret < 0)
+		return fail(t, TC_CORRUPT, "the file's streams cannot be read: %s",
+			    av_err2str(ret));
+	return TC_OK;
+}
+
 /* Open the source, learn what it is, apply the policy. */
 static enum tc_reason probe(struct transcode *t, const char *path)
 {
@@ -252,7 +341,6 @@ static enum tc_reason probe(struct transcode *t, const char *path)
 	struct geom_orient o;
 	struct stat sb;
 	enum tc_reason r;
-	int ret;
 
 	if (stat(path, &sb) < 0)
 		return fail(t, TC_INTERNAL, "cannot read %s: %s", path,
@@ -260,16 +348,21 @@ static enum tc_reason probe(struct transcode *t, const char *path)
 	t->rep.src_bytes = sb.st_size;
 	if (sb.st_size == 0)
 		return fail(t, TC_EMPTY, "the file is empty");
-	if ((ret = avformat_open_input(&t->in, path, NULL, NULL)) < 0)
-		return fail(t, TC_CORRUPT, "the file cannot be read as a video: %s",
-			    av_err2str(ret));
-	if ((ret = avformat_find_stream_info(t->in, NULL)) < 0)
-		return fail(t, TC_CORRUPT, "the file's streams cannot be read: %s",
-			    av_err2str(ret));
-	snprintf(t->rep.container, sizeof(t->rep.container), "%s",
-		 t->in->iformat->name);
 	src.bytes = sb.st_size;
-	src.container = t->in->iformat->name;
+	if ((r = open_source(t, path, &src)))
+		return r;
+	/* the size the header claims, before anything is decoded */
+	st = first_video(t->in);
+	if (st) {
+		src.coded_w = st->codecpar->width;
+		src.coded_h = st->codecpar->height;
+		t->rep.src_w = src.coded_w;
+		t->rep.src_h = src.coded_h;
+		if ((r = check_header(t, &src)))
+			return r;
+	}
+	if ((r = find_stream_info(t)))
+		return r;
 	src.duration = t->in->duration != AV_NOPTS_VALUE
 			       ? t->in->duration / (double)AV_TIME_BASE
 			       : -1;
@@ -280,6 +373,8 @@ static enum tc_reason probe(struct transcode *t, const char *path)
 		par = st->codecpar;
 		t->ist = t->in->streams[st->index];
 		src.codec = avcodec_get_name(par->codec_id);
+		src.coded_w = par->width;
+		src.coded_h = par->height;
 		o = stream_orient(st);
 		geom_display_size(par->width, par->height,
 				  par->sample_aspect_ratio.num,
@@ -337,6 +432,8 @@ static enum tc_reason open_decoder(struct transcode *t)
 	t->dec->pkt_timebase = t->ist->time_base;
 	t->dec->thread_count = 0;
 	t->dec->thread_type = FF_THREAD_FRAME | FF_THREAD_SLICE;
+	/* the policy checked the header; the stream may still disagree */
+	t->dec->max_pixels = t->policy.max_pixels;
 	if ((ret = avcodec_open2(t->dec, codec, NULL)) < 0)
 		return fail(t, TC_UNSUPPORTED_CODEC, "cannot decode %s: %s",
 			    t->rep.codec, av_err2str(ret));
@@ -646,6 +743,7 @@ static enum tc_reason decode_all(struct transcode *t)
 static void reset_run(struct transcode *t)
 {
 	avformat_close_input(&t->in);
+	avio_closep(&t->in_io);	/* a caller's AVIOContext: not closed above */
 	avcodec_free_context(&t->dec);
 	avcodec_free_context(&t->enc);
 	if (t->out) {

@@ -46,6 +46,32 @@ def of_type(res, kind):
     return {k: v for k, v in res.items() if v["Type"] == kind}
 
 
+def enabled_units(script, role):
+    """The units the user data script enables on an instance of role ("api"
+    or "worker"): it follows `if [ "$ROLE" = api ]` ... else ... fi and
+    skips here-documents."""
+    units, branches, heredoc = [], [], None
+    for line in script.splitlines():
+        word = line.strip()
+        if heredoc is not None:
+            if word == heredoc:
+                heredoc = None
+            continue
+        m = re.search(r"<<-?'?([A-Z]+)'?", word)
+        if m:
+            heredoc = m.group(1)
+        if word.startswith("if "):
+            m = re.match(r'if \[ "\$ROLE" = (\w+) \]; then$', word)
+            branches.append(role == m.group(1) if m else None)
+        elif word == "else" and branches:
+            branches[-1] = None if branches[-1] is None else not branches[-1]
+        elif word == "fi" and branches:
+            branches.pop()
+        elif word.startswith("systemctl enable") and all(b is not False for b in branches):
+            units += [w for w in word.split() if w.endswith((".service", ".timer"))]
+    return units
+
+
 def main():
     path, grace, stop = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
     text = open(path).read()
@@ -58,8 +84,9 @@ def main():
     check(worker["MinSize"] == {"Ref": "WorkerMinSize"} and
           worker["MaxSize"] == {"Ref": "WorkerMaxSize"},
           "worker group min and max are the WorkerMinSize/WorkerMaxSize parameters")
-    policies = [p["Properties"] for p in of_type(res, "AWS::AutoScaling::ScalingPolicy").values()
-                if p["Properties"]["AutoScalingGroupName"] == {"Ref": "WorkerGroup"}]
+    worker_policies = {n: p["Properties"] for n, p in of_type(res, "AWS::AutoScaling::ScalingPolicy").items()
+                       if p["Properties"]["AutoScalingGroupName"] == {"Ref": "WorkerGroup"}}
+    policies = [p for p in worker_policies.values() if p["PolicyType"] == "TargetTrackingScaling"]
     metric = policies[0]["TargetTrackingConfiguration"] if policies else {}
     spec = metric.get("CustomizedMetricSpecification", {})
     check(len(policies) == 1 and spec.get("Namespace") == "Showcase" and
@@ -68,6 +95,20 @@ def main():
           "worker group tracks Showcase/BacklogPerWorker at BacklogPerWorkerTarget")
     target = params["BacklogPerWorkerTarget"]["Default"]
     check(0 < float(target) <= 10, "backlog target %s is sane" % target)
+
+    # from zero instances target tracking has no capacity to scale from: a
+    # step policy adds the first worker when jobs wait and none is live
+    alarms = of_type(res, "AWS::CloudWatch::Alarm")
+    steps = {n: p for n, p in worker_policies.items() if p["PolicyType"] == "StepScaling"}
+    zero = [a["Properties"] for a in alarms.values()
+            if a["Properties"].get("MetricName") == "BacklogWithNoWorker" and
+            any({"Ref": n} in a["Properties"].get("AlarmActions", []) for n in steps)]
+    step = next((steps[n] for n in steps if zero and {"Ref": n} in zero[0]["AlarmActions"]), {})
+    check(len(zero) == 1 and zero[0].get("Namespace") == "Showcase" and
+          zero[0].get("ComparisonOperator") == "GreaterThanThreshold" and zero[0].get("Threshold") == 0 and
+          step.get("AdjustmentType") == "ChangeInCapacity" and
+          all(a["ScalingAdjustment"] > 0 for a in step.get("StepAdjustments", [{"ScalingAdjustment": 0}])),
+          "the worker group scales out from zero: Showcase/BacklogWithNoWorker > 0 adds a worker (step policy)")
 
     # scale-in does not lose work: the hook outlasts the grace period
     hooks = worker.get("LifecycleHookSpecificationList", [])
@@ -156,6 +197,12 @@ def main():
                 if st["Resource"] == "*":
                     check(acts == ["cloudwatch:PutMetricData"] and "Condition" in st,
                           "%s/%s: '*' only for PutMetricData, limited to a namespace" % (name, st["Sid"]))
+    # both groups publish the figures, each only in the Showcase namespace
+    for name in ("ApiRole", "WorkerRole"):
+        sts = [st for pol in res[name]["Properties"]["Policies"] for st in pol["PolicyDocument"]["Statement"]]
+        check(any(st["Action"] == ["cloudwatch:PutMetricData"] and
+                  st.get("Condition") == {"StringEquals": {"cloudwatch:namespace": "Showcase"}} for st in sts),
+              "%s may PutMetricData, in the Showcase namespace only" % name)
     worker_role = yaml.dump(res["WorkerRole"])
     check("/originals/*" in worker_role and "/processed/*" in worker_role,
           "worker role is scoped to the originals/ and processed/ prefixes")
@@ -167,17 +214,34 @@ def main():
     script = t["Mappings"]["UserData"]["Script"]["Common"]
     for needle, what in (("apt-get install", "installs the Debian packages"),
                          ("tar -xzf", "installs the binaries"),
-                         ("showcase-migrate.service", "runs the migrations"),
-                         ("showcase-api.service", "starts the API unit"),
-                         ("showcase-worker.service", "starts the worker unit"),
-                         ("showcase-backlog.timer", "publishes the backlog metric"),
                          ("complete-lifecycle-action", "answers the termination hook")):
         check(needle in script, "user data " + what)
+    # what each group's instances start: the backlog timer on both, so the
+    # figures exist while no worker does
+    for name, role, units in (("ApiLaunchTemplate", "api",
+                               ["showcase-migrate.service", "showcase-api.service", "showcase-backlog.timer"]),
+                              ("WorkerLaunchTemplate", "worker",
+                               ["showcase-worker.service", "showcase-backlog.timer"])):
+        sub = res[name]["Properties"]["LaunchTemplateData"]["UserData"]["Fn::Base64"]["Fn::Sub"]
+        started = enabled_units(script, role)
+        check("\nROLE=%s\n" % role in sub[0] and sub[1].get("Common") ==
+              {"Fn::FindInMap": ["UserData", "Script", "Common"]} and
+              all(u in started for u in units),
+              "%s: user data starts %s (it starts %s)" % (name, " ".join(units), " ".join(started)))
+        check("\nTARGET=${BacklogPerWorkerTarget}\n" in sub[0] and
+              'echo "BACKLOG_PER_WORKER_TARGET=$TARGET"' in script,
+              "%s: BACKLOG_PER_WORKER_TARGET is the BacklogPerWorkerTarget parameter" % name)
 
     # alarms on what matters
-    alarms = {a["Properties"]["MetricName"] for a in of_type(res, "AWS::CloudWatch::Alarm").values()}
-    for m in ("DeadJobs", "OldestJobAgeSeconds", "HTTPCode_Target_5XX_Count"):
-        check(m in alarms, "an alarm on " + m)
+    paged = {a["Properties"]["MetricName"] for a in alarms.values()
+             if a["Properties"].get("AlarmActions") == [{"Ref": "AlarmTopic"}]}
+    for m in ("DeadJobs", "OldestJobAgeSeconds", "HTTPCode_Target_5XX_Count", "StuckVideos"):
+        check(m in paged, "an alarm on %s, to the alarm topic" % m)
+    stuck = [a["Properties"] for a in alarms.values() if a["Properties"]["MetricName"] == "StuckVideos"]
+    check(len(stuck) == 1 and stuck[0].get("Namespace") == "Showcase" and stuck[0].get("Threshold") == 0 and
+          stuck[0].get("ComparisonOperator") == "GreaterThanThreshold" and
+          stuck[0].get("EvaluationPeriods", 0) * stuck[0].get("Period", 0) >= 900,
+          "the stuck-videos alarm: Showcase/StuckVideos > 0 for 15 minutes or more")
     check(len(of_type(res, "AWS::Logs::LogGroup")) >= 2, "log groups for the API and the workers")
 
     # no static keys anywhere

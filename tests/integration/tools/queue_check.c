@@ -111,19 +111,28 @@ static void retry_then_dead(struct queue *q)
 	      "nothing left of it", "left over");
 }
 
+/* The reaper's on_dead: remember the id and error of one dead job. */
+static void note_dead(const char *id, const char *error, void *arg)
+{
+	char *seen = arg;
+
+	snprintf(seen, 256, "%s %s", id, error);
+}
+
 static void reap_crashed(struct queue *q)
 {
 	struct queue_job first, second, third;
+	char seen[256] = "";
 	int got, requeued = -1, dead = -1;
 
 	queue_enqueue(q, "v3", NULL);
 	queue_enqueue(q, "v4", NULL);
 	queue_lease(q, "w-dies", 100, &first, &got);
 	check(got && !strcmp(first.id, "v3"), "lease v3 with a short lease", "lease");
-	check(!queue_reap(q, 2, &requeued, &dead) && requeued == 0,
+	check(!queue_reap(q, 2, &requeued, &dead, note_dead, seen) && requeued == 0,
 	      "a live lease is not reaped", "reaped early");
 	clock_sleep_ms(250);
-	check(!queue_reap(q, 2, &requeued, &dead) && requeued == 1 && dead == 0,
+	check(!queue_reap(q, 2, &requeued, &dead, note_dead, seen) && requeued == 1 && dead == 0,
 	      "an expired lease is reaped", "not reaped");
 	queue_lease(q, "w2", 100, &second, &got);
 	check(got && !strcmp(second.id, "v3") && second.crashes == 1,
@@ -133,8 +142,11 @@ static void reap_crashed(struct queue *q)
 	      "the dead worker's token no longer works (fencing)",
 	      "stale complete accepted");
 	clock_sleep_ms(250);
-	check(!queue_reap(q, 2, &requeued, &dead) && dead == 1,
+	check(!seen[0], "no job reported dead before the cap", "reported dead");
+	check(!queue_reap(q, 2, &requeued, &dead, note_dead, seen) && dead == 1,
 	      "a job that crashes max times is dead-lettered", "not dead");
+	check(!strncmp(seen, "v3 worker_lost: ", 16),
+	      "the reaper names the dead job and why (worker_lost)", seen);
 	queue_lease(q, "w2", 5000, &third, &got);
 	check(got && !strcmp(third.id, "v4"), "the other job is next", "wrong job");
 	queue_complete(q, &third);
@@ -200,7 +212,11 @@ static void dead_set_is_capped(struct queue *q, struct redisconn *rc)
 	queue_stats(q, &st);
 	check(st.dead == 1, "dead jobs older than the age limit are dropped",
 	      "old ones kept");
-	queue_purge_dead(q, NULL);
+	check(!queue_forget_dead(q, "cap-4") &&
+	      queue_forget_dead(q, "cap-4") == SC_ERR_NOT_FOUND,
+	      "a dead job is forgotten once", "forget");
+	queue_stats(q, &st);
+	check(st.dead == 0, "nothing dead once forgotten", "dead left");
 	queue_set_dead_limits(q, QUEUE_DEAD_MAX, QUEUE_DEAD_MAX_AGE_MS);
 }
 

@@ -8,8 +8,11 @@ still verify upstream) and appends one line per request to LOG:
 
 --fail-part N answers UploadPart number N itself with a permanent error
 (HTTP 400, InvalidRequest), to make a multipart upload fail part-way.
+--delay-get PREFIX SECONDS holds every GET of a key under PREFIX that long
+before relaying it (a slow S3, as a worker sees it during a download).
 
 usage: s3_proxy.py PORT UPSTREAM_PORT LOG [--fail-part N]
+                   [--delay-get PREFIX SECONDS]
 """
 import http.client
 import http.server
@@ -20,6 +23,10 @@ import time
 
 PORT, UPSTREAM, LOG = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
 FAIL_PART = sys.argv[sys.argv.index("--fail-part") + 1] if "--fail-part" in sys.argv else None
+DELAY = None
+if "--delay-get" in sys.argv:
+    i = sys.argv.index("--delay-get")
+    DELAY = (sys.argv[i + 1], float(sys.argv[i + 2]))
 lock = threading.Lock()
 
 
@@ -53,6 +60,9 @@ class Proxy(http.server.BaseHTTPRequestHandler):
             self.wfile.write(payload)
             record("%.3f %s %s %d %s" % (started, self.command, self.path, 400, akid))
             return
+        if DELAY and self.command == "GET" and \
+                self.path.split("?")[0].split("/", 2)[-1].startswith(DELAY[0]):
+            time.sleep(DELAY[1])
         conn = http.client.HTTPConnection("127.0.0.1", UPSTREAM, timeout=60)
         conn.putrequest(self.command, self.path, skip_host=True,
                         skip_accept_encoding=True)
