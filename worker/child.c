@@ -19,6 +19,7 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -279,6 +280,29 @@ static void close_from(int first, long max_fd)
 		close((int)fd);
 }
 
+/*
+ * glibc keeps two real-time signals for itself (32 and 33: thread
+ * cancellation and set*id broadcasts) and its sigaction refuses them, but
+ * a parent may have left them ignored (GNU make does), and ignored
+ * dispositions survive exec.  The kernel's own call resets them.  The
+ * layout is the kernel's struct sigaction on x86-64 and arm64.
+ */
+static void reset_reserved(int sig)
+{
+#if defined(__x86_64__) || defined(__aarch64__)
+	struct {
+		void (*handler)(int);
+		unsigned long flags;
+		void (*restorer)(void);
+		unsigned long mask;
+	} k = { SIG_DFL, 0, NULL, 0 };
+
+	syscall(SYS_rt_sigaction, sig, &k, NULL, sizeof(k.mask));
+#else
+	(void)sig;
+#endif
+}
+
 /* Become the isolated transcoder: async-signal-safe calls only. */
 static void start(const struct plan *p) __attribute__((noreturn));
 
@@ -309,7 +333,8 @@ static void start(const struct plan *p)
 	dfl.sa_handler = SIG_DFL;
 	sigemptyset(&dfl.sa_mask);
 	for (sig = 1; sig < NSIG; sig++)
-		sigaction(sig, &dfl, NULL);
+		if (sigaction(sig, &dfl, NULL) < 0)
+			reset_reserved(sig);
 	/* a terminal's ^C goes to the worker, which ends its transcodes */
 	setpgid(0, 0);
 
