@@ -6,8 +6,10 @@
  * dependency handles (PostgreSQL, Redis, S3) are single-threaded objects,
  * so they come in sets: a route takes a set with deps_get() for the time
  * it runs and gives it back with deps_put().  Sets are made on demand and
- * kept, so there are about as many as requests ever ran at once (one per
- * HTTP thread), each with its own connections.
+ * kept, so there are about as many as requests ever ran at once: at most
+ * one per thread that waits on them (the I/O and hashing pools, the
+ * uploads' transfers; the HTTP event loops never take one), each with its
+ * own connections.
  */
 #ifndef SC_API_H
 #define SC_API_H
@@ -19,10 +21,15 @@
 #include "config.h"
 #include "db.h"
 #include "gate.h"
+#include "latency.h"
 #include "lcache.h"
+#include "peruser.h"
 #include "queue.h"
 #include "redisconn.h"
 #include "s3.h"
+
+struct pool;
+struct transfers;
 
 struct deps {
 	struct db *db;
@@ -42,6 +49,16 @@ struct api_metrics {
 	atomic_llong logins_failed;
 	atomic_llong votes;
 	atomic_llong uploads_in_flight;
+	atomic_llong uploads_too_many;		/* 429: the player's cap */
+	atomic_llong uploads_gave_up;		/* 503: no slot in time */
+	/* connections closed under a body: below the minimum rate, past the
+	 * body's deadline, a refused body past its drain */
+	atomic_llong bodies_cut_slow;
+	atomic_llong bodies_cut_deadline;
+	atomic_llong bodies_cut_refused;
+	atomic_int requests_in_flight;		/* SIGTERM waits for these */
+	atomic_int stopping;			/* SIGTERM came: answers close */
+	struct latency latency;			/* by route; made by http_start */
 };
 
 struct api {
@@ -53,6 +70,12 @@ struct api {
 	struct api_metrics m;
 	struct lcache rankings;		/* this instance's copy of hot pages */
 	struct gate uploads;		/* uploads streaming at once */
+	struct peruser uploaders;	/* each player's uploads in flight */
+	/* threads that wait for the event loops (http.h); made and freed
+	 * by http_start() and http_stop() */
+	struct pool *io_pool;		/* PostgreSQL, Redis, S3: API_WORKERS */
+	struct pool *cpu_pool;		/* password hashing: API_HASH_WORKERS */
+	struct transfers *transfers;	/* uploads to S3: API_UPLOAD_SLOTS */
 	/* checked for unknown emails, at the cost of a real check; made on
 	 * first use (argon2id takes its memory, which an idle API need not);
 	 * under lock */

@@ -31,7 +31,7 @@ static struct deps *deps_new(struct api *api)
 
 	if (!d)
 		return NULL;
-	d->db = db_new(api->cfg.database_url, api->cfg.connect_timeout_ms);
+	d->db = db_open(&api->cfg);
 	d->s3 = s3_client_new(&api->cfg, api->creds);
 	if (!d->db || !d->s3 ||
 	    redisconn_new(api->cfg.redis_url, api->cfg.connect_timeout_ms,

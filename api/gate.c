@@ -1,10 +1,12 @@
 /* gate.c - counting semaphore of suspended connections (see gate.h). */
+#include "clock.h"
 #include "gate.h"
 
-void gate_init(struct gate *g, int max)
+void gate_init(struct gate *g, int max, long wait_ms)
 {
 	pthread_mutex_init(&g->lock, NULL);
 	g->max = max;
+	g->wait_ms = wait_ms;
 	g->used = g->waiting = g->closed = 0;
 	g->head = g->tail = NULL;
 }
@@ -27,6 +29,7 @@ int gate_enter(struct gate *g, struct gate_waiter *w, struct MHD_Connection *con
 	} else {
 		w->conn = conn;
 		w->next = NULL;
+		w->deadline_ms = clock_ms() + g->wait_ms;
 		w->state = GATE_WAITING;
 		if (g->tail)
 			g->tail->next = w;
@@ -101,6 +104,30 @@ void gate_cancel(struct gate *g, struct gate_waiter *w)
 	pthread_mutex_unlock(&g->lock);
 	if (granted)
 		gate_leave(g);
+}
+
+int gate_expire(struct gate *g, long now_ms)
+{
+	struct gate_waiter **p, *w, *prev = NULL;
+	int n = 0;
+
+	pthread_mutex_lock(&g->lock);
+	for (p = &g->head; (w = *p);) {
+		if (w->deadline_ms > now_ms) {
+			prev = w;
+			p = &w->next;
+			continue;
+		}
+		*p = w->next;
+		if (g->tail == w)
+			g->tail = prev;
+		g->waiting--;
+		w->state = GATE_EXPIRED;
+		MHD_resume_connection(w->conn);
+		n++;
+	}
+	pthread_mutex_unlock(&g->lock);
+	return n;
 }
 
 void gate_close(struct gate *g)

@@ -8,7 +8,9 @@
  * of arrival.  Thread-safe.
  *
  * A waiter lives in the caller's request state; its connection is
- * resumed when it is granted a slot or when the gate closes (shutdown).
+ * resumed when it is granted a slot, when it has waited longer than the
+ * gate's wait (gate_expire(), which a timer calls: libmicrohttpd never
+ * times out a suspended connection), or when the gate closes (shutdown).
  */
 #ifndef SC_GATE_H
 #define SC_GATE_H
@@ -20,19 +22,22 @@
 struct gate_waiter {
 	struct MHD_Connection *conn;
 	struct gate_waiter *next;
-	int state;		/* GATE_WAITING, GATE_GRANTED, GATE_REFUSED */
+	long deadline_ms;	/* gives up then (clock_ms()) */
+	int state;		/* GATE_WAITING, GATE_GRANTED, ... */
 };
 
-enum { GATE_WAITING, GATE_GRANTED, GATE_REFUSED };
+enum { GATE_WAITING, GATE_GRANTED, GATE_REFUSED, GATE_EXPIRED };
 
 struct gate {
 	pthread_mutex_t lock;
 	int max, used, waiting;
+	long wait_ms;		/* longest wait for a slot */
 	struct gate_waiter *head, *tail;
 	int closed;
 };
 
-void gate_init(struct gate *g, int max);
+/* max slots; a waiter gives up after wait_ms. */
+void gate_init(struct gate *g, int max, long wait_ms);
 void gate_destroy(struct gate *g);
 
 /*
@@ -49,6 +54,12 @@ void gate_leave(struct gate *g);
 
 /* A waiter that will not use its place: out of the queue (or its slot back). */
 void gate_cancel(struct gate *g, struct gate_waiter *w);
+
+/*
+ * Waiters whose wait ran out by now_ms leave the queue as GATE_EXPIRED,
+ * their connections resumed.  Returns how many.
+ */
+int gate_expire(struct gate *g, long now_ms);
 
 /* Refuse every waiter and every later enter; resumes their connections. */
 void gate_close(struct gate *g);

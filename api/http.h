@@ -17,15 +17,45 @@
  * route gets the body as it arrives through its stream function and
  * answers in its handler, after the last byte.
  *
- * libmicrohttpd cannot answer while a body is still arriving, so a route
- * that finds a body bad part way records the error (http_set_error), takes
- * no more of it, and the error is sent once the body is over.  A body that
- * takes longer than its deadline (API_BODY_TIMEOUT_S, API_UPLOAD_TIMEOUT_S
- * for streams) has its connection closed.
+ * libmicrohttpd (0.9.75) cannot answer while a body is still arriving, so
+ * a route that finds a body bad part way records the error
+ * (http_set_error), takes no more of it, and the error is sent once the
+ * body is over.  A refused body is read and dropped only briefly (at most
+ * HTTP_DRAIN_MAX bytes and HTTP_DRAIN_S seconds after the refusal); a
+ * client that said "Expect: 100-continue" is answered before its body.
+ * A body past its deadline (API_BODY_TIMEOUT_S, API_UPLOAD_TIMEOUT_S for
+ * streams) or below the minimum rate (API_MIN_BODY_RATE_BPS after
+ * API_MIN_RATE_GRACE_S; pace.h) has its connection closed with 408
+ * recorded (no answer can be queued mid-body), whether bytes trickle in
+ * or none come at all: the deadline is also the connection's idle
+ * timeout.  Time a connection spends suspended by the server (waiting for
+ * an upload slot, or for S3 to take a part) is not held against it.
  *
- * Life cycle: http_start() starts libmicrohttpd's thread pool on the
- * configured address; http_stop() stops accepting, lets running requests
- * finish, and joins the threads.
+ * Every request is written in one access-log line with fields (client,
+ * user_id, method, route template, status, bytes_in, bytes_out,
+ * duration_ms) and timed in a histogram by route template and method.
+ * With API_METRICS_ADDR set, /metrics is served on a listener of its own
+ * and nowhere else.  On SIGTERM, http_stop() stops accepting at once and
+ * gives requests in flight, uploads included, API_GRACE_S to finish.
+ *
+ * Threads: libmicrohttpd's API_THREADS event loops each serve many
+ * connections, so nothing on them may wait.  They parse, route,
+ * authenticate (a JWT is an HMAC) and answer what needs no I/O; a route
+ * that waits on PostgreSQL, Redis or S3 (R_IO) or hashes a password
+ * (R_CPU) runs on a pool (pool.h): its connection is suspended, the
+ * handler runs on a pool thread and sends as usual, the answer is kept
+ * in the request, the connection is resumed and the answer queued from
+ * the loop (libmicrohttpd queues responses only there).  A handler may
+ * also decide for itself (http_defer: the rankings go to the pool only
+ * when the page is not cached), and anything else that answers later (an
+ * upload's transfer, a stream of events) uses http_suspend and
+ * http_answer.  A request that waits in a pool's queue longer than
+ * API_QUEUE_TIMEOUT_MS is answered 503 instead of run.
+ *
+ * Life cycle: http_start() starts the pools and libmicrohttpd's event
+ * loops on the configured address; http_stop() stops accepting, lets
+ * running requests finish (deferred ones included: libmicrohttpd cannot
+ * stop with a connection suspended), and joins the threads.
  */
 #ifndef SC_HTTP_H
 #define SC_HTTP_H
@@ -36,15 +66,24 @@
 #include "api.h"
 #include "buf.h"
 #include "error.h"
+#include "pace.h"
+#include "pool.h"
 
 /* Largest JSON body accepted. */
 #define HTTP_JSON_MAX (16 * 1024)
-/* a refused request's body up to this size (beyond what its route takes)
- * is read and dropped so that the client reads the answer */
-#define HTTP_DRAIN_MAX (1024 * 1024)
+/* a refused request's body, up to this size and for this long after the
+ * refusal, is read and dropped so that a client sending it all before
+ * reading (browsers, Node) reads the answer; past either the connection
+ * is closed */
+#define HTTP_DRAIN_MAX (2 * 1024 * 1024)
+#define HTTP_DRAIN_S 2
 
 struct http_server;
 struct route;
+struct request;
+
+typedef enum MHD_Result (*route_fn)(struct api *api, struct request *req,
+				    struct MHD_Connection *conn);
 
 /* One request in flight; owned by the HTTP layer. */
 struct request {
@@ -64,10 +103,32 @@ struct request {
 	char err_code[32];
 	char err_msg[256];
 	cJSON *err_fields;	/* optional: field -> reason */
-	long long dropped;	/* bytes of a refused body read and dropped */
+	unsigned retry_after;	/* seconds: sent as Retry-After when set */
+	/* the edges (pace.h, access log): set on the connection's thread */
+	const char *tpl;	/* the route's template, for logs and metrics */
+	struct pace pace;	/* the body's deadlines */
+	long paused_at;		/* suspended mid-body since (clock_ms), or 0 */
+	unsigned timeout_s;	/* the connection's idle timeout, if changed */
+	int in_flight;		/* counted in requests_in_flight */
+	int in_body;		/* a body is expected and not over */
+	int closing;		/* the server stops: the answer closes */
+	const char *cut;	/* why the connection was closed mid-body */
+	long long bytes_out;	/* of the response's body */
 	/* R_STREAM: the route's own state, freed on every path */
 	void *state;
 	void (*state_free)(struct api *api, void *state);
+	/* answered off the event loop (http_defer, http_suspend) */
+	struct {
+		struct pool_task task;
+		struct api *api;
+		struct MHD_Connection *conn;	/* while suspended */
+		route_fn fn;			/* what the pool runs */
+		int off_loop;			/* sends keep the answer */
+		int answered;			/* resp is the answer */
+		enum MHD_Result ret;		/* MHD_NO: close instead */
+		struct MHD_Response *resp;
+		unsigned status;
+	} later;
 };
 
 enum route_flags {
@@ -75,10 +136,12 @@ enum route_flags {
 	R_AUTH_OPTIONAL = 1 << 1,
 	R_JSON = 1 << 2,
 	R_STREAM = 1 << 3,
+	R_IO = 1 << 4,		/* waits on PostgreSQL, Redis or S3: I/O pool */
+	R_CPU = 1 << 5,		/* hashes a password: the hashing pool */
 };
 
-typedef enum MHD_Result (*route_fn)(struct api *api, struct request *req,
-				    struct MHD_Connection *conn);
+/* The pools a handler can be sent to (API_WORKERS, API_HASH_WORKERS). */
+enum http_pool { HTTP_POOL_IO, HTTP_POOL_CPU, HTTP_POOLS };
 /*
  * R_STREAM: called once with data NULL when the headers are in (to set
  * up, or refuse at once with http_set_error), then with each piece of
@@ -142,6 +205,27 @@ enum MHD_Result http_send_unavailable(struct request *req,
 enum MHD_Result http_send_db_unavailable(struct api *api, struct request *req,
 					 struct MHD_Connection *conn,
 					 struct deps *d);
+
+/*
+ * From a handler on the event loop: run fn on pool instead, with the
+ * connection suspended until it has answered (what fn sends through the
+ * functions above is kept and queued when the connection resumes).
+ * While the server stops, answers 503 at once.
+ */
+enum MHD_Result http_defer(struct api *api, struct request *req,
+			   struct MHD_Connection *conn, enum http_pool pool,
+			   route_fn fn);
+
+/*
+ * For answers that come from elsewhere (an upload's transfer, an event):
+ * http_suspend() from the handler on the event loop (under the caller's
+ * lock if another thread may answer at once); later http_answer() on any
+ * thread but an event loop runs fn, keeps what it sends, and resumes the
+ * connection.  req is not the caller's after http_answer().
+ */
+enum MHD_Result http_suspend(struct api *api, struct request *req,
+			     struct MHD_Connection *conn);
+void http_answer(struct request *req, route_fn fn);
 
 /* Record an error to send when the body is over (the first one wins). */
 void http_set_error(struct request *req, unsigned status, const char *code,

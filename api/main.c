@@ -4,7 +4,8 @@
  * Reads its configuration from the environment, connects lazily to its
  * dependencies (it starts, and reports not ready, while they are down),
  * serves HTTP from a thread pool, and on SIGTERM or SIGINT stops
- * accepting, finishes the requests in flight and exits 0.
+ * accepting at once, gives the requests in flight (uploads included)
+ * API_GRACE_S to finish, and exits 0.
  */
 #include <signal.h>
 #include <stdio.h>
@@ -46,7 +47,9 @@ static int api_open(struct api *api)
 {
 	pthread_mutex_init(&api->lock, NULL);
 	lcache_init(&api->rankings);
-	gate_init(&api->uploads, api->cfg.api_upload_slots);
+	gate_init(&api->uploads, api->cfg.api_upload_slots,
+		  api->cfg.api_upload_wait_s * 1000L);
+	peruser_init(&api->uploaders, api->cfg.api_uploads_per_user);
 	api->creds = awscreds_new(&api->cfg);
 	if (!api->creds) {
 		log_error("cannot set up S3 credentials: out of memory");
@@ -60,6 +63,8 @@ static void api_close(struct api *api)
 	deps_free_all(api);
 	lcache_free(&api->rankings);
 	gate_destroy(&api->uploads);
+	peruser_destroy(&api->uploaders);
+	latency_free(&api->m.latency);
 	awscreds_free(api->creds);
 	pthread_mutex_destroy(&api->lock);
 	config_free(&api->cfg);

@@ -157,7 +157,8 @@ static enum MHD_Result post_login(struct api *api, struct request *req,
 }
 
 const struct route route_auth[] = {
-	{ "POST", "/api/auth/signup", post_signup, R_JSON, NULL },
-	{ "POST", "/api/auth/login", post_login, R_JSON, NULL },
+	/* argon2id and one statement: the hashing pool (see http.h) */
+	{ "POST", "/api/auth/signup", post_signup, R_JSON | R_CPU, NULL },
+	{ "POST", "/api/auth/login", post_login, R_JSON | R_CPU, NULL },
 	{ NULL, NULL, NULL, 0, NULL },
 };

@@ -14,7 +14,7 @@ static enum MHD_Result get_metrics(struct api *api, struct request *req,
 	static const char *const classes[] = { "1xx", "2xx", "3xx", "4xx",
 					       "5xx", "other" };
 	struct api_metrics *m = &api->m;
-	struct buf out = BUF_INIT(64 * 1024);
+	struct buf out = BUF_INIT(1024 * 1024);
 	enum MHD_Result ret;
 	int i, ndeps, slots, waiting;
 	enum sc_err rc = SC_OK;
@@ -31,10 +31,12 @@ static enum MHD_Result get_metrics(struct api *api, struct request *req,
 				 classes[i], (long long)atomic_load(&m->requests[i]));
 	if (!rc)
 		rc = buf_appendf(&out,
-			"# HELP showcase_api_uploads_total Uploads accepted and refused.\n"
+			"# HELP showcase_api_uploads_total Uploads by outcome: accepted, refused, too_many (429: the player's cap), gave_up (503: no slot in time).\n"
 			"# TYPE showcase_api_uploads_total counter\n"
 			"showcase_api_uploads_total{outcome=\"accepted\"} %lld\n"
 			"showcase_api_uploads_total{outcome=\"refused\"} %lld\n"
+			"showcase_api_uploads_total{outcome=\"too_many\"} %lld\n"
+			"showcase_api_uploads_total{outcome=\"gave_up\"} %lld\n"
 			"# HELP showcase_api_upload_bytes_total Bytes of accepted videos.\n"
 			"# TYPE showcase_api_upload_bytes_total counter\n"
 			"showcase_api_upload_bytes_total %lld\n"
@@ -61,11 +63,31 @@ static enum MHD_Result get_metrics(struct api *api, struct request *req,
 			"showcase_api_connection_sets %d\n",
 			(long long)atomic_load(&m->uploads_accepted),
 			(long long)atomic_load(&m->uploads_refused),
+			(long long)atomic_load(&m->uploads_too_many),
+			(long long)atomic_load(&m->uploads_gave_up),
 			(long long)atomic_load(&m->upload_bytes),
 			(long long)atomic_load(&m->uploads_in_flight), slots, waiting,
 			(long long)atomic_load(&m->signups),
 			(long long)atomic_load(&m->logins_failed),
 			(long long)atomic_load(&m->votes), ndeps);
+	if (!rc)
+		rc = buf_appendf(&out,
+			"# HELP showcase_api_bodies_cut_total Connections closed under a body: below the minimum rate, past its deadline, a refused body past its drain.\n"
+			"# TYPE showcase_api_bodies_cut_total counter\n"
+			"showcase_api_bodies_cut_total{reason=\"slow\"} %lld\n"
+			"showcase_api_bodies_cut_total{reason=\"deadline\"} %lld\n"
+			"showcase_api_bodies_cut_total{reason=\"refused\"} %lld\n"
+			"# HELP showcase_api_requests_in_flight Requests begun and not yet finished.\n"
+			"# TYPE showcase_api_requests_in_flight gauge\n"
+			"showcase_api_requests_in_flight %d\n",
+			(long long)atomic_load(&m->bodies_cut_slow),
+			(long long)atomic_load(&m->bodies_cut_deadline),
+			(long long)atomic_load(&m->bodies_cut_refused),
+			atomic_load(&m->requests_in_flight));
+	if (!rc)
+		rc = latency_write(&m->latency, "showcase_api_request_duration_seconds",
+				   "Time from a request's headers to the end of its answer, by route template and method.",
+				   &out);
 	if (rc) {
 		buf_release(&out);
 		return http_send_error(req, conn, MHD_HTTP_SERVICE_UNAVAILABLE,

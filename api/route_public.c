@@ -13,7 +13,9 @@
  * generation at once.  In front of it each instance keeps the pages it
  * served for up to LOCAL_CACHE_MS, without asking Redis; a vote through
  * this instance clears them, so a voter sees the vote counted, and votes
- * through other instances show within LOCAL_CACHE_MS.
+ * through other instances show within LOCAL_CACHE_MS.  A page in this
+ * instance's copy is answered on the event loop; only a miss goes to the
+ * I/O pool (http.h).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -194,26 +196,40 @@ static void redis_store(struct deps *d, const char *key, const char *text,
 		freeReplyObject(r);
 }
 
-static enum MHD_Result get_rankings(struct api *api, struct request *req,
-				    struct MHD_Connection *conn)
+/* The page asked for: its parameters and cache key; 0, or 1 when a 400
+ * was sent. */
+static int rankings_page(struct request *req, struct MHD_Connection *conn,
+			 const char **city, char limit[16], char offset[24],
+			 char page[160], enum MHD_Result *ret)
 {
 	struct input in = { 0 };
-	const char *city = city_param(&in, conn);
+
+	*city = city_param(&in, conn);
+	input_page(&in, conn, limit, offset);
+	if (input_failed(&in)) {
+		*ret = input_reply(&in, req, conn);
+		return 1;
+	}
+	snprintf(page, 160, "%s:%s:%s", limit, offset, *city ? *city : "*");
+	return 0;
+}
+
+/* On the I/O pool: the page from Redis, else PostgreSQL. */
+static enum MHD_Result fetch_rankings(struct api *api, struct request *req,
+				      struct MHD_Connection *conn)
+{
 	int cache_s = api->cfg.api_rankings_cache_s;
 	long local_ms = cache_s * 1000L < LOCAL_CACHE_MS ? cache_s * 1000L
 							 : LOCAL_CACHE_MS;
 	char limit[16], offset[24], page[160], *text = NULL;
 	struct buf key = BUF_INIT(512);
+	const char *city;
 	struct deps *d;
 	enum MHD_Result ret;
 	size_t len;
 
-	input_page(&in, conn, limit, offset);
-	if (input_failed(&in))
-		return input_reply(&in, req, conn);
-	snprintf(page, sizeof(page), "%s:%s:%s", limit, offset, city ? city : "*");
-	if (cache_s && (text = lcache_get(&api->rankings, page, &len)))
-		goto send;
+	if (rankings_page(req, conn, &city, limit, offset, page, &ret))
+		return ret;
 	if (!(d = deps_get(api)))
 		return http_send_unavailable(req, conn, "the server", "out of memory");
 	if (cache_s)
@@ -231,15 +247,35 @@ static enum MHD_Result get_rankings(struct api *api, struct request *req,
 	if (key.len)	/* kept here only while Redis holds it too */
 		lcache_put(&api->rankings, page, text, len, local_ms);
 	buf_release(&key);
-send:
+	ret = http_send_text(req, conn, MHD_HTTP_OK, "application/json", text, len);
+	free(text);
+	return ret;
+}
+
+/* On the event loop: this instance's copy when it has one, else the pool. */
+static enum MHD_Result get_rankings(struct api *api, struct request *req,
+				    struct MHD_Connection *conn)
+{
+	char limit[16], offset[24], page[160], *text;
+	const char *city;
+	enum MHD_Result ret;
+	size_t len;
+
+	if (rankings_page(req, conn, &city, limit, offset, page, &ret))
+		return ret;
+	if (!api->cfg.api_rankings_cache_s ||
+	    !(text = lcache_get(&api->rankings, page, &len)))
+		return http_defer(api, req, conn, HTTP_POOL_IO, fetch_rankings);
 	ret = http_send_text(req, conn, MHD_HTTP_OK, "application/json", text, len);
 	free(text);
 	return ret;
 }
 
 const struct route route_public[] = {
-	{ "GET", "/api/public/videos", get_public_videos, R_AUTH_OPTIONAL, NULL },
-	{ "POST", "/api/public/videos/{}/vote", post_vote, R_AUTH, NULL },
+	{ "GET", "/api/public/videos", get_public_videos, R_AUTH_OPTIONAL | R_IO,
+	  NULL },
+	{ "POST", "/api/public/videos/{}/vote", post_vote, R_AUTH | R_IO, NULL },
+	/* inline on a cached page, else on the I/O pool (get_rankings) */
 	{ "GET", "/api/public/rankings", get_rankings, 0, NULL },
 	{ NULL, NULL, NULL, 0, NULL },
 };

@@ -3,16 +3,21 @@
  *
  * The multipart/form-data body is parsed as it arrives (libmicrohttpd's
  * post processor) and the bytes of video_file go straight into an S3
- * multipart upload to originals/<video_id>/source.mp4: the API holds one
- * part buffer per upload, whatever the file's size.  The file's type is
+ * multipart upload to originals/<video_id>/source.mp4, sent by a thread
+ * of the upload's own (transfer.h): the event loop never waits on S3, and
+ * the API holds two part buffers per upload, whatever the file's size.  The file's type is
  * decided by its first bytes (an ISO BMFF ftyp box: MP4, MOV), never by
  * the client's Content-Type or file name; the file name is not used at
  * all.  The size limit is enforced twice: at once from Content-Length,
- * and while streaming for bodies sent without one.  Any refusal aborts
+ * and while streaming for bodies sent without one (video_file's bytes,
+ * and the whole form within FORM_OVERHEAD_MAX more).  A player has at
+ * most API_UPLOADS_PER_USER uploads in flight (429 past it), and an
+ * upload waits at most API_UPLOAD_WAIT_S for a slot (503 then).  Any refusal aborts
  * the S3 upload, so no object and no row remain.  Once the object is
  * complete the row is inserted ('uploaded') and the job enqueued after
- * the commit; if Redis is down at that moment the upload still succeeds
- * and the workers' reconciler queues the video later.
+ * the commit, on the transfer's thread; if Redis is down at that moment
+ * the upload still succeeds and the workers' reconciler queues the video
+ * later.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +28,7 @@
 
 #include "input.h"
 #include "log.h"
+#include "transfer.h"
 #include "videos.h"
 
 #define TITLE_MAX 200
@@ -30,13 +36,15 @@
 #define OTHER_FIELDS_MAX (64 * 1024)	/* bytes of fields we ignore */
 #define FORM_OVERHEAD_MAX (64 * 1024)	/* boundaries, headers, fields */
 #define FTYP_AT 4
+#define RETRY_AFTER_S 30		/* 429 and 503: come back then */
 
 struct upload {
 	struct api *api;
 	struct request *req;
 	struct MHD_PostProcessor *pp;
-	struct s3_client *s3;
-	struct s3_upload *up;
+	struct s3_client *s3;		/* until the transfer takes it */
+	struct transfer *x;		/* the S3 side, once the type is known */
+	struct transfer_result result;
 	char video_id[40];
 	char key[VIDEO_KEY_MAX];
 	long long max_bytes;
@@ -49,8 +57,11 @@ struct upload {
 	int title_long, is_public_long;	/* more than their bound came */
 	int pub;			/* is_public, checked */
 	int counted;			/* in uploads_in_flight */
+	long long user;			/* counted in api->uploaders, or 0 */
+	long long body;			/* bytes of the whole form so far */
 	struct gate_waiter wait;	/* for a slot, when all are taken */
 	int has_slot;
+	int slot_passed;		/* to the transfer, which gives it back */
 	int waiting;
 };
 
@@ -74,8 +85,8 @@ static void upload_free(struct api *api, void *state)
 
 	if (!u)
 		return;
-	if (u->up) {
-		s3_upload_abort(u->up);
+	if (u->x) {
+		transfer_abort(u->x);
 		log_info("upload of %s abandoned; the S3 upload was aborted",
 			 u->video_id);
 	}
@@ -86,10 +97,12 @@ static void upload_free(struct api *api, void *state)
 	buf_release(&u->is_public);
 	if (u->waiting)
 		gate_cancel(&api->uploads, &u->wait);	/* gives back a slot if granted */
-	else if (u->has_slot)
+	else if (u->has_slot && !u->slot_passed)
 		gate_leave(&api->uploads);
 	if (u->counted)
 		atomic_fetch_sub(&api->m.uploads_in_flight, 1);
+	if (u->user)
+		peruser_leave(&api->uploaders, u->user);
 	free(u);
 }
 
@@ -98,9 +111,9 @@ static int refuse(struct upload *u, unsigned status, const char *code,
 		  const char *msg)
 {
 	http_set_error(u->req, status, code, "%s", msg);
-	if (u->up) {
-		s3_upload_abort(u->up);
-		u->up = NULL;
+	if (u->x) {
+		transfer_abort(u->x);	/* on the transfer's thread */
+		u->x = NULL;
 		log_info("upload refused after %lld bytes (%s); the S3 upload "
 			 "was aborted", u->bytes, code);
 	} else {
@@ -113,9 +126,24 @@ static int refuse(struct upload *u, unsigned status, const char *code,
 /* S3 failed under the upload. */
 static int storage_failed(struct upload *u)
 {
-	log_error("S3 upload of %s failed: %s", u->key, s3_errstr(u->s3));
+	log_error("S3 upload of %s failed: %s", u->key, transfer_errstr(u->x));
 	return refuse(u, MHD_HTTP_SERVICE_UNAVAILABLE, "unavailable",
 		      "storage is unavailable; try again shortly");
+}
+
+/* No slot freed within API_UPLOAD_WAIT_S: come back later. */
+static int gave_up(struct upload *u)
+{
+	int wait = u->api->cfg.api_upload_wait_s;
+
+	u->req->retry_after = RETRY_AFTER_S;
+	http_set_error(u->req, MHD_HTTP_SERVICE_UNAVAILABLE, "unavailable",
+		       "every upload slot stayed busy for %d s; try again in "
+		       "%d s", wait, RETRY_AFTER_S);
+	atomic_fetch_add(&u->api->m.uploads_gave_up, 1);
+	log_info("no upload slot came free in %d s (API_UPLOAD_WAIT_S): this "
+		 "upload gives up", wait);
+	return -1;
 }
 
 /* The API is stopping: slots are no longer handed out. */
@@ -136,6 +164,7 @@ static void keep_text(struct buf *b, int *too_long, const char *data,
 /* The bytes of video_file, in order. */
 static int file_bytes(struct upload *u, const char *data, size_t len)
 {
+	enum sc_err rc;
 	size_t take;
 
 	if (u->bytes + (long long)len > u->max_bytes) {
@@ -160,14 +189,21 @@ static int file_bytes(struct upload *u, const char *data, size_t len)
 			return refuse(u, MHD_HTTP_BAD_REQUEST, "unsupported_media",
 				      "video_file is not an MP4 or MOV video "
 				      "(it does not start with an ftyp box)");
-		u->up = s3_upload_begin(u->s3, u->key, "video/mp4");
-		if (!u->up)
+		/* the S3 client and the slot go to the transfer */
+		rc = transfer_start(u->api->transfers, u->s3, u->key, "video/mp4",
+				    (size_t)u->api->cfg.api_upload_part_mb << 20,
+				    &u->x);
+		u->s3 = NULL;
+		if (rc == SC_ERR_CANCELLED)
+			return shutting_down(u);
+		if (rc)
 			return refuse(u, MHD_HTTP_SERVICE_UNAVAILABLE, "unavailable",
 				      "out of memory");
-		if (s3_upload_write(u->up, u->head, u->headlen))
+		u->slot_passed = 1;
+		if (transfer_write(u->x, u->head, u->headlen))
 			return storage_failed(u);
 	}
-	if (len && s3_upload_write(u->up, data, len))
+	if (len && transfer_write(u->x, data, len))
 		return storage_failed(u);
 	return 0;
 }
@@ -236,11 +272,28 @@ static int upload_begin(struct api *api, struct request *req,
 			       api->cfg.api_max_upload_mb);
 		return 0;
 	}
-	u = calloc(1, sizeof(*u));
-	if (!u)
+	switch (peruser_enter(&api->uploaders, req->user_id)) {
+	case 0:
+		atomic_fetch_add(&api->m.uploads_too_many, 1);
+		req->retry_after = RETRY_AFTER_S;
+		http_set_error(req, MHD_HTTP_TOO_MANY_REQUESTS, "too_many_uploads",
+			       "at most %d uploads at once per player "
+			       "(API_UPLOADS_PER_USER); try again when one has "
+			       "finished", api->cfg.api_uploads_per_user);
+		log_info("user %lld has %d uploads in flight: one more refused",
+			 req->user_id, api->cfg.api_uploads_per_user);
+		return 0;
+	case -1:
 		return -1;
+	}
+	u = calloc(1, sizeof(*u));
+	if (!u) {
+		peruser_leave(&api->uploaders, req->user_id);
+		return -1;
+	}
 	req->state = u;
 	req->state_free = upload_free;
+	u->user = req->user_id;
 	u->api = api;
 	u->req = req;
 	u->max_bytes = max;
@@ -262,7 +315,9 @@ static int upload_begin(struct api *api, struct request *req,
 
 /*
  * A slot before the first byte is taken: 0 with one, 1 to pause (the
- * connection is suspended with the bytes unread), -1 refused.  Not at
+ * connection is suspended with the bytes unread), -1 refused.  A waiter
+ * gives up after API_UPLOAD_WAIT_S (the HTTP layer's sweeper resumes it:
+ * gate_expire) and is refused 503 with Retry-After.  Not at
  * the headers: libmicrohttpd 0.9.75, resuming a connection paused there,
  * may call again as if the body were over.
  */
@@ -294,15 +349,14 @@ static int upload_resumed(struct upload *u)
 		u->has_slot = 1;
 		return 0;
 	}
-	return shutting_down(u);
+	return st == GATE_EXPIRED ? gave_up(u) : shutting_down(u);
 }
 
-/* The whole body is in: check the fields, then complete the S3 object. */
+/* The whole body is in: check the fields (the handler completes the
+ * object). */
 static int upload_end(struct upload *u)
 {
 	struct input in = { 0 };
-	long long size;
-	enum sc_err rc;
 	int pub = 0;
 
 	if (u->headlen == 0)
@@ -328,9 +382,7 @@ static int upload_end(struct upload *u)
 		return -1;
 	}
 	u->pub = pub;
-	rc = s3_upload_finish(u->up, &size);
-	u->up = NULL;	/* finished or aborted: freed either way */
-	return rc ? storage_failed(u) : 0;
+	return 0;
 }
 
 static int upload_stream(struct api *api, struct request *req,
@@ -354,14 +406,39 @@ static int upload_stream(struct api *api, struct request *req,
 		upload_end(u);	/* a refusal is in req->err_status */
 		return 0;
 	}
+	/* room in the transfer's buffer for what this piece may yield */
+	if (u->x) {
+		int room = transfer_room(u->x, len, conn);
+
+		if (room == 0)
+			return 1;	/* paused until the transfer catches up */
+		if (room < 0) {
+			storage_failed(u);
+			return 0;
+		}
+	}
+	/* the whole form counts: boundaries and part headers too */
+	u->body += (long long)len;
+	if (u->body > u->max_bytes + FORM_OVERHEAD_MAX) {
+		char msg[128];
+
+		snprintf(msg, sizeof(msg), "the upload is larger than %d MB "
+			 "with its form", api->cfg.api_max_upload_mb);
+		refuse(u, MHD_HTTP_BAD_REQUEST, "too_large", msg);
+		return 0;
+	}
 	if (MHD_post_process(u->pp, data, len) == MHD_NO && !req->err_status)
 		refuse(u, MHD_HTTP_BAD_REQUEST, "invalid_fields",
 		       "the multipart/form-data body is malformed");
 	return 0;
 }
 
-static enum MHD_Result post_upload(struct api *api, struct request *req,
-				   struct MHD_Connection *conn)
+/*
+ * On the transfer's thread once the object is complete (or failed): the
+ * row, the job, the answer.
+ */
+static enum MHD_Result upload_record(struct api *api, struct request *req,
+				     struct MHD_Connection *conn)
 {
 	struct upload *u = req->state;
 	char bytes[24], owner[24];
@@ -371,6 +448,13 @@ static enum MHD_Result post_upload(struct api *api, struct request *req,
 	enum sc_err rc;
 	int created;
 
+	if (u->result.err) {
+		log_error("S3 upload of %s failed: %s", u->key, u->result.errstr);
+		atomic_fetch_add(&api->m.uploads_refused, 1);
+		return http_send_error(req, conn, MHD_HTTP_SERVICE_UNAVAILABLE,
+				       "unavailable",
+				       "storage is unavailable; try again shortly");
+	}
 	snprintf(bytes, sizeof(bytes), "%lld", u->bytes);
 	snprintf(owner, sizeof(owner), "%lld", req->user_id);
 	if (!(d = deps_get(api)))
@@ -381,8 +465,8 @@ static enum MHD_Result post_upload(struct api *api, struct request *req,
 		     6, params, NULL);
 	if (rc) {
 		/* no row: the object must not stay either */
-		if (s3_delete_object(u->s3, u->key))
-			log_warn("cannot delete %s: %s", u->key, s3_errstr(u->s3));
+		if (s3_delete_object(d->s3, u->key))
+			log_warn("cannot delete %s: %s", u->key, s3_errstr(d->s3));
 		return http_send_db_unavailable(api, req, conn, d);
 	}
 	if ((rc = queue_enqueue(d->queue, u->video_id, &created)))
@@ -399,6 +483,26 @@ static enum MHD_Result post_upload(struct api *api, struct request *req,
 					   "task_id", u->video_id,
 					   "video_id", u->video_id,
 					   "status", "uploaded", NULL));
+}
+
+/* The body is in and valid: the transfer completes the object and then
+ * answers (upload_record); the connection waits, suspended. */
+static enum MHD_Result post_upload(struct api *api, struct request *req,
+				   struct MHD_Connection *conn)
+{
+	struct upload *u = req->state;
+	struct transfer *x = u->x;
+
+	u->x = NULL;	/* the transfer's now, until it has answered */
+	if (!x) {
+		u->result.err = SC_ERR_S3;
+		snprintf(u->result.errstr, sizeof(u->result.errstr),
+			 "no transfer");
+	} else if (!transfer_finish(x, req, conn, upload_record, &u->result)) {
+		return MHD_YES;
+	}
+	/* it had failed already: answered here, without I/O */
+	return upload_record(api, req, conn);
 }
 
 const struct route route_upload[] = {

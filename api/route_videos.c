@@ -144,8 +144,8 @@ static enum MHD_Result delete_video(struct api *api, struct request *req,
 }
 
 const struct route route_videos[] = {
-	{ "GET", "/api/videos", get_videos, R_AUTH, NULL },
-	{ "GET", "/api/videos/{}", get_video, R_AUTH, NULL },
-	{ "DELETE", "/api/videos/{}", delete_video, R_AUTH, NULL },
+	{ "GET", "/api/videos", get_videos, R_AUTH | R_IO, NULL },
+	{ "GET", "/api/videos/{}", get_video, R_AUTH | R_IO, NULL },
+	{ "DELETE", "/api/videos/{}", delete_video, R_AUTH | R_IO, NULL },
 	{ NULL, NULL, NULL, 0, NULL },
 };

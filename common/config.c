@@ -4,6 +4,7 @@
  * Adding a setting: a field in struct config (config.h), a row here, a row
  * in README.md's table (`showcasectl config` prints it).
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <limits.h>
 #include <stddef.h>
@@ -12,9 +13,11 @@
 
 #include "config.h"
 #include "log.h"
+#include "s3.h"
 #include "strlist.h"
 
-enum cfg_type { T_STR, T_INT, T_BOOL, T_LEVEL };
+/* T_TRI: empty (-1, automatic), 0 or 1 */
+enum cfg_type { T_STR, T_INT, T_BOOL, T_LEVEL, T_TRI };
 
 struct cfg_var {
 	const char *name;
@@ -47,6 +50,45 @@ static const char *check_http_url(const char *v)
 {
 	if (v[0] && strncmp(v, "http://", 7) && strncmp(v, "https://", 8))
 		return "must be empty or an http:// or https:// URL";
+	return NULL;
+}
+
+int config_split_hostport(const char *v, char *host, size_t cap, int *port)
+{
+	const char *colon = strrchr(v, ':'), *h = v;
+	unsigned char addr[16];
+	size_t n = colon ? (size_t)(colon - v) : 0;
+	char *end;
+	long p;
+
+	if (!colon || !colon[1])
+		return -1;
+	if (n >= 2 && v[0] == '[' && v[n - 1] == ']') {
+		h = v + 1;
+		n -= 2;
+	}
+	if (n == 0 || n >= cap)
+		return -1;
+	memcpy(host, h, n);
+	host[n] = '\0';
+	if (inet_pton(h == v ? AF_INET : AF_INET6, host, addr) != 1)
+		return -1;
+	errno = 0;
+	p = strtol(colon + 1, &end, 10);
+	if (*end || errno || p < 1 || p > 65535)
+		return -1;
+	*port = (int)p;
+	return 0;
+}
+
+static const char *check_listen_addr(const char *v)
+{
+	char host[64];
+	int port;
+
+	if (v[0] && config_split_hostport(v, host, sizeof(host), &port))
+		return "must be empty or ADDRESS:PORT with an IP address "
+		       "(127.0.0.1:9465, [::1]:9465)";
 	return NULL;
 }
 
@@ -105,9 +147,11 @@ static const struct cfg_var vars[] = {
 	  "bucket for originals and processed videos (required)" },
 	{ "S3_REGION", T_STR, OFF(s3_region), "us-east-1", 1, 0, CFG_ALL, 0,
 	  NULL, "region used in signatures" },
-	{ "S3_FORCE_PATH_STYLE", T_BOOL, OFF(s3_force_path_style), "0", 0, 1,
+	{ "S3_FORCE_PATH_STYLE", T_TRI, OFF(s3_force_path_style), "", 0, 1,
 	  CFG_ALL, 0, NULL,
-	  "1: ENDPOINT/BUCKET/KEY; 0: virtual-hosted BUCKET.ENDPOINT/KEY" },
+	  "1: ENDPOINT/BUCKET/KEY; 0: virtual-hosted BUCKET.ENDPOINT/KEY; "
+	  "empty: path style when the endpoint's host is an IP address or "
+	  "localhost, or the bucket's name has a dot over https, else virtual-hosted" },
 	{ "AWS_ACCESS_KEY_ID", T_STR, OFF(aws_access_key_id), "", 0, 0, CFG_ALL,
 	  0, NULL, "S3 access key id" },
 	{ "AWS_SECRET_ACCESS_KEY", T_STR, OFF(aws_secret_access_key), "", 0, 0,
@@ -137,6 +181,11 @@ static const struct cfg_var vars[] = {
 	{ "CONNECT_TIMEOUT_MS", T_INT, OFF(connect_timeout_ms), "2000", 100,
 	  60000, CFG_ALL, 0, NULL,
 	  "timeout for connecting to PostgreSQL, Redis and S3, and for health checks" },
+	{ "DB_STATEMENT_TIMEOUT_MS", T_INT, OFF(db_statement_timeout_ms), "5000",
+	  100, 3600000, CFG_ALL, 0, NULL,
+	  "deadline of one PostgreSQL statement: the server's statement_timeout, "
+	  "and the client gives up 500 ms later (a stalled server) and reconnects; "
+	  "migrations have none" },
 	{ "CLOUDWATCH_ENDPOINT", T_STR, OFF(cloudwatch_endpoint), "", 0, 0,
 	  CFG_CTL, 0, check_http_url,
 	  "CloudWatch endpoint for the backlog metric; empty: https://monitoring.S3_REGION.amazonaws.com" },
@@ -149,7 +198,20 @@ static const struct cfg_var vars[] = {
 	{ "API_PORT", T_INT, OFF(api_port), "8080", 1, 65535, CFG_API, 0, NULL,
 	  "TCP port of the API" },
 	{ "API_THREADS", T_INT, OFF(api_threads), "8", 1, 256, CFG_API, 0, NULL,
-	  "HTTP worker threads of the API (requests wait on PostgreSQL: more than cores)" },
+	  "HTTP event loops of the API: they parse, route and answer, and never "
+	  "wait on PostgreSQL, Redis, S3 or a password hash" },
+	{ "API_WORKERS", T_INT, OFF(api_workers), "16", 1, 1024, CFG_API, 0,
+	  NULL,
+	  "threads that run the routes waiting on PostgreSQL, Redis or S3 "
+	  "(requests in progress at once; each holds a set of connections)" },
+	{ "API_HASH_WORKERS", T_INT, OFF(api_hash_workers), "0", 0, 256,
+	  CFG_API, 0, NULL,
+	  "threads that run signup and login (argon2id, API_ARGON2_MEM_KB each); "
+	  "0: one per CPU" },
+	{ "API_QUEUE_TIMEOUT_MS", T_INT, OFF(api_queue_timeout_ms), "2000", 10,
+	  600000, CFG_API, 0, NULL,
+	  "a request that waited this long for one of those threads is answered "
+	  "503 instead of run" },
 	{ "JWT_SECRET", T_STR, OFF(jwt_secret), "", 0, 0, CFG_API, 1, NULL,
 	  "key of the HS256 login tokens, 32 bytes or more (required; "
 	  "`openssl rand -hex 32` makes one)" },
@@ -164,10 +226,12 @@ static const struct cfg_var vars[] = {
 	  CFG_API, 0, NULL, "largest video file accepted by an upload, in MiB" },
 	{ "API_UPLOAD_PART_MB", T_INT, OFF(api_upload_part_mb), "5", 5, 64,
 	  CFG_API, 0, NULL,
-	  "memory one upload holds: the S3 part buffer, in MiB (S3's minimum is 5)" },
+	  "S3 part size of uploads, in MiB (S3's minimum is 5); an upload holds "
+	  "two such buffers: one filled from the client while the other goes to S3" },
 	{ "API_UPLOAD_SLOTS", T_INT, OFF(api_upload_slots), "8", 1, 1024,
 	  CFG_API, 0, NULL,
-	  "uploads streamed at once; later ones wait, paused (memory: this times API_UPLOAD_PART_MB)" },
+	  "uploads streamed at once, each with a thread of its own for S3; later "
+	  "ones wait, paused (memory: this times 2 x API_UPLOAD_PART_MB)" },
 	{ "API_BODY_TIMEOUT_S", T_INT, OFF(api_body_timeout_s), "10", 1, 600,
 	  CFG_API, 0, NULL,
 	  "a JSON request must arrive whole within this many seconds" },
@@ -184,6 +248,31 @@ static const struct cfg_var vars[] = {
 	{ "API_MAX_CONNECTIONS_PER_IP", T_INT, OFF(api_max_connections_per_ip),
 	  "64", 0, 65536, CFG_API, 0, NULL,
 	  "open connections one client address may hold; 0: no limit" },
+	{ "API_MIN_BODY_RATE_BPS", T_INT, OFF(api_min_body_rate_bps), "16384",
+	  0, 1000000000, CFG_API, 0, NULL,
+	  "once API_MIN_RATE_GRACE_S has passed, a request body must arrive at "
+	  "this many bytes/s on average or its connection is closed (408); 0: no minimum" },
+	{ "API_MIN_RATE_GRACE_S", T_INT, OFF(api_min_rate_grace_s), "10", 1,
+	  3600, CFG_API, 0, NULL,
+	  "seconds a request body is given before API_MIN_BODY_RATE_BPS applies" },
+	{ "API_UPLOADS_PER_USER", T_INT, OFF(api_uploads_per_user), "2", 0,
+	  1024, CFG_API, 0, NULL,
+	  "uploads one player may have in flight at once, waiting ones included; "
+	  "more are refused with 429; 0: no limit" },
+	{ "API_UPLOAD_WAIT_S", T_INT, OFF(api_upload_wait_s), "60", 1, 3600,
+	  CFG_API, 0, NULL,
+	  "an upload waiting for a slot gives up after this many seconds (503 with Retry-After)" },
+	{ "API_IDLE_TIMEOUT_S", T_INT, OFF(api_idle_timeout_s), "960", 1, 86400,
+	  CFG_API, 0, NULL,
+	  "a connection that sends nothing for this long is closed; above the "
+	  "load balancer's idle timeout (900 s in deploy/aws)" },
+	{ "API_GRACE_S", T_INT, OFF(api_grace_s), "60", 0, 3600, CFG_API, 0,
+	  NULL,
+	  "on SIGTERM, time for requests in flight (uploads included) to finish before the API exits" },
+	{ "API_METRICS_ADDR", T_STR, OFF(api_metrics_addr), "", 0, 0, CFG_API,
+	  0, check_listen_addr,
+	  "ADDRESS:PORT of a listener that serves /metrics alone (127.0.0.1:9465); "
+	  "empty: /metrics on the API's port" },
 	{ "WORKER_CONCURRENCY", T_INT, OFF(worker_concurrency), "2", 1, 64,
 	  CFG_WORKER, 0, NULL,
 	  "jobs one worker process runs at once (2 suits 2 cores: docs/benchmarks.md)" },
@@ -288,6 +377,7 @@ static const char *type_name(const struct cfg_var *v)
 	switch (v->type) {
 	case T_INT: return "integer";
 	case T_BOOL: return "0 or 1";
+	case T_TRI: return "empty, 0 or 1";
 	default: return "string";
 	}
 }
@@ -302,6 +392,18 @@ static int set_var(struct config *c, const struct cfg_var *v,
 	int lvl;
 
 	switch (v->type) {
+	case T_TRI:
+		if (!value[0]) {
+			*(int *)field(c, v) = -1;
+			return 0;
+		}
+		if (strcmp(value, "0") && strcmp(value, "1")) {
+			buf_appendf(err, "%s: must be empty, 0 or 1, got '%s'\n",
+				    v->name, value);
+			return -1;
+		}
+		*(int *)field(c, v) = value[0] == '1';
+		return 0;
 	case T_INT:
 	case T_BOOL:
 		errno = 0;
@@ -364,6 +466,7 @@ enum sc_err config_load_from(struct config *c, unsigned who,
 			     config_getter get, void *arg, struct buf *err)
 {
 	const char *value;
+	char why[256];
 	int bad = 0;
 	size_t i;
 
@@ -393,6 +496,11 @@ enum sc_err config_load_from(struct config *c, unsigned who,
 	if (!bad && !c->aws_access_key_id[0] != !c->aws_secret_access_key[0]) {
 		buf_appends(err, "AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY: set both "
 			    "(static keys) or neither (instance role)\n");
+		bad = 1;
+	}
+	if (!bad && s3_path_style(c->s3_endpoint, c->s3_bucket,
+				  c->s3_force_path_style, why, sizeof(why)) < 0) {
+		buf_appendf(err, "S3_FORCE_PATH_STYLE, S3_ENDPOINT: %s\n", why);
 		bad = 1;
 	}
 	if (!bad && c->policy_min_s > c->policy_max_s) {
@@ -447,6 +555,8 @@ void config_log(const struct config *c, unsigned who)
 		else if (v->type == T_LEVEL)
 			log_info("config %s=%s", v->name,
 				 log_level_name(*(const int *)f));
+		else if (v->type == T_TRI && *(const int *)f < 0)
+			log_info("config %s= (automatic)", v->name);
 		else
 			log_info("config %s=%d", v->name, *(const int *)f);
 	}

@@ -35,7 +35,7 @@ struct config {
 	char *s3_endpoint;		/* "" means AWS's regional endpoint */
 	char *s3_bucket;
 	char *s3_region;
-	int s3_force_path_style;
+	int s3_force_path_style;	/* -1: automatic (S3_FORCE_PATH_STYLE empty) */
 	char *aws_access_key_id;	/* "" when unset */
 	char *aws_secret_access_key;
 	char *aws_session_token;
@@ -49,9 +49,13 @@ struct config {
 	int s3_stall_timeout_ms;
 	int s3_presign_ttl_s;
 	int connect_timeout_ms;
+	int db_statement_timeout_ms;	/* a PostgreSQL statement's deadline */
 	char *api_host;
 	int api_port;
-	int api_threads;
+	int api_threads;		/* HTTP event loops */
+	int api_workers;		/* threads for routes that wait on I/O */
+	int api_hash_workers;		/* threads for password hashing; 0: CPUs */
+	int api_queue_timeout_ms;	/* longest wait for one of those */
 	char *jwt_secret;
 	int jwt_ttl_s;			/* a login token's lifetime */
 	int api_demo;			/* allows the well-known demo secret */
@@ -65,6 +69,13 @@ struct config {
 	int api_argon2_ops;
 	int api_argon2_mem_kb;
 	int api_max_connections_per_ip;
+	int api_min_body_rate_bps;	/* 0: no minimum */
+	int api_min_rate_grace_s;	/* before the minimum applies */
+	int api_uploads_per_user;	/* at once; 0: no limit */
+	int api_upload_wait_s;		/* for a slot, before 503 */
+	int api_idle_timeout_s;		/* a connection sending nothing */
+	int api_grace_s;		/* SIGTERM: time to finish requests */
+	char *api_metrics_addr;		/* "host:port"; "" : the main port */
 	int worker_concurrency;
 	int worker_heartbeat_ms;
 	int worker_lease_ms;

@@ -1,8 +1,11 @@
-/* db.c - PostgreSQL connection with reconnect (see db.h). */
+/* db.c - PostgreSQL connection with reconnect and deadlines (see db.h). */
+#include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "clock.h"
 #include "db.h"
 #include "log.h"
 
@@ -10,6 +13,8 @@ struct db {
 	PGconn *conn;
 	char *url;
 	char timeout_s[16];
+	int statement_ms;		/* 0: no deadline */
+	int server_ms;			/* the session's statement_timeout */
 	char errstr[512];
 	const char *prepared[DB_PREPARED_MAX];	/* on this connection */
 	int nprepared;
@@ -41,15 +46,38 @@ struct db *db_new(const char *url, int connect_timeout_ms)
 	/* libpq counts whole seconds and treats 1 as 2 */
 	snprintf(db->timeout_s, sizeof(db->timeout_s), "%d",
 		 connect_timeout_ms < 2000 ? 2 : (connect_timeout_ms + 999) / 1000);
+	db->statement_ms = DB_STATEMENT_TIMEOUT_DEFAULT_MS;
 	return db;
+}
+
+void db_set_statement_timeout(struct db *db, int ms)
+{
+	db->statement_ms = ms > 0 ? ms : 0;
+}
+
+struct db *db_open(const struct config *c)
+{
+	struct db *db = db_new(c->database_url, c->connect_timeout_ms);
+
+	if (db)
+		db_set_statement_timeout(db, c->db_statement_timeout_ms);
+	return db;
+}
+
+/* Close the connection: the next call makes a new one. */
+static void drop(struct db *db)
+{
+	if (db->conn)
+		PQfinish(db->conn);
+	db->conn = NULL;
+	db->nprepared = 0;	/* statements die with their connection */
 }
 
 void db_free(struct db *db)
 {
 	if (!db)
 		return;
-	if (db->conn)
-		PQfinish(db->conn);
+	drop(db);
 	free(db->url);
 	free(db);
 }
@@ -66,34 +94,88 @@ static void on_notice(void *arg, const char *message)
 	log_debug("postgresql: %.*s", (int)strcspn(message, "\n"), message);
 }
 
-/* Make sure there is a healthy connection; reconnect if there is not. */
-static enum sc_err db_connect(struct db *db)
+/* Wait until the socket is ready for events, or the deadline (0: none).
+ * 1 ready, 0 deadline passed, -1 error. */
+static int wait_socket(PGconn *c, short events, long deadline)
 {
-	static const char *const keys[] = { "dbname", "connect_timeout",
-					    "application_name", NULL };
-	const char *values[] = { db->url, db->timeout_s, "showcase", NULL };
+	struct pollfd p = { .fd = PQsocket(c), .events = events };
+	long left;
+	int n;
 
-	if (db->conn && PQstatus(db->conn) == CONNECTION_OK)
-		return SC_OK;
-	if (db->conn) {
-		log_warn("postgresql connection lost, reconnecting");
-		PQfinish(db->conn);
+	if (p.fd < 0)
+		return -1;
+	for (;;) {
+		left = deadline ? deadline - clock_ms() : -1;
+		if (deadline && left <= 0)
+			return 0;
+		n = poll(&p, 1, deadline ? (int)left : -1);
+		if (n > 0)
+			return 1;
+		if (n < 0 && errno != EINTR)
+			return -1;
 	}
-	db->nprepared = 0;	/* statements die with their connection */
-	db->conn = PQconnectdbParams(keys, values, 1);
-	if (!db->conn) {
-		set_errstr(db, "cannot connect to postgresql", "out of memory");
-		return SC_ERR_NOMEM;
+}
+
+/*
+ * The answer to what was just sent, by the deadline (0: none): the first
+ * error result, else the last result (NULL if none).  On the deadline
+ * the connection is dropped; on a broken one it is left for db_connect()
+ * to find broken.
+ */
+static enum sc_err await(struct db *db, long deadline, PGresult **out)
+{
+	PGresult *r, *keep = NULL;
+	int f, w = 1;
+
+	*out = NULL;
+	while ((f = PQflush(db->conn)) == 1) {
+		/* reading too: the server may be waiting for us to read */
+		if ((w = wait_socket(db->conn, POLLOUT | POLLIN, deadline)) <= 0 ||
+		    !PQconsumeInput(db->conn))
+			goto fail;
 	}
-	if (PQstatus(db->conn) != CONNECTION_OK) {
-		set_errstr(db, "cannot connect to postgresql",
-			   PQerrorMessage(db->conn));
-		PQfinish(db->conn);
-		db->conn = NULL;
-		return SC_ERR_DB;
+	if (f < 0)
+		goto fail;
+	for (;;) {
+		while (!PQisBusy(db->conn)) {
+			r = PQgetResult(db->conn);
+			if (!r) {
+				*out = keep;
+				return SC_OK;
+			}
+			if (keep && PQresultStatus(keep) == PGRES_FATAL_ERROR) {
+				PQclear(r);	/* the first error is the one */
+			} else {
+				PQclear(keep);
+				keep = r;
+			}
+		}
+		if ((w = wait_socket(db->conn, POLLIN, deadline)) <= 0 ||
+		    !PQconsumeInput(db->conn))
+			goto fail;
 	}
-	PQsetNoticeProcessor(db->conn, on_notice, NULL);
-	return SC_OK;
+fail:
+	PQclear(keep);
+	if (w == 0) {
+		char detail[96];
+
+		snprintf(detail, sizeof(detail),
+			 "no answer within %d ms; connection dropped",
+			 db->statement_ms + DB_DEADLINE_MARGIN_MS);
+		set_errstr(db, "postgresql query timed out", detail);
+		drop(db);
+		return SC_ERR_TIMEOUT;
+	}
+	set_errstr(db, "postgresql query failed", PQerrorMessage(db->conn));
+	return SC_ERR_DB;
+}
+
+/* The client's deadline of a statement starting now; 0: none. */
+static long deadline_now(const struct db *db)
+{
+	return db->statement_ms ? clock_ms() + db->statement_ms +
+					  DB_DEADLINE_MARGIN_MS
+				: 0;
 }
 
 /* Translate a result: keep it on success, free it and explain otherwise. */
@@ -119,6 +201,94 @@ static enum sc_err db_check(struct db *db, PGresult *r, PGresult **res)
 	return unique ? SC_ERR_CONFLICT : SC_ERR_DB;
 }
 
+/* What PQsend*() returned (1 sent), then the answer, translated. */
+static enum sc_err finish(struct db *db, int sent, long deadline,
+			  PGresult **res)
+{
+	PGresult *r;
+	enum sc_err err;
+
+	if (!sent) {
+		set_errstr(db, "postgresql query failed", PQerrorMessage(db->conn));
+		return SC_ERR_DB;
+	}
+	if ((err = await(db, deadline, &r)))
+		return err;
+	return db_check(db, r, res);
+}
+
+/*
+ * Make the session's statement_timeout ms (0: off), if it is not.  Only
+ * outside a transaction block: a SET inside one would be undone by its
+ * ROLLBACK, and fails in one that is aborted (where only ROLLBACK works).
+ */
+static enum sc_err server_timeout(struct db *db, int ms)
+{
+	char sql[64];
+	enum sc_err err;
+
+	if (db->server_ms == ms || PQtransactionStatus(db->conn) != PQTRANS_IDLE)
+		return SC_OK;
+	snprintf(sql, sizeof(sql), "SET statement_timeout = %d", ms);
+	err = finish(db, PQsendQuery(db->conn, sql), deadline_now(db), NULL);
+	if (!err)
+		db->server_ms = ms;
+	return err;
+}
+
+/* Make sure there is a healthy connection; reconnect if there is not. */
+static enum sc_err db_connect(struct db *db)
+{
+	/* keepalives first: settings in the URL override them; ours after */
+	static const char *const keys[] = {
+		"keepalives", "keepalives_idle", "keepalives_interval",
+		"keepalives_count", "tcp_user_timeout", "dbname",
+		"connect_timeout", "application_name", NULL
+	};
+	const char *values[] = { "1", "15", "5", "3", "15000", db->url,
+				 db->timeout_s, "showcase", NULL };
+	enum sc_err err;
+
+	if (db->conn && PQstatus(db->conn) == CONNECTION_OK)
+		return SC_OK;
+	if (db->conn)
+		log_warn("postgresql connection lost, reconnecting");
+	drop(db);
+	db->conn = PQconnectdbParams(keys, values, 1);
+	if (!db->conn) {
+		set_errstr(db, "cannot connect to postgresql", "out of memory");
+		return SC_ERR_NOMEM;
+	}
+	if (PQstatus(db->conn) != CONNECTION_OK) {
+		set_errstr(db, "cannot connect to postgresql",
+			   PQerrorMessage(db->conn));
+		drop(db);
+		return SC_ERR_DB;
+	}
+	PQsetNoticeProcessor(db->conn, on_notice, NULL);
+	/* sends and waits go through poll() with the deadline */
+	if (PQsetnonblocking(db->conn, 1)) {
+		set_errstr(db, "cannot connect to postgresql",
+			   PQerrorMessage(db->conn));
+		drop(db);
+		return SC_ERR_DB;
+	}
+	db->server_ms = -1;	/* the server's default or the URL's: set ours */
+	if ((err = server_timeout(db, db->statement_ms))) {
+		drop(db);
+		return err;
+	}
+	return SC_OK;
+}
+
+/* Connect if needed, with the session's timeout as statements need it. */
+static enum sc_err ready(struct db *db, int ms)
+{
+	enum sc_err err = db_connect(db);
+
+	return err ? err : server_timeout(db, ms);
+}
+
 enum sc_err db_exec(struct db *db, const char *sql, int nparams,
 		    const char *const *params, PGresult **res)
 {
@@ -126,11 +296,11 @@ enum sc_err db_exec(struct db *db, const char *sql, int nparams,
 
 	if (res)
 		*res = NULL;
-	err = db_connect(db);
-	if (err)
+	if ((err = ready(db, db->statement_ms)))
 		return err;
-	return db_check(db, PQexecParams(db->conn, sql, nparams, NULL, params,
-					 NULL, NULL, 0), res);
+	return finish(db, PQsendQueryParams(db->conn, sql, nparams, NULL,
+					    params, NULL, NULL, 0),
+		      deadline_now(db), res);
 }
 
 enum sc_err db_exec_prepared(struct db *db, const char *sql, int nparams,
@@ -142,7 +312,7 @@ enum sc_err db_exec_prepared(struct db *db, const char *sql, int nparams,
 
 	if (res)
 		*res = NULL;
-	if ((err = db_connect(db)))
+	if ((err = ready(db, db->statement_ms)))
 		return err;
 	for (i = 0; i < db->nprepared && db->prepared[i] != sql; i++)
 		;
@@ -150,24 +320,25 @@ enum sc_err db_exec_prepared(struct db *db, const char *sql, int nparams,
 		if (i == DB_PREPARED_MAX)
 			return db_exec(db, sql, nparams, params, res);
 		snprintf(name, sizeof(name), "sc%d", i);
-		err = db_check(db, PQprepare(db->conn, name, sql, nparams, NULL),
-			       NULL);
+		err = finish(db, PQsendPrepare(db->conn, name, sql, nparams, NULL),
+			     deadline_now(db), NULL);
 		if (err)
 			return err;
 		db->prepared[db->nprepared++] = sql;
 	}
 	snprintf(name, sizeof(name), "sc%d", i);
-	return db_check(db, PQexecPrepared(db->conn, name, nparams, params, NULL,
-					   NULL, 0), res);
+	return finish(db, PQsendQueryPrepared(db->conn, name, nparams, params,
+					      NULL, NULL, 0),
+		      deadline_now(db), res);
 }
 
 enum sc_err db_exec_script(struct db *db, const char *sql)
 {
-	enum sc_err err = db_connect(db);
+	enum sc_err err = ready(db, 0);
 
 	if (err)
 		return err;
-	return db_check(db, PQexec(db->conn, sql), NULL);
+	return finish(db, PQsendQuery(db->conn, sql), 0, NULL);
 }
 
 enum sc_err db_ping(struct db *db)

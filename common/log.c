@@ -88,7 +88,27 @@ void log_write(enum log_level level, const char *fmt, ...)
 	va_end(ap);
 }
 
+static void emit(enum log_level level, const struct log_field *fields,
+		 size_t nfields, const char *fmt, va_list ap)
+	__attribute__((format(printf, 4, 0)));
+
 void log_vwrite(enum log_level level, const char *fmt, va_list ap)
+{
+	emit(level, NULL, 0, fmt, ap);
+}
+
+void log_write_fields(enum log_level level, const struct log_field *fields,
+		      size_t n, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	emit(level, fields, n, fmt, ap);
+	va_end(ap);
+}
+
+static void emit(enum log_level level, const struct log_field *fields,
+		 size_t nfields, const char *fmt, va_list ap)
 {
 	struct buf line = BUF_INIT(LOG_LINE_MAX);
 	char msg[LOG_LINE_MAX / 2];
@@ -113,6 +133,16 @@ void log_vwrite(enum log_level level, const char *fmt, va_list ap)
 	append_field(&line, "job_id", ctx.job_id);
 	append_field(&line, "video_id", ctx.video_id);
 	append_field(&line, "msg", msg);
+	for (n = 0; n < nfields; n++) {
+		if (fields[n].str) {
+			buf_appendf(&line, ",\"%s\":\"", fields[n].name);
+			buf_append_json(&line, fields[n].str);
+			buf_appendc(&line, '"');
+		} else {
+			buf_appendf(&line, ",\"%s\":%lld", fields[n].name,
+				    fields[n].num);
+		}
+	}
 	buf_appends(&line, "}\n");
 	if (line.data && write(STDERR_FILENO, line.data, line.len) < 0) {
 		/* nowhere left to report it */

@@ -36,6 +36,26 @@ const char *reconcile_split_error(const char *err, char *code, size_t cap)
 	return colon + 2;
 }
 
+const char *reconcile_public_message(const char *code, const char *detail)
+{
+	static const struct { const char *code, *text; } ours[] = {
+		{ "db", "processing failed on our side (the database); an "
+			"operator can retry it" },
+		{ "s3", "processing failed on our side (the storage); an "
+			"operator can retry it" },
+		{ "io", "processing failed on our side (the worker's disk); an "
+			"operator can retry it" },
+		{ "internal", "processing failed on our side; an operator can "
+			      "retry it" },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(ours) / sizeof(ours[0]); i++)
+		if (!strcmp(code, ours[i].code))
+			return ours[i].text;
+	return detail;
+}
+
 static void one(const char *id, const char *status, void *arg)
 {
 	struct pass *p = arg;
@@ -65,7 +85,8 @@ static void one(const char *id, const char *status, void *arg)
 	}
 	if (strcmp(state, "dead"))
 		return;
-	msg = reconcile_split_error(error, code, sizeof(code));
+	msg = reconcile_public_message(code,
+				       reconcile_split_error(error, code, sizeof(code)));
 	if (videos_fail_unfinished(p->db, id, p->idle_s, code, msg, &applied)) {
 		p->err = SC_ERR_DB;
 		return;

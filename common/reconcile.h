@@ -54,4 +54,13 @@ enum sc_err reconcile_pass(struct db *db, struct queue *q, int idle_s,
  */
 const char *reconcile_split_error(const char *err, char *code, size_t cap);
 
+/*
+ * What the video's owner is told of a failure with this code: the detail
+ * of our own failures ("db", "s3", "internal": host names, ports,
+ * library messages) stays in the job's last_error and the logs, and the
+ * row gets a plain sentence; a code that is about the source or the run
+ * ("worker_lost", "timeout", "crashed") keeps its message.
+ */
+const char *reconcile_public_message(const char *code, const char *detail);
+
 #endif

@@ -1,4 +1,5 @@
 /* redisconn.c - Redis connection with reconnect (see redisconn.h). */
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -182,11 +183,35 @@ out_drop:
 	return err;
 }
 
+/*
+ * An idle connection the server has closed (a restart, a failover, an
+ * idle timeout) is found only by the next command, which then fails.  No
+ * reply is ever pending between commands, so a socket that is readable
+ * now holds the server's goodbye: drop it and connect afresh instead.
+ */
+static void drop_if_closed(struct redisconn *rc)
+{
+	struct pollfd p;
+
+	if (!rc->ctx)
+		return;
+	p.fd = rc->ctx->fd;
+	p.events = POLLIN;
+	p.revents = 0;
+	if (poll(&p, 1, 0) > 0 && (p.revents & (POLLIN | POLLHUP | POLLERR))) {
+		redisFree(rc->ctx);
+		rc->ctx = NULL;
+	}
+}
+
 enum sc_err redisconn_command(struct redisconn *rc, redisReply **reply,
 			      int argc, const char **argv,
 			      const size_t *argvlen)
 {
-	enum sc_err err = redisconn_connect(rc);
+	enum sc_err err;
+
+	drop_if_closed(rc);
+	err = redisconn_connect(rc);
 
 	*reply = NULL;
 	if (err)

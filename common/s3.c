@@ -2,8 +2,11 @@
  * s3.c - the S3 client: addressing and the single-request operations
  * (see s3.h; requests run in s3_request.c, uploads in s3_upload.c).
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,6 +34,57 @@ static char *dup_printf(const char *fmt, ...)
 		return NULL;
 	}
 	return buf_detach(&b, NULL);
+}
+
+int s3_path_style(const char *endpoint, const char *bucket, int force,
+		  char *why, size_t cap)
+{
+	const char *h = endpoint, *p;
+	int https = 1, ip;
+	unsigned char addr[16];
+	char host[256];
+	size_t n;
+
+	if ((p = strstr(h, "://"))) {
+		https = strncmp(h, "http://", 7) != 0;
+		h = p + 3;
+	}
+	n = strcspn(h, "/");
+	if ((p = memchr(h, '@', n))) {	/* user info: not the host */
+		n -= (size_t)(p + 1 - h);
+		h = p + 1;
+	}
+	if (h[0] == '[') {
+		p = memchr(h, ']', n);
+		n = p ? (size_t)(p - h - 1) : 0;
+		h++;
+	} else {
+		n = strcspn(h, ":/");
+	}
+	if (n >= sizeof(host))
+		n = sizeof(host) - 1;
+	memcpy(host, h, n);
+	host[n] = '\0';
+	ip = inet_pton(AF_INET, host, addr) == 1 ||
+	     inet_pton(AF_INET6, host, addr) == 1;
+	if (force > 0)
+		return 1;
+	if (force == 0) {
+		if (!ip)
+			return 0;
+		if (why)
+			snprintf(why, cap, "virtual-hosted addressing "
+				 "(S3_FORCE_PATH_STYLE=0) puts the bucket in the "
+				 "host name, and %s is an IP address: set "
+				 "S3_FORCE_PATH_STYLE=1 or leave it empty", host);
+		return -1;
+	}
+	n = strlen(host);
+	if (ip || !strcasecmp(host, "localhost") ||
+	    (n > 10 && !strcasecmp(host + n - 10, ".localhost")))
+		return 1;
+	/* a dotted name breaks the *.s3 certificate of virtual-hosted https */
+	return https && strchr(bucket, '.') != NULL;
 }
 
 /*
@@ -61,7 +115,8 @@ static enum sc_err addressing(struct s3_client *s3, const struct config *c)
 	}
 	if (!authority)
 		return SC_ERR_NOMEM;
-	if (c->s3_force_path_style) {
+	if (s3_path_style(c->s3_endpoint, c->s3_bucket, c->s3_force_path_style,
+			  NULL, 0) > 0) {
 		s3->host = authority;
 		s3->path_prefix = dup_printf("/%s", c->s3_bucket);
 	} else {

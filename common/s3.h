@@ -2,7 +2,8 @@
  * s3.h - the S3 client.
  *
  * Invariants: objects are addressed as ENDPOINT/BUCKET/KEY (path style) or
- * BUCKET.ENDPOINT/KEY (virtual-hosted), over HTTP or HTTPS, as configured;
+ * BUCKET.ENDPOINT/KEY (virtual-hosted), over HTTP or HTTPS, as configured
+ * or, with S3_FORCE_PATH_STYLE empty, as the endpoint needs (s3_path_style);
  * every request is signed with AWS Signature Version 4 (sigv4.h) using
  * keys from an awscreds provider.  Requests that fail with 5xx, 429, a
  * timeout, a stall or a connection error are retried up to
@@ -43,6 +44,19 @@ struct s3_object_info {
 typedef enum sc_err (*s3_writer)(void *arg, const void *data, size_t len);
 /* Fills buf; returns bytes read, 0 at the end, -1 on error. */
 typedef ssize_t (*s3_reader)(void *arg, void *buf, size_t len);
+
+/*
+ * The addressing style for an endpoint ("" is AWS's), a bucket and
+ * S3_FORCE_PATH_STYLE (force: 1, 0, or -1 for automatic): 1 for path
+ * style, 0 for virtual-hosted.  Automatic picks path style when the
+ * endpoint's host is an IP address or localhost (BUCKET.127.0.0.1 does
+ * not resolve) and for a bucket whose name has a dot over https (the
+ * *.s3 certificate does not cover it).  -1 when virtual-hosted is forced
+ * on an IP address, which cannot work; why (cap bytes, may be NULL)
+ * then says so.
+ */
+int s3_path_style(const char *endpoint, const char *bucket, int force,
+		  char *why, size_t cap);
 
 /*
  * creds may be shared by many clients and must outlive them; NULL makes

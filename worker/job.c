@@ -19,6 +19,7 @@
 #include "lease.h"
 #include "log.h"
 #include "reason.h"
+#include "reconcile.h"
 #include "videos.h"
 
 #define KEY_MAX 512
@@ -170,8 +171,10 @@ static enum job_outcome retry(struct job_env *env, const struct queue_job *job,
 		log_warn("attempt %d failed, will retry: %s", job->attempt, line);
 		return JOB_RETRY;
 	}
-	/* dead: no attempt can follow, so whatever the row's attempt */
-	if (videos_fail_unfinished(env->db, job->video_id, 0, code, msg, &applied))
+	/* dead: no attempt can follow, so whatever the row's attempt; the
+	 * owner reads the plain sentence, the detail stays in the job */
+	if (videos_fail_unfinished(env->db, job->video_id, 0, code,
+				   reconcile_public_message(code, msg), &applied))
 		log_error("dead, but the video cannot be marked failed (%s); "
 			  "the reconciler will: %s", db_errstr(env->db), line);
 	log_error("dead after %d attempts: %s", job->attempt, line);
@@ -187,6 +190,35 @@ static enum job_outcome stopped(struct job_env *env, const struct queue_job *job
 		log_warn("cannot hand the job back; its lease will expire");
 	log_info("handed back at the head of the queue");
 	return JOB_HANDED_BACK;
+}
+
+/* How long a finished job waits, holding its lease, for PostgreSQL to
+ * come back before its result is written (ms). */
+#define DB_WAIT_MS (5 * 60 * 1000)
+#define DB_WAIT_STEP_MS 2000
+
+/*
+ * A write of a finished job's result failed.  If PostgreSQL is away (the
+ * probe fails too), wait for it rather than spend an attempt redoing the
+ * whole transcode: 1 when it is back (write again), 0 when it was not an
+ * outage, the lease is lost, or DB_WAIT_MS passed (retry as usual).
+ */
+static int db_came_back(struct job_env *env)
+{
+	long long until = clock_ms() + DB_WAIT_MS;
+
+	if (db_ping(env->db) == SC_OK)
+		return 0;
+	log_warn("postgresql unreachable (%s): the result waits for it",
+		 db_errstr(env->db));
+	while (clock_ms() < until && !should_stop(env)) {
+		clock_sleep_ms(DB_WAIT_STEP_MS);
+		if (db_ping(env->db) == SC_OK) {
+			log_info("postgresql back: writing the result");
+			return 1;
+		}
+	}
+	return 0;
 }
 
 static enum sc_err upload(struct job_env *env, const char *path,
@@ -253,8 +285,10 @@ static enum job_outcome finish_processed(struct job_env *env,
 		return JOB_LOST;
 	}
 	report = read_report(f->report);
-	rc = videos_processed(env->db, job->video_id, attempt, vkey, pkey,
-			      report ? report : "{}", &applied);
+	do
+		rc = videos_processed(env->db, job->video_id, attempt, vkey, pkey,
+				      report ? report : "{}", &applied);
+	while (rc && db_came_back(env));
 	free(report);
 	if (rc)
 		return retry(env, job, "db", db_errstr(env->db));
@@ -289,10 +323,14 @@ static enum job_outcome finish_refused(struct job_env *env,
 	char msg[512];
 	const char *reason = tc_reason_name(why);
 	int applied = 0;
+	enum sc_err rc;
 
 	report_message(report, msg, sizeof(msg));
-	if (videos_failed(env->db, job->video_id, attempt, reason, msg,
-			  report, &applied)) {
+	do
+		rc = videos_failed(env->db, job->video_id, attempt, reason, msg,
+				   report, &applied);
+	while (rc && db_came_back(env));
+	if (rc) {
 		free(report);
 		return retry(env, job, "db", db_errstr(env->db));
 	}
@@ -336,8 +374,18 @@ static enum job_outcome run_leased(struct job_env *env,
 	enum sc_err rc;
 	char *argv[12];
 
-	if (videos_start(env->db, job->video_id, &attempt, key, sizeof(key), &found))
+	if (videos_start(env->db, job->video_id, &attempt, key, sizeof(key), &found)) {
+		/* PostgreSQL away (the probe fails too): nothing was done,
+		 * so the job goes back without spending an attempt */
+		if (db_ping(env->db) != SC_OK) {
+			log_warn("postgresql unreachable (%s): job handed back",
+				 db_errstr(env->db));
+			if (queue_requeue(env->queue, job))
+				log_warn("cannot hand the job back; its lease will expire");
+			return JOB_HANDED_BACK;
+		}
 		return retry(env, job, "db", db_errstr(env->db));
+	}
 	if (!found) {
 		log_info("video is gone or finished already; dropping the job");
 		queue_complete(env->queue, job);

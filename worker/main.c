@@ -58,6 +58,7 @@ struct worker {
 	struct presence *presence;
 	int redis_ok;			/* last known state, to log changes only */
 	int db_ok;
+	atomic_int db_down;		/* the job threads take no job meanwhile */
 	long long next_reconcile_ms;
 	struct videos_cursor reconcile_cursor;	/* where the last pass stopped */
 	/* shared with the job threads and the metrics thread */
@@ -90,7 +91,7 @@ static void *slot_main(void *arg)
 
 	if (redisconn_new(w->cfg.redis_url, w->cfg.connect_timeout_ms, &env.redis) ||
 	    queue_new(env.redis, w->cfg.queue_prefix, &env.queue) ||
-	    !(env.db = db_new(w->cfg.database_url, w->cfg.connect_timeout_ms)) ||
+	    !(env.db = db_open(&w->cfg)) ||
 	    !(env.s3 = s3_client_new(&w->cfg, w->creds)) ||
 	    lease_keeper_new(w->cfg.redis_url, w->cfg.connect_timeout_ms,
 			     w->cfg.queue_prefix, &env.lease)) {
@@ -99,6 +100,12 @@ static void *slot_main(void *arg)
 		goto out;
 	}
 	while (!atomic_load(&w->stopping)) {
+		/* a job cannot even start without PostgreSQL: leasing one
+		 * would only spend its attempts (the main thread probes) */
+		if (atomic_load(&w->db_down)) {
+			clock_sleep_ms(DOWN_PAUSE_MS);
+			continue;
+		}
 		if (queue_lease(env.queue, w->name, w->cfg.worker_lease_ms, &job, &got)) {
 			if (!down)
 				log_error("cannot take jobs: %s", redisconn_errstr(env.redis));
@@ -122,6 +129,10 @@ static void *slot_main(void *arg)
 		log_set_job(NULL, NULL);
 		metrics_job(&w->metrics, out, clock_ms() - started);
 		atomic_fetch_sub(&w->metrics.in_flight, 1);
+		/* handed back because a dependency is away: do not take it
+		 * straight back from the head of the queue */
+		if (out == JOB_HANDED_BACK && !atomic_load(&w->stopping))
+			clock_sleep_ms(DOWN_PAUSE_MS);
 	}
 out:
 	lease_keeper_free(env.lease);
@@ -141,6 +152,7 @@ static void fail_dead_video(const char *id, const char *error, void *arg)
 	const char *msg = reconcile_split_error(error, code, sizeof(code));
 	int applied = 0;
 
+	msg = reconcile_public_message(code, msg);
 	if (videos_fail_unfinished(w->db, id, 0, code, msg, &applied))
 		log_error("job %s is dead but its video cannot be marked failed "
 			  "yet (%s); the reconciler will", id, db_errstr(w->db));
@@ -159,6 +171,8 @@ static void refresh_metrics(struct worker *w)
 		atomic_store(&w->metrics.leased, st.leased);
 		atomic_store(&w->metrics.scheduled, st.scheduled);
 		atomic_store(&w->metrics.dead, st.dead);
+	} else {
+		atomic_store(&w->metrics.pending, -1);	/* unknown: not served */
 	}
 	if (!queue_oldest_pending(w->queue, &age))
 		atomic_store(&w->metrics.oldest_pending_ms, age);
@@ -171,10 +185,10 @@ static void refresh_stuck(struct worker *w)
 {
 	long long n, oldest;
 
-	if (!videos_stuck_summary(w->db, w->cfg.video_stuck_after_s, &n, &oldest)) {
-		atomic_store(&w->metrics.stuck, n);
-		atomic_store(&w->metrics.stuck_oldest_s, oldest);
-	}
+	if (videos_stuck_summary(w->db, w->cfg.video_stuck_after_s, &n, &oldest))
+		n = oldest = -1;	/* unknown: not served, never a false 0 */
+	atomic_store(&w->metrics.stuck, n);
+	atomic_store(&w->metrics.stuck_oldest_s, oldest);
 }
 
 /*
@@ -227,8 +241,11 @@ static void beat(struct worker *w)
 		queue_promote(w->queue, &moved);
 		if (w->metrics.daemon)	/* only a served figure is worth reading */
 			refresh_metrics(w);
+	} else {
+		atomic_store(&w->metrics.pending, -1);
 	}
 	ok = db_ping(w->db) == SC_OK;
+	atomic_store(&w->db_down, !ok);
 	if (ok != w->db_ok) {
 		if (ok)
 			log_info("postgresql reachable");
@@ -236,8 +253,12 @@ static void beat(struct worker *w)
 			log_error("postgresql unreachable: %s", db_errstr(w->db));
 		w->db_ok = ok;
 	}
-	if (ok && w->metrics.daemon)
-		refresh_stuck(w);
+	if (w->metrics.daemon) {
+		if (ok)
+			refresh_stuck(w);
+		else
+			atomic_store(&w->metrics.stuck, -1);
+	}
 	if (ok && w->redis_ok && clock_ms() >= w->next_reconcile_ms) {
 		reconcile(w);
 		w->next_reconcile_ms = clock_ms() + w->cfg.worker_reconcile_s * 1000LL;
@@ -268,7 +289,9 @@ int main(void)
 {
 	struct slot slots[MAX_SLOTS] = { 0 };
 	struct buf errmsg = BUF_INIT(4096);
-	struct worker w = { .redis_ok = -1, .db_ok = -1 };
+	struct worker w = { .redis_ok = -1, .db_ok = -1,
+			    /* figures not read yet are not served */
+			    .metrics = { .pending = -1, .stuck = -1 } };
 	struct timespec tick;
 	char host[256];
 	sigset_t sigs;
@@ -299,8 +322,14 @@ int main(void)
 		config_free(&w.cfg);
 		return 2;
 	}
-	if (!child_sandbox_describe(w.sandbox, &errmsg))
-		log_info("transcodes run as %s", errmsg.data);
+	if (!child_sandbox_describe(w.sandbox, &errmsg)) {
+		if (geteuid() == 0 && !w.cfg.worker_transcode_user[0])
+			log_warn("transcodes run as %s: root, since "
+				 "WORKER_TRANSCODE_USER is empty; a decoder bug "
+				 "would run as root too", errmsg.data);
+		else
+			log_info("transcodes run as %s", errmsg.data);
+	}
 	buf_reset(&errmsg);
 
 	/* signals go to the main thread only: block them before threads */
@@ -318,7 +347,7 @@ int main(void)
 		log_error("REDIS_URL: cannot parse '%s'", w.cfg.redis_url);
 		goto out;
 	}
-	w.db = db_new(w.cfg.database_url, w.cfg.connect_timeout_ms);
+	w.db = db_open(&w.cfg);
 	w.presence = presence_new(w.cfg.queue_prefix, w.cfg.worker_concurrency,
 				  w.cfg.worker_heartbeat_ms);
 	w.creds = awscreds_new(&w.cfg);

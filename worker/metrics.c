@@ -56,34 +56,39 @@ static void render(struct metrics *m, struct buf *b)
 	buf_appendf(b, "# HELP showcase_jobs_in_flight Jobs this worker runs now.\n"
 		       "# TYPE showcase_jobs_in_flight gauge\n"
 		       "showcase_jobs_in_flight %lld\n", atomic_load(&m->in_flight));
-	buf_appendf(b, "# HELP showcase_queue_jobs Jobs in the queue, by state.\n"
-		       "# TYPE showcase_queue_jobs gauge\n"
-		       "showcase_queue_jobs{state=\"pending\"} %lld\n"
-		       "showcase_queue_jobs{state=\"leased\"} %lld\n"
-		       "showcase_queue_jobs{state=\"scheduled\"} %lld\n"
-		       "showcase_queue_jobs{state=\"dead\"} %lld\n",
-		    atomic_load(&m->pending), atomic_load(&m->leased),
-		    atomic_load(&m->scheduled), atomic_load(&m->dead));
-	buf_appendf(b, "# HELP showcase_queue_oldest_pending_seconds Age of the job at the head of the queue (0: none).\n"
-		       "# TYPE showcase_queue_oldest_pending_seconds gauge\n"
-		       "showcase_queue_oldest_pending_seconds %.3f\n",
-		    atomic_load(&m->oldest_pending_ms) > 0
-			    ? atomic_load(&m->oldest_pending_ms) / 1000.0 : 0.0);
-	buf_appendf(b, "# HELP showcase_videos_stuck Videos unfinished longer than VIDEO_STUCK_AFTER_S after upload.\n"
-		       "# TYPE showcase_videos_stuck gauge\n"
-		       "showcase_videos_stuck %lld\n"
-		       "# HELP showcase_videos_stuck_oldest_seconds Age of the oldest stuck video (0: none).\n"
-		       "# TYPE showcase_videos_stuck_oldest_seconds gauge\n"
-		       "showcase_videos_stuck_oldest_seconds %lld\n",
-		    atomic_load(&m->stuck), atomic_load(&m->stuck_oldest_s));
-	buf_appendf(b, "# HELP showcase_workers Live worker processes (presence records).\n"
-		       "# TYPE showcase_workers gauge\n"
-		       "showcase_workers %lld\n", workers);
-	buf_appendf(b, "# HELP showcase_queue_backlog_per_worker Jobs waiting per live worker: scale on this.\n"
-		       "# TYPE showcase_queue_backlog_per_worker gauge\n"
-		       "showcase_queue_backlog_per_worker %.2f\n",
-		    (double)(atomic_load(&m->pending) + atomic_load(&m->scheduled)) /
-			    (workers > 0 ? workers : 1));
+	/* figures the main thread could not read are left out (-1) */
+	if (atomic_load(&m->pending) >= 0) {
+		buf_appendf(b, "# HELP showcase_queue_jobs Jobs in the queue, by state.\n"
+			       "# TYPE showcase_queue_jobs gauge\n"
+			       "showcase_queue_jobs{state=\"pending\"} %lld\n"
+			       "showcase_queue_jobs{state=\"leased\"} %lld\n"
+			       "showcase_queue_jobs{state=\"scheduled\"} %lld\n"
+			       "showcase_queue_jobs{state=\"dead\"} %lld\n",
+			    atomic_load(&m->pending), atomic_load(&m->leased),
+			    atomic_load(&m->scheduled), atomic_load(&m->dead));
+		buf_appendf(b, "# HELP showcase_queue_oldest_pending_seconds Age of the job at the head of the queue (0: none).\n"
+			       "# TYPE showcase_queue_oldest_pending_seconds gauge\n"
+			       "showcase_queue_oldest_pending_seconds %.3f\n",
+			    atomic_load(&m->oldest_pending_ms) > 0
+				    ? atomic_load(&m->oldest_pending_ms) / 1000.0 : 0.0);
+		buf_appendf(b, "# HELP showcase_workers Live worker processes (presence records).\n"
+			       "# TYPE showcase_workers gauge\n"
+			       "showcase_workers %lld\n", workers);
+		buf_appendf(b, "# HELP showcase_queue_backlog_per_worker Jobs waiting per live worker: scale on this.\n"
+			       "# TYPE showcase_queue_backlog_per_worker gauge\n"
+			       "showcase_queue_backlog_per_worker %.2f\n",
+			    (double)(atomic_load(&m->pending) + atomic_load(&m->scheduled)) /
+				    (workers > 0 ? workers : 1));
+	}
+	if (atomic_load(&m->stuck) >= 0) {
+		buf_appendf(b, "# HELP showcase_videos_stuck Videos unfinished longer than VIDEO_STUCK_AFTER_S after upload.\n"
+			       "# TYPE showcase_videos_stuck gauge\n"
+			       "showcase_videos_stuck %lld\n"
+			       "# HELP showcase_videos_stuck_oldest_seconds Age of the oldest stuck video (0: none).\n"
+			       "# TYPE showcase_videos_stuck_oldest_seconds gauge\n"
+			       "showcase_videos_stuck_oldest_seconds %lld\n",
+			    atomic_load(&m->stuck), atomic_load(&m->stuck_oldest_s));
+	}
 	buf_appends(b, "# HELP showcase_job_duration_seconds Wall time of a job, lease to end.\n"
 		       "# TYPE showcase_job_duration_seconds histogram\n");
 	for (i = 0; i <= METRICS_BUCKETS; i++) {

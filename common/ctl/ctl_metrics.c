@@ -82,7 +82,7 @@ out_free_conn:
 static enum sc_err read_videos(const struct config *cfg, struct figures *f,
 			       struct buf *err)
 {
-	struct db *db = db_new(cfg->database_url, cfg->connect_timeout_ms);
+	struct db *db = db_open(cfg);
 	enum sc_err rc;
 
 	if (!db) {

@@ -128,19 +128,32 @@ static int dead(struct queue *q)
  * whose dead job is gone already (purged, or capped away) gets a new job.
  * SC_ERR_NOT_FOUND when there is neither a dead job nor a failed video.
  */
-static enum sc_err retry_one(struct db *db, struct queue *q, const char *id)
+static int retry_one(struct db *db, struct queue *q, const char *id)
 {
+	char state[16];
 	int revived = 0, created = 0;
 	enum sc_err rc;
 
+	/* Redis first: a live job is not retried, and with Redis away the
+	 * row is left as it was */
+	rc = queue_job_state(q, id, state, sizeof(state), NULL, 0);
+	if (rc && rc != SC_ERR_NOT_FOUND)
+		return rc;
+	if (!rc && strcmp(state, "dead")) {
+		fprintf(stderr, "showcasectl: job %s is %s, not dead: nothing to "
+			"retry\n", id, state);
+		return 100;
+	}
 	if (videos_revive(db, id, &revived))
 		return SC_ERR_DB;
-	rc = queue_retry_dead(q, id);
-	if (rc != SC_ERR_NOT_FOUND)
-		return rc;
-	if (!revived)
-		return SC_ERR_NOT_FOUND;
-	return queue_enqueue(q, id, &created);
+	rc = rc ? SC_ERR_NOT_FOUND : queue_retry_dead(q, id);
+	if (rc == SC_ERR_NOT_FOUND && revived)
+		rc = queue_enqueue(q, id, &created);
+	if (rc && revived)
+		fprintf(stderr, "showcasectl: video %s is 'uploaded' again but its "
+			"job could not be queued; run the command again (the "
+			"reconciler fails it again meanwhile)\n", id);
+	return rc;
 }
 
 static int retry_all_dead(struct db *db, struct queue *q)
@@ -150,7 +163,7 @@ static int retry_all_dead(struct db *db, struct queue *q)
 	int i, n = 0;
 
 	if (!(rc = dead_ids(q, &d))) {
-		for (i = 0; i < d.ids && rc != SC_ERR_DB; i++)
+		for (i = 0; i < d.ids && rc != SC_ERR_DB && rc != SC_ERR_REDIS; i++)
 			if (!(rc = retry_one(db, q, d.list[i])))
 				n++;
 		printf("%d back in pending\n", n);
@@ -175,7 +188,8 @@ static int purge_dead(struct db *db, struct queue *q)
 		if (queue_job_state(q, d.list[i], state, sizeof(state), error,
 				    sizeof(error)))
 			continue;	/* gone meanwhile */
-		msg = reconcile_split_error(error, code, sizeof(code));
+		msg = reconcile_public_message(code, reconcile_split_error(error, code,
+									  sizeof(code)));
 		if (videos_fail_unfinished(db, d.list[i], 0, code, msg, &applied)) {
 			rc = SC_ERR_DB;
 			break;
@@ -260,7 +274,7 @@ int ctl_queue(const struct config *cfg, int argc, char **argv)
 	}
 	if (redisconn_new(cfg->redis_url, cfg->connect_timeout_ms, &rc) ||
 	    queue_new(rc, cfg->queue_prefix, &q) ||
-	    !(db = db_new(cfg->database_url, cfg->connect_timeout_ms))) {
+	    !(db = db_open(cfg))) {
 		fprintf(stderr, "showcasectl: cannot set up the queue client\n");
 		queue_free(q);
 		redisconn_free(rc);

@@ -104,7 +104,7 @@ int ctl_videos(const struct config *cfg, int argc, char **argv)
 		goto usage;
 	if (redisconn_new(cfg->redis_url, cfg->connect_timeout_ms, &rc) ||
 	    queue_new(rc, cfg->queue_prefix, &q) ||
-	    !(db = db_new(cfg->database_url, cfg->connect_timeout_ms))) {
+	    !(db = db_open(cfg))) {
 		fprintf(stderr, "showcasectl: cannot set up the clients\n");
 		goto out;
 	}

@@ -37,7 +37,7 @@ static int cmd_migrate(const struct config *cfg, int argc, char **argv)
 {
 	struct buf errmsg = BUF_INIT(4096);
 	const char *sub = argc > 0 ? argv[0] : "up";
-	struct db *db = db_new(cfg->database_url, cfg->connect_timeout_ms);
+	struct db *db = db_open(cfg);
 	enum sc_err err;
 	int n = 0, steps = 1;
 	char *end;
@@ -80,7 +80,7 @@ static int cmd_migrate(const struct config *cfg, int argc, char **argv)
 
 static int cmd_health(const struct config *cfg)
 {
-	struct db *db = db_new(cfg->database_url, cfg->connect_timeout_ms);
+	struct db *db = db_open(cfg);
 	struct s3_client *s3 = s3_client_new(cfg, NULL);
 	struct redisconn *rc = NULL;
 	cJSON *report = NULL;

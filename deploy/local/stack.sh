@@ -86,6 +86,9 @@ start() {
     # run by root, the workers run each transcode as another user
     # (WORKER_TRANSCODE_USER, nobody by default), who must reach the program
     local tuser=${WORKER_TRANSCODE_USER-nobody}
+    if [ -n "$tuser" ] && ! id -u "$tuser" >/dev/null 2>&1; then
+        sc_die "WORKER_TRANSCODE_USER: no such user '$tuser'"
+    fi
     if [ "$(id -u)" = 0 ] && [ -n "$tuser" ] &&
         ! runuser -u "$tuser" -- test -x "$bin/showcase-transcode" 2>/dev/null; then
         sc_die "user $tuser cannot run $bin/showcase-transcode: make every directory above it" \

@@ -63,6 +63,13 @@ test_units_are_hardened_and_ordered() {
         awk -F: '{ s += $2 } END { print s }')" 0
 }
 
+test_api_stop_timeout_exceeds_its_grace_period() {
+    local grace timeout
+    grace=$(default_of API_GRACE_S)
+    timeout=$(sed -n 's/^TimeoutStopSec=//p' "$UNITS/showcase-api.service")
+    check "TimeoutStopSec $timeout > API_GRACE_S $grace" test "$timeout" -gt "$grace"
+}
+
 TEMPLATE="$IT_TOP/deploy/aws/showcase.yaml"
 CFN_LINT="$IT_TOP/deploy/local/node_modules/.bin/cfn-lint"
 
@@ -124,6 +131,36 @@ test_cloudformation_properties_that_matter() {
     check_contains "API role outside the namespace caught" "$out" "FAIL ApiRole may PutMetricData"
     check_contains "no scale-out from zero caught" "$out" "FAIL the worker group scales out from zero"
     check_contains "no stuck-videos alarm caught" "$out" "FAIL an alarm on StuckVideos"
+}
+
+# The API and the load balancer agree on timeouts: the API's idle timeout
+# outlasts the balancer's, the health check is liveness, and scale-in waits
+# for requests in flight as long as SIGTERM gives them.
+test_api_timeouts_fit_the_load_balancer() {
+    local args out
+    args=("$(default_of WORKER_GRACE_S)" "$(sed -n 's/^TimeoutStopSec=//p' "$UNITS/showcase-worker.service")"
+          "$(default_of API_IDLE_TIMEOUT_S)" "$(default_of API_GRACE_S)")
+    out=$(/usr/bin/python3 "$IT_TOP/tests/integration/tools/cfn_check.py" "$TEMPLATE" "${args[@]}")
+    check "every check passes" test $? = 0
+    check_contains "idle timeouts" "$out" "ok   LoadBalancer: the API's idle timeout 960 s outlasts the load balancer's 900 s"
+    check_contains "liveness" "$out" "ok   the API's health check is /health/live"
+    check_contains "deregistration" "$out" "ok   deregistration delay 90 s >= API_GRACE_S 60 s"
+    # and the checks can fail: a balancer that waits longer than the API,
+    # a deep health check, a short deregistration, a shorter API timeout
+    # set in the user data
+    sed -e 's/{Key: idle_timeout.timeout_seconds, Value: "900"}/{Key: idle_timeout.timeout_seconds, Value: "1000"}/' \
+        -e 's|HealthCheckPath: /health/live|HealthCheckPath: /health/ready|' \
+        -e 's/{Key: deregistration_delay.timeout_seconds, Value: "90"}/{Key: deregistration_delay.timeout_seconds, Value: "30"}/' \
+        "$TEMPLATE" >"$IT_DIR/bad-api.yaml"
+    out=$(/usr/bin/python3 "$IT_TOP/tests/integration/tools/cfn_check.py" "$IT_DIR/bad-api.yaml" "${args[@]}")
+    check_contains "idle timeout caught" "$out" "FAIL LoadBalancer: the API's idle timeout 960 s outlasts the load balancer's 1000 s"
+    check_contains "deep health check caught" "$out" "FAIL the API's health check is /health/live, which touches no dependency (it is /health/ready)"
+    check_contains "short deregistration caught" "$out" "FAIL deregistration delay 30 s >= API_GRACE_S 60 s"
+    sed -e 's/^            echo "API_HOST=0.0.0.0"$/&\n            echo "API_IDLE_TIMEOUT_S=600"/' \
+        "$TEMPLATE" >"$IT_DIR/bad-api-idle.yaml"
+    out=$(/usr/bin/python3 "$IT_TOP/tests/integration/tools/cfn_check.py" "$IT_DIR/bad-api-idle.yaml" "${args[@]}")
+    check_contains "a lower API_IDLE_TIMEOUT_S in the user data caught" "$out" \
+        "FAIL LoadBalancer: the API's idle timeout 600 s outlasts the load balancer's 900 s"
 }
 
 # What runs on AWS carries no key: instances use their role.  (The

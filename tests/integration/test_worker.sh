@@ -545,4 +545,24 @@ test_stale_attempt_cannot_overwrite_a_newer_one() {
     it_stop_wait "$IT_DIR/newer.pid"
 }
 
+# PostgreSQL away: a worker takes no job it could not even start (it
+# would spend the job's attempts in a second), and once PostgreSQL is
+# back the job runs as its first attempt.
+test_postgresql_outage_spends_no_attempt() {
+    local id
+    id=$(add_videos 1 "$IT_DIR/clip.mp4")
+    sc_pg_stop "$IT_DIR/postgres"
+    "$CTL" queue enqueue "$id" >/dev/null
+    start_worker patient WORKER_MAX_ATTEMPTS=3
+    sleep 8
+    check_eq "the job still waits, no attempt spent" \
+        "$(rcli HMGET "${P}job:$id" state attempt | xargs)" "pending 0"
+    check_eq "nothing dead" "$(rcli ZSCORE "${P}dead" "$id")" ""
+    SC_PG_OPTS="-c fsync=off" sc_pg_start "$IT_DIR/postgres" "$IT_PG_PORT"
+    wait_video "$id" processed 60
+    check_eq "processed as its first attempt" \
+        "$(it_psql -c "SELECT status, attempt FROM videos WHERE id = '$id'")" "processed|1"
+    it_stop_wait "$IT_DIR/patient.pid"
+}
+
 it_main

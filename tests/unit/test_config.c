@@ -66,10 +66,59 @@ static void test_config_names_every_bad_variable(void)
 	CHECK(err.data && strstr(err.data, "API_THREADS: must be an integer between 1 and 256, got '0'"));
 	CHECK(err.data && strstr(err.data, "S3_BUCKET: required, not set"));
 	CHECK(err.data && strstr(err.data, "LOG_LEVEL: must be error, warn, info or debug, got 'loud'"));
-	CHECK(err.data && strstr(err.data, "S3_FORCE_PATH_STYLE: must be 0 or 1, got 'yes'"));
+	CHECK(err.data && strstr(err.data, "S3_FORCE_PATH_STYLE: must be empty, 0 or 1, got 'yes'"));
 	/* DATABASE_URL may hold a password: the message hides the value */
 	CHECK(err.data && strstr(err.data, "DATABASE_URL: must be a postgresql:// URL, got '(hidden)'"));
 	CHECK(err.data && !strstr(err.data, "mysql://x"));
+	buf_release(&err);
+}
+
+static void test_config_s3_addressing_is_automatic_unless_set(void)
+{
+	const char *env[] = { "S3_BUCKET", "b", NULL };
+	const char *zero[] = { "S3_BUCKET", "b", "S3_FORCE_PATH_STYLE", "0",
+			       "S3_ENDPOINT", "http://127.0.0.1:9000", NULL };
+	struct buf err = BUF_INIT(4096);
+	struct config c;
+
+	CHECK_INT(config_load_from(&c, CFG_API, fake_get, env, &err), SC_OK);
+	CHECK_INT(c.s3_force_path_style, -1);
+	config_free(&c);
+	/* virtual-hosted forced on an IP address cannot work: refused */
+	CHECK_INT(config_load_from(&c, CFG_WORKER, fake_get, zero, &err),
+		  SC_ERR_CONFIG);
+	CHECK(err.data && strstr(err.data, "S3_FORCE_PATH_STYLE, S3_ENDPOINT: "
+				 "virtual-hosted addressing"));
+	CHECK(err.data && strstr(err.data, "127.0.0.1 is an IP address"));
+	buf_release(&err);
+}
+
+static void test_config_metrics_address(void)
+{
+	const char *good[] = { "S3_BUCKET", "b", "API_METRICS_ADDR",
+			       "[::1]:9465", NULL };
+	const char *bad[] = { "S3_BUCKET", "b", "API_METRICS_ADDR",
+			      "localhost:9465", NULL };
+	struct buf err = BUF_INIT(4096);
+	struct config c;
+	char host[64];
+	int port = 0;
+
+	CHECK_INT(config_load_from(&c, CFG_API, fake_get, good, &err), SC_OK);
+	CHECK_STR(c.api_metrics_addr, "[::1]:9465");
+	CHECK_INT(c.api_idle_timeout_s, 960);
+	CHECK_INT(c.api_min_body_rate_bps, 16384);
+	config_free(&c);
+	CHECK_INT(config_load_from(&c, CFG_API, fake_get, bad, &err),
+		  SC_ERR_CONFIG);
+	CHECK(err.data && strstr(err.data, "API_METRICS_ADDR: must be empty or "
+				 "ADDRESS:PORT with an IP address"));
+	CHECK_INT(config_split_hostport("127.0.0.1:9465", host, sizeof(host), &port), 0);
+	CHECK_STR(host, "127.0.0.1");
+	CHECK_INT(port, 9465);
+	CHECK_INT(config_split_hostport("127.0.0.1:0", host, sizeof(host), &port), -1);
+	CHECK_INT(config_split_hostport("127.0.0.1", host, sizeof(host), &port), -1);
+	CHECK_INT(config_split_hostport("::1:80", host, sizeof(host), &port), -1);
 	buf_release(&err);
 }
 
@@ -139,6 +188,8 @@ const struct unit_test test_config_suite[] = {
 	UNIT_TEST(test_config_defaults),
 	UNIT_TEST(test_config_values_override),
 	UNIT_TEST(test_config_names_every_bad_variable),
+	UNIT_TEST(test_config_s3_addressing_is_automatic_unless_set),
+	UNIT_TEST(test_config_metrics_address),
 	UNIT_TEST(test_config_ignores_other_programs_variables),
 	UNIT_TEST(test_config_rejects_empty_required_string),
 	UNIT_TEST(test_config_transcode_settings),

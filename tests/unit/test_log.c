@@ -86,6 +86,37 @@ static void test_log_level_filters_before_evaluating(void)
 	CHECK(out && !strstr(out, "not shown"));
 }
 
+static void write_fields(void)
+{
+	const struct log_field f[] = {
+		{ "route", "/api/videos/{}", 0 },
+		{ "status", NULL, 404 },
+		{ "client", "a \"quoted\" one", 0 },
+	};
+
+	log_init("unit", LOG_INFO);
+	log_fields(LOG_INFO, f, 3, "GET %s %d", "/api/videos/x", 404);
+	log_fields(LOG_DEBUG, f, 3, "not shown");
+}
+
+static void test_log_fields_after_msg(void)
+{
+	char *out = capture_stderr(write_fields);
+	cJSON *j = out ? cJSON_Parse(out) : NULL;
+
+	CHECK(j != NULL);
+	CHECK(out && !strstr(out, "not shown"));
+	CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItem(j, "msg")),
+		  "GET /api/videos/x 404");
+	CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItem(j, "route")),
+		  "/api/videos/{}");
+	CHECK(cJSON_IsNumber(cJSON_GetObjectItem(j, "status")));
+	CHECK_INT(cJSON_GetNumberValue(cJSON_GetObjectItem(j, "status")), 404);
+	CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItem(j, "client")),
+		  "a \"quoted\" one");
+	cJSON_Delete(j);
+}
+
 static void test_log_level_parse(void)
 {
 	CHECK_INT(log_level_parse("error"), LOG_ERROR);
@@ -97,6 +128,7 @@ static void test_log_level_parse(void)
 const struct unit_test test_log_suite[] = {
 	UNIT_TEST(test_log_line_is_json_with_context),
 	UNIT_TEST(test_log_level_filters_before_evaluating),
+	UNIT_TEST(test_log_fields_after_msg),
 	UNIT_TEST(test_log_level_parse),
 	{ NULL, NULL },
 };

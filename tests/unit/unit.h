@@ -47,5 +47,10 @@ extern const struct unit_test test_redisconn_suite[];
 extern const struct unit_test test_sandbox_suite[];
 extern const struct unit_test test_sigv4_suite[];
 extern const struct unit_test test_videos_suite[];
+extern const struct unit_test test_latency_suite[];
+extern const struct unit_test test_pace_suite[];
+extern const struct unit_test test_peruser_suite[];
+extern const struct unit_test test_pool_suite[];
+extern const struct unit_test test_s3_suite[];
 
 #endif

@@ -1,9 +1,12 @@
 """Assertions on deploy/aws/showcase.yaml: the properties that matter.
 
-usage: cfn_check.py TEMPLATE GRACE_S STOP_TIMEOUT_S
+usage: cfn_check.py TEMPLATE GRACE_S STOP_TIMEOUT_S [API_IDLE_S API_GRACE_S]
 Prints one line per check, "ok ..." or "FAIL ...", and exits 1 if any
 failed.  GRACE_S is WORKER_GRACE_S's default and STOP_TIMEOUT_S the
 worker unit's TimeoutStopSec: the scale-in hook must outlast both.
+API_IDLE_S and API_GRACE_S are API_IDLE_TIMEOUT_S's and API_GRACE_S's
+defaults: with them the load balancer's timeouts are checked against the
+API's (the user data may set either; its value counts then).
 """
 import re
 import sys
@@ -70,6 +73,32 @@ def enabled_units(script, role):
         elif word.startswith("systemctl enable") and all(b is not False for b in branches):
             units += [w for w in word.split() if w.endswith((".service", ".timer"))]
     return units
+
+
+def api_edges(res, script, api_idle, api_grace):
+    """The load balancer and the API agree: the API outlasts the balancer's
+    idle timeout (else it closes connections the balancer is about to
+    reuse: 502s), the health check is liveness only, and scale-in waits
+    for requests in flight as long as SIGTERM gives them."""
+    m = re.search(r'echo "API_IDLE_TIMEOUT_S=(\d+)"', script)
+    api_idle = int(m.group(1)) if m else api_idle
+    m = re.search(r'echo "API_GRACE_S=(\d+)"', script)
+    api_grace = int(m.group(1)) if m else api_grace
+    lbs = of_type(res, "AWS::ElasticLoadBalancingV2::LoadBalancer")
+    for name, lb in lbs.items():
+        attrs = {a["Key"]: a["Value"] for a in lb["Properties"].get("LoadBalancerAttributes", [])}
+        idle = int(attrs.get("idle_timeout.timeout_seconds", 60))
+        check(api_idle > idle,
+              "%s: the API's idle timeout %d s outlasts the load balancer's %d s" % (name, api_idle, idle))
+    tg = res["ApiTargets"]["Properties"]
+    check(tg.get("HealthCheckPath") == "/health/live",
+          "the API's health check is /health/live, which touches no dependency (it is %s)" %
+          tg.get("HealthCheckPath"))
+    attrs = {a["Key"]: a["Value"] for a in tg.get("TargetGroupAttributes", [])}
+    delay = int(attrs.get("deregistration_delay.timeout_seconds", 300))
+    check(delay >= api_grace,
+          "deregistration delay %d s >= API_GRACE_S %d s: scale-in waits for uploads in flight" %
+          (delay, api_grace))
 
 
 def main():
@@ -249,6 +278,9 @@ def main():
     check(not re.search(r"\b(AKIA|ASIA)[A-Z0-9]{16}\b", text), "no access key id in the template")
     check(not re.search(r"AWS_ACCESS_KEY_ID|AWS_SECRET_ACCESS_KEY|aws_secret_access_key", text),
           "no key variables in the template or its user data")
+
+    if len(sys.argv) > 5:
+        api_edges(res, script, int(sys.argv[4]), int(sys.argv[5]))
 
     print("%d failed" % failures)
     return 1 if failures else 0

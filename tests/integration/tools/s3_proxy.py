@@ -10,9 +10,11 @@ still verify upstream) and appends one line per request to LOG:
 (HTTP 400, InvalidRequest), to make a multipart upload fail part-way.
 --delay-get PREFIX SECONDS holds every GET of a key under PREFIX that long
 before relaying it (a slow S3, as a worker sees it during a download).
+--delay-all SECONDS holds every request that long, once its body is in,
+before relaying it (an S3 that stalls everyone).
 
 usage: s3_proxy.py PORT UPSTREAM_PORT LOG [--fail-part N]
-                   [--delay-get PREFIX SECONDS]
+                   [--delay-get PREFIX SECONDS] [--delay-all SECONDS]
 """
 import http.client
 import http.server
@@ -27,6 +29,7 @@ DELAY = None
 if "--delay-get" in sys.argv:
     i = sys.argv.index("--delay-get")
     DELAY = (sys.argv[i + 1], float(sys.argv[i + 2]))
+DELAY_ALL = float(sys.argv[sys.argv.index("--delay-all") + 1]) if "--delay-all" in sys.argv else 0
 lock = threading.Lock()
 
 
@@ -60,6 +63,8 @@ class Proxy(http.server.BaseHTTPRequestHandler):
             self.wfile.write(payload)
             record("%.3f %s %s %d %s" % (started, self.command, self.path, 400, akid))
             return
+        if DELAY_ALL:
+            time.sleep(DELAY_ALL)
         if DELAY and self.command == "GET" and \
                 self.path.split("?")[0].split("/", 2)[-1].startswith(DELAY[0]):
             time.sleep(DELAY[1])
