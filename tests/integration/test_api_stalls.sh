@@ -83,6 +83,11 @@ test_a_stalled_s3_delays_only_the_uploads() {
     # one client gives up: its transfer aborts the S3 upload, on its own
     # thread, once the connection is found closed (when a part is done and
     # it is read again) and S3 holds the abort 10 s too
+    # (once S3 has answered every CreateMultipartUpload: an upload given up
+    # while its create is still on hold has no upload id to abort, and the
+    # bucket's lifecycle rule is what cleans that one up)
+    SC_WAIT=60 sc_wait_for bash -c "[ \$(grep -c 'POST /showcase/originals/.*?uploads' '$IT_DIR/stall.requests') -ge 8 ]" ||
+        it_fail "S3 never answered the 8 CreateMultipartUpload"
     kill "${pids[0]}"
     wait "${pids[@]:1}"
     codes=$(cat "$IT_DIR"/up[2-8].code | tr -d '\n')
