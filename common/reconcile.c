@@ -111,7 +111,7 @@ enum sc_err reconcile_pass(struct db *db, struct queue *q, int idle_s,
 		rc = videos_unfinished_page(db, idle_s, RECONCILE_PAGE, cur, one,
 					    &p, &rows);
 		if (rc)
-			return rc;
+			return SC_ERR_DB;	/* down, or past its deadline */
 		if (p.err)
 			return p.err;
 		if (rows < RECONCILE_PAGE) {

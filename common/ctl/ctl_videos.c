@@ -110,8 +110,9 @@ int ctl_videos(const struct config *cfg, int argc, char **argv)
 	}
 	if (stuck) {
 		w.q = q;
-		err = videos_stuck_list(db, s, STUCK_LIST_MAX, print_stuck, &w);
-		if (!err && w.err)
+		if (videos_stuck_list(db, s, STUCK_LIST_MAX, print_stuck, &w))
+			err = SC_ERR_DB;	/* down, or past its deadline */
+		else
 			err = w.err;
 	} else {
 		err = reconcile_pass(db, q, s, 1 << 30, &cur, &st);
