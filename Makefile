@@ -16,7 +16,7 @@ CC       ?= cc
 BUILD    ?= build
 SAN      ?=
 PKGS      = hiredis libcurl libpq libcjson libmicrohttpd libsodium \
-            libavformat libavcodec libswscale libavutil libseccomp
+            libavformat libavcodec libswscale libavutil libavfilter libseccomp
 
 WARN     = -Wall -Wextra -Werror -Wformat=2 -Wshadow -Wstrict-prototypes \
            -Wmissing-prototypes -Wvla
@@ -66,8 +66,11 @@ $(LIB): $(call obj,$(COMMON_SRC))
 	@echo "  AR      $@"
 	@$(AR) rcs $@ $^
 
-# the scaler's fast path relies on the vectoriser's dynamic cost model
-$(call obj,worker/pipeline/downscale.c): ALL_CFLAGS += -ftree-vectorize -fvect-cost-model=dynamic
+# the HDR conversion's passes rely on the vectoriser's dynamic cost model,
+# sqrtf inline (no errno to set), and min/max as instructions (its values
+# are finite, no trap is wanted)
+$(call obj,worker/pipeline/tonemap.c): ALL_CFLAGS += -ftree-vectorize -fvect-cost-model=dynamic \
+	-fno-math-errno -fno-trapping-math -ffinite-math-only -fno-signed-zeros
 
 # the built-in logo is assembled into this object (.incbin)
 $(call obj,worker/pipeline/logo_data.c): worker/assets/logo.png

@@ -100,7 +100,6 @@ struct config {
 	int transcode_crf;
 	char *transcode_preset;
 	int transcode_card_ms;		/* each of the opening and closing cards */
-	int transcode_fast_scale;	/* the 3:2 fast path for 1080p sources */
 	char *watermark_logo;		/* "" means the built-in logo */
 	char *watermark_position;	/* top-left, ..., bottom-right */
 	int watermark_opacity;		/* percent */

@@ -11,7 +11,7 @@ packages=(
     build-essential pkg-config ca-certificates curl jq procps
     libhiredis-dev libcurl4-openssl-dev libpq-dev libcjson-dev
     libmicrohttpd-dev libsodium-dev libssl-dev
-    libavformat-dev libavcodec-dev libswscale-dev libavutil-dev ffmpeg
+    libavformat-dev libavcodec-dev libswscale-dev libavutil-dev libavfilter-dev ffmpeg
     libseccomp-dev
     redis-server redis-tools postgresql-15 postgresql-client-15
     python3 python3-botocore python3-yaml valgrind wrk shellcheck time systemd

@@ -43,11 +43,11 @@ enum tc_reason policy_check_header(const struct policy *p,
 	return TC_OK;
 }
 
-enum tc_reason policy_check(const struct policy *p,
-			    const struct policy_source *s, struct buf *msg)
+enum tc_reason policy_check_format(const struct policy *p,
+				   const struct policy_source *s,
+				   struct buf *msg)
 {
 	enum tc_reason r;
-	int short_side;
 
 	if ((r = policy_check_header(p, s, msg)))
 		return r;
@@ -60,6 +60,17 @@ enum tc_reason policy_check(const struct policy *p,
 			    s->codec, p->codecs);
 		return TC_UNSUPPORTED_CODEC;
 	}
+	return TC_OK;
+}
+
+enum tc_reason policy_check(const struct policy *p,
+			    const struct policy_source *s, struct buf *msg)
+{
+	enum tc_reason r;
+	int short_side;
+
+	if ((r = policy_check_format(p, s, msg)))
+		return r;
 	if (s->duration < 0) {
 		buf_appends(msg, "the video's duration cannot be read");
 		return TC_CORRUPT;

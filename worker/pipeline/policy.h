@@ -63,4 +63,13 @@ enum tc_reason policy_check_header(const struct policy *p,
 				   const struct policy_source *src,
 				   struct buf *msg);
 
+/*
+ * The rules that come before the duration: the header's three, then a
+ * video stream and its codec.  The probe applies them before it spends
+ * a scan of the file on a duration the header does not know.
+ */
+enum tc_reason policy_check_format(const struct policy *p,
+				   const struct policy_source *src,
+				   struct buf *msg);
+
 #endif

@@ -10,7 +10,7 @@
 #include <libavutil/pixdesc.h>
 #include <libswscale/swscale.h>
 
-#include "downscale.h"
+#include "clock.h"
 #include "render.h"
 
 /* margin between the watermark and the canvas edge, pixels */
@@ -21,10 +21,12 @@ struct render {
 	struct SwsContext *sws;
 	AVFrame *canvas;
 	AVFrame *scratch;		/* the scaled picture before turning */
+	AVFrame *hdr;			/* HDR: the scaled 16-bit picture */
+	long long tonemap_us;		/* time spent in tonemap_picture() */
+	long long tonemap_cpu_us;	/* the calling thread's CPU time there */
 	AVFrame *card;
 	struct geom_rect rect;		/* the source's place on the canvas */
 	struct geom_rect mark;		/* the watermark's */
-	uint16_t *fast_tmp;		/* non-NULL: the 3:2 fast path applies */
 	int src_w, src_h, src_fmt, src_full, sar_num, sar_den;	/* for rect */
 };
 
@@ -89,9 +91,9 @@ void render_free(struct render *r)
 	if (!r)
 		return;
 	sws_freeContext(r->sws);
-	av_free(r->fast_tmp);
 	av_frame_free(&r->card);
 	av_frame_free(&r->scratch);
+	av_frame_free(&r->hdr);
 	av_frame_free(&r->canvas);
 	av_free(r);
 }
@@ -99,6 +101,20 @@ void render_free(struct render *r)
 AVFrame *render_canvas(struct render *r)
 {
 	return r->canvas;
+}
+
+long long render_tonemap_us(const struct render *r, int cpu)
+{
+	return !r ? 0 : cpu ? r->tonemap_cpu_us : r->tonemap_us;
+}
+
+/* CPU time of the calling thread, microseconds. */
+static long long thread_cpu_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return ts.tv_sec * 1000000LL + ts.tv_nsec / 1000;
 }
 
 static int full_range(const AVFrame *f)
@@ -136,7 +152,8 @@ static enum sc_err regeometry(struct render *r, const AVFrame *src,
 	/* bilinear: for the downscales this does (mostly 1.5x) it is as
 	 * sharp as bicubic to the eye and cheaper */
 	r->sws = sws_getContext(src->width, src->height, src->format, tw, th,
-				AV_PIX_FMT_YUV420P, SWS_BILINEAR, NULL, NULL, NULL);
+				r->o.tonemap ? AV_PIX_FMT_YUV420P16 : AV_PIX_FMT_YUV420P,
+				SWS_BILINEAR, NULL, NULL, NULL);
 	if (!r->sws) {
 		buf_appendf(err, "cannot convert %s %dx%d",
 			    av_get_pix_fmt_name(src->format), src->width,
@@ -146,13 +163,19 @@ static enum sc_err regeometry(struct render *r, const AVFrame *src,
 	coef = sws_getCoefficients(SWS_CS_ITU709);
 	sws_setColorspaceDetails(r->sws, coef, full_range(src), coef, 0, 0,
 				 1 << 16, 1 << 16);
-	av_freep(&r->fast_tmp);
-	if (r->o.fast_scale && src->format == AV_PIX_FMT_YUV420P &&
-	    !full_range(src) &&
-	    downscale_3to2_fits(src->width, src->height, tw, th) &&
-	    downscale_3to2_fits(src->width / 2, src->height / 2, tw / 2, th / 2)) {
-		r->fast_tmp = av_malloc(2 * ((size_t)src->width + 2) * sizeof(uint16_t));
-		if (!r->fast_tmp)
+	av_frame_free(&r->hdr);
+	if (r->o.tonemap) {
+		if (tw > TONEMAP_MAX_W) {
+			buf_appendf(err, "picture width %d", tw);
+			return SC_ERR_INVALID;
+		}
+		r->hdr = av_frame_alloc();
+		if (!r->hdr)
+			return SC_ERR_NOMEM;
+		r->hdr->format = AV_PIX_FMT_YUV420P16;
+		r->hdr->width = tw;
+		r->hdr->height = th;
+		if (av_frame_get_buffer(r->hdr, 0) < 0)
 			return SC_ERR_NOMEM;
 	}
 	av_frame_free(&r->scratch);
@@ -179,6 +202,7 @@ enum sc_err render_frame(struct render *r, const AVFrame *src, AVFrame **pic,
 	AVFrame *c = r->canvas, *t = r->scratch;
 	uint8_t *dst[4];
 	int ls[4], p, sh;
+	long long t0, c0;
 	enum sc_err rc;
 
 	*pic = NULL;
@@ -209,13 +233,21 @@ enum sc_err render_frame(struct render *r, const AVFrame *src, AVFrame **pic,
 	}
 	dst[3] = NULL;
 	ls[3] = 0;
-	if (r->fast_tmp) {
-		for (p = 0; p < 3; p++) {
-			sh = p ? 1 : 0;
-			downscale_3to2(dst[p], ls[p], src->data[p], src->linesize[p],
-				       (t ? t->width : r->rect.w) >> sh,
-				       (t ? t->height : r->rect.h) >> sh, r->fast_tmp);
+	if (r->hdr) {
+		/* HDR: scale at 16 bits, then to SDR at the output size */
+		if (sws_scale(r->sws, (const uint8_t *const *)src->data,
+			      src->linesize, 0, src->height, r->hdr->data,
+			      r->hdr->linesize) <= 0) {
+			buf_appendf(err, "cannot scale a %s frame",
+				    av_get_pix_fmt_name(src->format));
+			return SC_ERR_INVALID;
 		}
+		t0 = clock_us();
+		c0 = thread_cpu_us();
+		tonemap_picture(r->o.tonemap, r->hdr->data, r->hdr->linesize,
+				dst, ls, r->hdr->width, r->hdr->height);
+		r->tonemap_us += clock_us() - t0;
+		r->tonemap_cpu_us += thread_cpu_us() - c0;
 	} else if (sws_scale(r->sws, (const uint8_t *const *)src->data,
 			     src->linesize, 0, src->height, dst, ls) <= 0) {
 		buf_appendf(err, "cannot scale a %s frame",

@@ -3,7 +3,9 @@
  *
  * Invariants: every picture the renderer hands out is YUV420P, out_w x
  * out_h, BT.709 limited range, the source fitted into its rectangle and
- * the rest padding, with the watermark blended on.  The padding is painted
+ * the rest padding, with the watermark blended on.  An HDR source (with
+ * o.tonemap) is scaled to 16-bit 4:2:0 first and converted to SDR at the
+ * output size (tonemap.h); an SDR source goes straight to 8 bits.  The padding is painted
  * once per geometry, not per frame.
  *
  * Life cycle: render_new(); render_frame() per source frame to be shown,
@@ -20,6 +22,7 @@
 #include "error.h"
 #include "geometry.h"
 #include "picture.h"
+#include "tonemap.h"
 
 enum render_corner {
 	RENDER_TOP_LEFT,
@@ -34,7 +37,9 @@ struct render_opts {
 	const struct pic_overlay *mark;	/* watermark, or NULL */
 	enum render_corner corner;
 	const struct pic_overlay *card_logo;	/* big logo for the cards */
-	int fast_scale;			/* use downscale.h where it applies */
+	struct tonemap *tonemap;	/* an HDR source's conversion to SDR,
+					 * applied after scaling; NULL: none.
+					 * The caller's; outlives the renderer */
 };
 
 struct render;
@@ -53,6 +58,11 @@ enum sc_err render_frame(struct render *r, const AVFrame *src, AVFrame **pic,
 
 /* The picture the last render_frame() drew (to show it again). */
 AVFrame *render_canvas(struct render *r);
+
+/* Microseconds render_frame() has spent converting HDR to SDR (a part
+ * of its time): wall time, or with cpu the calling thread's CPU time;
+ * 0 for NULL or an SDR source. */
+long long render_tonemap_us(const struct render *r, int cpu);
 
 /* The card shown before and after the clip: the logo on the brand colour. */
 enum sc_err render_card(struct render *r, AVFrame **pic);

@@ -24,29 +24,38 @@
 #include <libavcodec/avcodec.h>
 #include <libavformat/avformat.h>
 #include <libavutil/display.h>
+#include <libavutil/dovi_meta.h>
+#include <libavutil/mastering_display_metadata.h>
 #include <libavutil/opt.h>
 #include <libavutil/pixdesc.h>
 
 #include "clock.h"
+#include "deint.h"
 #include "geometry.h"
 #include "log.h"
 #include "logo.h"
 #include "outcheck.h"
 #include "policy.h"
 #include "poster.h"
+#include "probe.h"
 #include "render.h"
+#include "tonemap.h"
 #include "transcode.h"
 
 /* the cards' logo, percent of the output height */
 #define CARD_LOGO_SIZE 45
 /* a source this much shorter than it claims is cut off */
 #define TRUNCATED_SLACK_S 1.0
+/* at most this many video streams are considered (and reported) */
+#define MAX_VIDEO_STREAMS 16
 
-enum stage { ST_PROBE, ST_DECODE, ST_RENDER, ST_ENCODE, ST_FINISH, ST_CHECK,
-	     ST_POSTER, ST__COUNT };
+enum stage { ST_PROBE, ST_DECODE, ST_DEINTERLACE, ST_RENDER, ST_TONEMAP,
+	     ST_ENCODE, ST_FINISH, ST_CHECK, ST_POSTER, ST__COUNT };
 
+/* "tonemap" is the HDR conversion inside rendering, counted apart */
 static const char *const stage_names[ST__COUNT] = {
-	"probe", "decode", "render", "encode", "finish", "check", "poster"
+	"probe", "decode", "deinterlace", "render", "tonemap", "encode",
+	"finish", "check", "poster"
 };
 
 /* What the last run found and did, for the report. */
@@ -61,6 +70,24 @@ struct report {
 	int rotation, mirrored;
 	double src_duration, src_fps;
 	int hdr;			/* PQ or HLG transfer */
+	enum tonemap_transfer hdr_transfer;
+	int tone_mapped;
+	double hdr_peak_nits;		/* where the roll-off ends */
+	int dovi_profile, dovi_compat;	/* Dolby Vision; profile 0: none */
+	const char *field_order;	/* the container's or codec's */
+	int deinterlaced;		/* bwdif ran */
+	int deint_per_field;		/* one frame per field */
+	const char *deint_parity_from;	/* "frames" or "stream" */
+	int video_streams;		/* in the file (up to MAX_VIDEO_STREAMS) */
+	int stream_index;		/* the one used; -1: none */
+	enum probe_why stream_why;
+	struct {
+		int index;
+		enum probe_why why;
+	} skipped[MAX_VIDEO_STREAMS];
+	int nskipped;
+	enum probe_header header_duration;	/* what the header said */
+	enum probe_source duration_from;
 	int bit_depth;
 	int trimmed;
 	double fps_num, fps_den;
@@ -70,6 +97,7 @@ struct report {
 	struct outcheck_found out;
 	int poster_written;
 	long long stage_us[ST__COUNT];
+	long long deint_cpu_us, tonemap_cpu_us;	/* the two steps' thread CPU */
 	long long total_us;
 };
 
@@ -89,6 +117,12 @@ struct transcode {
 	AVCodecContext *enc;
 	AVStream *ost;
 	struct render *render;
+	struct tonemap *tonemap;	/* NULL: an SDR source */
+	struct deint *deint;		/* NULL: progressive source */
+	AVFrame *dframe;		/* a deinterlaced frame */
+	int field_parity;		/* the stream's: -1 progressive or
+					 * unknown, 0 top first, 1 bottom */
+	int per_field;			/* output rate is the field rate */
 	AVPacket *pkt;
 	AVFrame *frame;
 	AVFrame *held;			/* the source frame slots show now */
@@ -195,6 +229,15 @@ static enum tc_reason fail(struct transcode *t, enum tc_reason r,
 	return r;
 }
 
+/* CPU time of the calling thread, microseconds. */
+static long long thread_cpu_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return ts.tv_sec * 1000000LL + ts.tv_nsec / 1000;
+}
+
 /* Stage timing: call with the stage's start time. */
 static void took(struct transcode *t, enum stage s, long long since)
 {
@@ -203,18 +246,52 @@ static void took(struct transcode *t, enum stage s, long long since)
 
 /* ---------------------------------------------------------------- input */
 
-static const AVStream *first_video(const AVFormatContext *in)
+/*
+ * The video stream to use (probe.h: the default track, never cover art
+ * or a still, then the most frames), or NULL.  The choice and why the
+ * others were left go into the report.
+ */
+static const AVStream *best_video(struct transcode *t)
 {
-	unsigned i;
+	struct probe_track v[MAX_VIDEO_STREAMS] = { { 0 } };
+	enum probe_why left[MAX_VIDEO_STREAMS], why;
+	const AVCodecDescriptor *desc;
+	int at[MAX_VIDEO_STREAMS] = { 0 }, n = 0, k, i;
+	unsigned s;
 
-	for (i = 0; i < in->nb_streams; i++) {
-		const AVStream *st = in->streams[i];
+	for (s = 0; s < t->in->nb_streams && n < MAX_VIDEO_STREAMS; s++) {
+		const AVStream *st = t->in->streams[s];
+		AVRational r = st->avg_frame_rate;
 
-		if (st->codecpar->codec_type == AVMEDIA_TYPE_VIDEO &&
-		    !(st->disposition & AV_DISPOSITION_ATTACHED_PIC))
-			return st;
+		if (st->codecpar->codec_type != AVMEDIA_TYPE_VIDEO)
+			continue;
+		if (r.num <= 0 || r.den <= 0)
+			r = st->r_frame_rate;
+		v[n].attached_pic = !!(st->disposition & AV_DISPOSITION_ATTACHED_PIC);
+		v[n].still_image = !!(st->disposition & AV_DISPOSITION_STILL_IMAGE);
+		v[n].is_default = !!(st->disposition & AV_DISPOSITION_DEFAULT);
+		desc = avcodec_descriptor_get(st->codecpar->codec_id);
+		v[n].intra_only = desc && (desc->props & AV_CODEC_PROP_INTRA_ONLY);
+		v[n].frames = st->nb_frames;
+		v[n].seconds = probe_header_duration(st->duration) == PROBE_HDR_KNOWN
+				       ? st->duration * av_q2d(st->time_base)
+				       : 0;
+		v[n].fps = r.num > 0 && r.den > 0 ? av_q2d(r) : 0;
+		at[n++] = (int)s;
 	}
-	return NULL;
+	k = probe_pick(v, n, &why, left);
+	t->rep.video_streams = n;
+	t->rep.stream_index = k >= 0 ? at[k] : -1;
+	t->rep.stream_why = why;
+	t->rep.nskipped = 0;
+	for (i = 0; i < n; i++) {
+		if (i == k)
+			continue;
+		t->rep.skipped[t->rep.nskipped].index = at[i];
+		t->rep.skipped[t->rep.nskipped].why = left[i];
+		t->rep.nskipped++;
+	}
+	return k >= 0 ? t->in->streams[at[k]] : NULL;
 }
 
 static struct geom_orient stream_orient(const AVStream *st)
@@ -240,6 +317,48 @@ static AVRational source_rate(const AVStream *st)
 	if (r.num <= 0 || r.den <= 0 || av_q2d(r) > 1000)
 		r = st->avg_frame_rate;
 	return r;
+}
+
+/* Which field comes first by the stream's parameters: 0 top, 1 bottom,
+ * -1 progressive or not said. */
+static int field_parity(enum AVFieldOrder fo)
+{
+	switch (fo) {
+	case AV_FIELD_TT:
+	case AV_FIELD_TB:
+		return 0;
+	case AV_FIELD_BB:
+	case AV_FIELD_BT:
+		return 1;
+	default:
+		return -1;
+	}
+}
+
+static const char *field_order_name(enum AVFieldOrder fo)
+{
+	switch (fo) {
+	case AV_FIELD_PROGRESSIVE: return "progressive";
+	case AV_FIELD_TT: return "tt";
+	case AV_FIELD_BB: return "bb";
+	case AV_FIELD_TB: return "tb";
+	case AV_FIELD_BT: return "bt";
+	default: return "unknown";
+	}
+}
+
+/* Dolby Vision's configuration record, for the report. */
+static void dolby_vision(struct transcode *t, const AVStream *st)
+{
+	const AVDOVIDecoderConfigurationRecord *dv;
+	size_t size = 0;
+
+	dv = (const AVDOVIDecoderConfigurationRecord *)av_stream_get_side_data(
+		st, AV_PKT_DATA_DOVI_CONF, &size);
+	if (!dv || size < sizeof(*dv))
+		return;
+	t->rep.dovi_profile = dv->dv_profile;
+	t->rep.dovi_compat = dv->dv_bl_signal_compatibility_id;
 }
 
 /* The header rules on what is known so far; TC_OK or the refusal. */
@@ -330,6 +449,38 @@ static enum tc_reason find_stream_info(struct transcode *t)
 	return TC_OK;
 }
 
+/*
+ * How long the chosen stream really is, in seconds.  The stream's own
+ * header duration counts; failing that the container's, unless
+ * libavformat only guessed it from the bit rate.  A duration that is
+ * missing, zero or all ones ("unknown") is read from the sample index
+ * or the packets instead (probe.h), before the policy sees it.
+ */
+static enum tc_reason source_duration(struct transcode *t, double *seconds)
+{
+	const AVStream *st = t->ist;
+	enum probe_header h = probe_header_duration(st->duration);
+	int ret;
+
+	t->rep.header_duration = h;
+	t->rep.duration_from = PROBE_FROM_HEADER;
+	if (h == PROBE_HDR_KNOWN) {
+		*seconds = st->duration * av_q2d(st->time_base);
+		return TC_OK;
+	}
+	if (h != PROBE_HDR_UNKNOWN && t->in->duration != AV_NOPTS_VALUE &&
+	    t->in->duration > 0 &&
+	    t->in->duration_estimation_method != AVFMT_DURATION_FROM_BITRATE) {
+		*seconds = t->in->duration / (double)AV_TIME_BASE;
+		return TC_OK;
+	}
+	ret = probe_duration(t->in, t->ist, seconds, &t->rep.duration_from);
+	if (ret < 0)
+		return fail(t, TC_CORRUPT, "the video's duration cannot be read: %s",
+			    av_err2str(ret));
+	return TC_OK;
+}
+
 /* Open the source, learn what it is, apply the policy. */
 static enum tc_reason probe(struct transcode *t, const char *path)
 {
@@ -352,7 +503,7 @@ static enum tc_reason probe(struct transcode *t, const char *path)
 	if ((r = open_source(t, path, &src)))
 		return r;
 	/* the size the header claims, before anything is decoded */
-	st = first_video(t->in);
+	st = best_video(t);
 	if (st) {
 		src.coded_w = st->codecpar->width;
 		src.coded_h = st->codecpar->height;
@@ -363,12 +514,8 @@ static enum tc_reason probe(struct transcode *t, const char *path)
 	}
 	if ((r = find_stream_info(t)))
 		return r;
-	src.duration = t->in->duration != AV_NOPTS_VALUE
-			       ? t->in->duration / (double)AV_TIME_BASE
-			       : -1;
-	t->rep.src_duration = src.duration;
 
-	st = first_video(t->in);
+	st = best_video(t);
 	if (st) {
 		par = st->codecpar;
 		t->ist = t->in->streams[st->index];
@@ -380,10 +527,6 @@ static enum tc_reason probe(struct transcode *t, const char *path)
 				  par->sample_aspect_ratio.num,
 				  par->sample_aspect_ratio.den, o, &src.width,
 				  &src.height);
-		/* the stream's own duration is the one that counts */
-		if (st->duration != AV_NOPTS_VALUE && st->duration > 0)
-			src.duration = st->duration * av_q2d(st->time_base);
-		t->rep.src_duration = src.duration;
 		snprintf(t->rep.codec, sizeof(t->rep.codec), "%s", src.codec);
 		desc = av_pix_fmt_desc_get(par->format);
 		snprintf(t->rep.pix_fmt, sizeof(t->rep.pix_fmt), "%s",
@@ -391,6 +534,9 @@ static enum tc_reason probe(struct transcode *t, const char *path)
 		t->rep.bit_depth = desc ? desc->comp[0].depth : 0;
 		t->rep.hdr = par->color_trc == AVCOL_TRC_SMPTE2084 ||
 			     par->color_trc == AVCOL_TRC_ARIB_STD_B67;
+		t->rep.hdr_transfer = par->color_trc == AVCOL_TRC_ARIB_STD_B67
+					      ? TONEMAP_HLG : TONEMAP_PQ;
+		dolby_vision(t, st);
 		t->rep.src_w = par->width;
 		t->rep.src_h = par->height;
 		t->rep.disp_w = src.width;
@@ -401,10 +547,17 @@ static enum tc_reason probe(struct transcode *t, const char *path)
 		t->rep.mirrored = o.transpose ? o.flip_x == o.flip_y
 					      : o.flip_x != o.flip_y;
 		t->rep.src_fps = av_q2d(source_rate(st));
+		t->rep.field_order = field_order_name(par->field_order);
+		/* a scan for the duration only for a source that could pass */
+		r = policy_check_format(&t->policy, &src, &why);
+		if (r == TC_OK && (r = source_duration(t, &src.duration)))
+			goto out;
+		t->rep.src_duration = src.duration;
 	}
 	r = policy_check(&t->policy, &src, &why);
+out:
 	if (r != TC_OK)
-		fail(t, r, "%s", why.data ? why.data : "");
+		fail(t, r, "%s", why.data ? why.data : "");	/* first one wins */
 	buf_release(&why);
 	return r;
 }
@@ -675,6 +828,99 @@ static enum tc_reason drain_held(struct transcode *t)
 	return TC_OK;
 }
 
+/*
+ * The first frame decides whether the source is interlaced: the stream's
+ * field order (container or codec parameters) or the decoder's flag on
+ * the frame.  Then bwdif is set up for the frames' own format.
+ */
+static enum tc_reason start_deint(struct transcode *t, const AVFrame *f)
+{
+	struct deint_opts o = { 0 };
+	struct buf why = BUF_INIT(256);
+	enum tc_reason r = TC_OK;
+	enum sc_err rc;
+
+	/* nothing says: idet looks, when the stream does not even say
+	 * progressive (MPEG-4 part 2, ...) */
+	o.detect = t->field_parity < 0 && !f->interlaced_frame &&
+		   t->ist->codecpar->field_order == AV_FIELD_UNKNOWN;
+	if (t->field_parity < 0 && !f->interlaced_frame && !o.detect)
+		return TC_OK;
+	o.width = f->width;
+	o.height = f->height;
+	o.pix_fmt = f->format;
+	o.sar = f->sample_aspect_ratio;
+	o.time_base = t->ist->time_base;
+	o.frame_rate = source_rate(t->ist);
+	/* the decoder's flags first, frame by frame; else the stream's */
+	o.parity = f->interlaced_frame ? -1 : t->field_parity;
+	o.flagged_only = f->interlaced_frame;
+	o.per_field = t->per_field;
+	rc = deint_new(&o, &t->deint, &why);
+	if (rc)
+		r = fail(t, rc == SC_ERR_NOMEM ? TC_INTERNAL : TC_UNSUPPORTED_CODEC,
+			 "%s", why.data ? why.data : "cannot deinterlace");
+	buf_release(&why);
+	t->rep.deinterlaced = rc == SC_OK;
+	t->rep.deint_per_field = t->per_field;
+	t->rep.deint_parity_from = f->interlaced_frame ? "frames"
+				   : o.detect		? "detection"
+							: "stream";
+	return r;
+}
+
+/* Progressive frames out of the deinterlacer, into the pacing. */
+static enum tc_reason pull_deint(struct transcode *t)
+{
+	enum tc_reason r;
+	long long t_dei, c_dei;
+	int ret;
+
+	for (;;) {
+		t_dei = clock_us();
+		c_dei = thread_cpu_us();
+		ret = deint_pull(t->deint, t->dframe);
+		took(t, ST_DEINTERLACE, t_dei);
+		t->rep.deint_cpu_us += thread_cpu_us() - c_dei;
+		if (ret == AVERROR(EAGAIN) || ret == AVERROR_EOF)
+			return TC_OK;
+		if (ret < 0)
+			return fail(t, TC_INTERNAL, "deinterlacing failed: %s",
+				    av_err2str(ret));
+		r = take_frame(t, t->dframe);
+		av_frame_unref(t->dframe);
+		if (r || t->slot >= t->max_slots)
+			return r;
+	}
+}
+
+/* A decoded frame (NULL: the end) on its way to the pacing. */
+static enum tc_reason take_decoded(struct transcode *t, AVFrame *f)
+{
+	enum tc_reason r;
+	long long t_dei, c_dei;
+	int ret;
+
+	if (f && !t->deint && !t->rep.frames_decoded && !t->has_held &&
+	    (r = start_deint(t, f)))
+		return r;
+	if (!t->deint)
+		return f ? take_frame(t, f) : TC_OK;
+	if (f) {
+		if (f->best_effort_timestamp != AV_NOPTS_VALUE)
+			f->pts = f->best_effort_timestamp;
+	}
+	t_dei = clock_us();
+	c_dei = thread_cpu_us();
+	ret = deint_push(t->deint, f);
+	took(t, ST_DEINTERLACE, t_dei);
+	t->rep.deint_cpu_us += thread_cpu_us() - c_dei;
+	if (ret < 0)
+		return fail(t, TC_INTERNAL, "deinterlacing failed: %s",
+			    av_err2str(ret));
+	return pull_deint(t);
+}
+
 static enum tc_reason receive_frames(struct transcode *t)
 {
 	long long t_dec;
@@ -691,7 +937,7 @@ static enum tc_reason receive_frames(struct transcode *t)
 			t->rep.decode_errors++;
 			return TC_OK;
 		}
-		r = take_frame(t, t->frame);
+		r = take_decoded(t, t->frame);
 		av_frame_unref(t->frame);
 		if (r || t->slot >= t->max_slots)
 			return r;
@@ -735,6 +981,8 @@ static enum tc_reason decode_all(struct transcode *t)
 	took(t, ST_DECODE, t_dec);
 	if ((r = receive_frames(t)))
 		return r;
+	if (t->slot < t->max_slots && (r = take_decoded(t, NULL)))
+		return r;
 	return drain_held(t);
 }
 
@@ -753,6 +1001,11 @@ static void reset_run(struct transcode *t)
 	}
 	render_free(t->render);
 	t->render = NULL;
+	deint_free(t->deint);
+	t->deint = NULL;
+	tonemap_free(t->tonemap);
+	t->tonemap = NULL;
+	av_frame_free(&t->dframe);
 	av_packet_free(&t->pkt);
 	av_frame_free(&t->frame);
 	av_frame_free(&t->held);
@@ -774,6 +1027,38 @@ static char *partial_name(const char *path)
 	return buf_detach(&b, NULL);
 }
 
+/*
+ * An HDR source's conversion (tonemap.h): its transfer, primaries and
+ * matrix, and for PQ the brightest it claims (MaxCLL, else the mastering
+ * display's peak).  Unspecified primaries or matrix are taken as
+ * BT.2020's, as HDR video has them.
+ */
+static enum sc_err tonemap_new_for(struct transcode *t)
+{
+	const AVCodecParameters *par = t->ist->codecpar;
+	struct tonemap_opts o = { 0 };
+	const AVContentLightMetadata *cll;
+	const AVMasteringDisplayMetadata *md;
+	size_t size = 0;
+	enum sc_err rc;
+
+	o.transfer = t->rep.hdr_transfer;
+	o.primaries_2020 = par->color_primaries != AVCOL_PRI_BT709;
+	o.matrix_2020 = par->color_space != AVCOL_SPC_BT709;
+	cll = (const AVContentLightMetadata *)av_stream_get_side_data(
+		t->ist, AV_PKT_DATA_CONTENT_LIGHT_LEVEL, &size);
+	if (cll && size >= sizeof(*cll) && cll->MaxCLL > 0)
+		o.peak_nits = cll->MaxCLL;
+	md = (const AVMasteringDisplayMetadata *)av_stream_get_side_data(
+		t->ist, AV_PKT_DATA_MASTERING_DISPLAY_METADATA, &size);
+	if (!o.peak_nits && md && size >= sizeof(*md) && md->has_luminance &&
+	    av_q2d(md->max_luminance) > 0)
+		o.peak_nits = av_q2d(md->max_luminance);
+	rc = tonemap_new(&o, &t->tonemap);
+	t->rep.tone_mapped = rc == SC_OK;
+	return rc;
+}
+
 static enum tc_reason set_up(struct transcode *t)
 {
 	struct render_opts ro = { 0 };
@@ -784,11 +1069,19 @@ static enum tc_reason set_up(struct transcode *t)
 
 	if ((r = open_decoder(t)))
 		return r;
-	/* constant output rate: the source's, capped */
+	/* constant output rate: the source's, capped; an interlaced
+	 * source's field rate when the cap allows it */
 	src = source_rate(t->ist);
+	t->field_parity = field_parity(t->ist->codecpar->field_order);
+	t->per_field = 0;
+	if (t->field_parity >= 0 && src.num > 0 && src.den > 0 &&
+	    av_q2d(src) * 2 <= t->cfg->transcode_max_fps + 1e-9) {
+		src.num *= 2;
+		t->per_field = 1;
+	}
 	t->fps = (AVRational){ t->cfg->transcode_max_fps, 1 };
 	if (src.num > 0 && src.den > 0 && av_q2d(src) >= 1 &&
-	    av_cmp_q(src, t->fps) < 0)
+	    av_cmp_q(src, t->fps) <= 0)
 		t->fps = src;
 	t->rep.fps_num = t->fps.num;
 	t->rep.fps_den = t->fps.den;
@@ -813,13 +1106,18 @@ static enum tc_reason set_up(struct transcode *t)
 		    : !strcmp(pos, "bottom-left") ? RENDER_BOTTOM_LEFT
 						  : RENDER_BOTTOM_RIGHT;
 	ro.card_logo = t->card_logo;
-	ro.fast_scale = t->cfg->transcode_fast_scale;
+	if (t->rep.hdr) {
+		if (tonemap_new_for(t))
+			return fail(t, TC_INTERNAL, "out of memory");
+		ro.tonemap = t->tonemap;
+	}
 	if (render_new(&ro, &t->render))
 		return fail(t, TC_INTERNAL, "cannot set up rendering");
 	t->pkt = av_packet_alloc();
 	t->frame = av_frame_alloc();
 	t->held = av_frame_alloc();
-	if (!t->pkt || !t->frame || !t->held)
+	t->dframe = av_frame_alloc();
+	if (!t->pkt || !t->frame || !t->held || !t->dframe)
 		return fail(t, TC_INTERNAL, "out of memory");
 	return open_output(t);
 }
@@ -918,6 +1216,11 @@ enum tc_reason transcode_run(struct transcode *t, const char *in,
 	fail(t, TC_OK, "%lld frames, %.2f s", (long long)t->pts,
 	     t->pts * av_q2d(av_inv_q(t->fps)));
 out_clean:
+	if (t->tonemap)
+		t->rep.hdr_peak_nits = tonemap_peak_nits(t->tonemap);
+	t->rep.stage_us[ST_TONEMAP] = render_tonemap_us(t->render, 0);
+	t->rep.tonemap_cpu_us = render_tonemap_us(t->render, 1);
+	t->rep.stage_us[ST_RENDER] -= t->rep.stage_us[ST_TONEMAP];
 	reset_run(t);
 	if (r != TC_OK) {
 		if (t->tmp_out)
@@ -940,10 +1243,51 @@ static double ms(long long us)
 	return floor(us / 100.0) / 10.0;
 }
 
+/* output.deinterlace: null, or how the fields became frames. */
+static void add_deinterlace(cJSON *res, const struct report *p)
+{
+	cJSON *d;
+
+	if (!p->deinterlaced) {
+		cJSON_AddNullToObject(res, "deinterlace");
+		return;
+	}
+	d = cJSON_AddObjectToObject(res, "deinterlace");
+	if (!d)
+		return;
+	cJSON_AddStringToObject(d, "method", "bwdif");
+	cJSON_AddStringToObject(d, "rate", p->deint_per_field ? "field" : "frame");
+	cJSON_AddStringToObject(d, "field_order_from",
+				p->deint_parity_from ? p->deint_parity_from : "stream");
+}
+
+/* source.stream: which video stream was used, why, and the others. */
+static void add_stream_choice(cJSON *src, const struct report *p)
+{
+	cJSON *st, *left, *o;
+	int i;
+
+	st = cJSON_AddObjectToObject(src, "stream");
+	if (!st)
+		return;
+	cJSON_AddNumberToObject(st, "index", p->stream_index);
+	cJSON_AddStringToObject(st, "why", probe_why_name(p->stream_why));
+	cJSON_AddNumberToObject(st, "video_streams", p->video_streams);
+	left = cJSON_AddArrayToObject(st, "skipped");
+	for (i = 0; left && i < p->nskipped; i++) {
+		o = cJSON_CreateObject();
+		if (!o)
+			return;
+		cJSON_AddNumberToObject(o, "index", p->skipped[i].index);
+		cJSON_AddStringToObject(o, "why", probe_why_name(p->skipped[i].why));
+		cJSON_AddItemToArray(left, o);
+	}
+}
+
 enum sc_err transcode_report_json(const struct transcode *t, struct buf *out)
 {
 	const struct report *p = &t->rep;
-	cJSON *root, *src, *res, *stages;
+	cJSON *root, *src, *res, *stages, *steps;
 	enum sc_err rc = SC_ERR_NOMEM;
 	char *text = NULL;
 	int i;
@@ -960,7 +1304,17 @@ enum sc_err transcode_report_json(const struct transcode *t, struct buf *out)
 		cJSON_AddStringToObject(src, "codec", p->codec);
 		cJSON_AddStringToObject(src, "pix_fmt", p->pix_fmt);
 		cJSON_AddNumberToObject(src, "bit_depth", p->bit_depth);
-		cJSON_AddBoolToObject(src, "hdr", p->hdr);
+		cJSON_AddStringToObject(src, "hdr", !p->hdr ? "none"
+					: p->hdr_transfer == TONEMAP_HLG ? "hlg" : "pq");
+		if (p->dovi_profile) {
+			cJSON *dv = cJSON_AddObjectToObject(src, "dolby_vision");
+
+			if (dv) {
+				cJSON_AddNumberToObject(dv, "profile", p->dovi_profile);
+				cJSON_AddNumberToObject(dv, "base_compatibility",
+							p->dovi_compat);
+			}
+		}
 		cJSON_AddNumberToObject(src, "width", p->src_w);
 		cJSON_AddNumberToObject(src, "height", p->src_h);
 		cJSON_AddNumberToObject(src, "sar_num", p->sar_num);
@@ -970,11 +1324,22 @@ enum sc_err transcode_report_json(const struct transcode *t, struct buf *out)
 		cJSON_AddNumberToObject(src, "rotation", p->rotation);
 		cJSON_AddBoolToObject(src, "mirrored", p->mirrored);
 		cJSON_AddNumberToObject(src, "duration", p->src_duration);
+		cJSON_AddStringToObject(src, "duration_from",
+					probe_source_name(p->duration_from));
+		cJSON_AddStringToObject(src, "header_duration",
+					probe_header_name(p->header_duration));
+		add_stream_choice(src, p);
 		cJSON_AddNumberToObject(src, "fps", p->src_fps);
+		cJSON_AddStringToObject(src, "field_order",
+					p->field_order ? p->field_order : "unknown");
 	}
 	res = cJSON_AddObjectToObject(root, "output");
 	if (res) {
 		cJSON_AddBoolToObject(res, "trimmed", p->trimmed);
+		add_deinterlace(res, p);
+		cJSON_AddBoolToObject(res, "tone_mapped", p->tone_mapped);
+		if (p->tone_mapped)
+			cJSON_AddNumberToObject(res, "hdr_peak_nits", p->hdr_peak_nits);
 		cJSON_AddNumberToObject(res, "fps", p->fps_den ? p->fps_num / p->fps_den : 0);
 		cJSON_AddNumberToObject(res, "frames_decoded", (double)p->frames_decoded);
 		cJSON_AddNumberToObject(res, "frames_rendered", (double)p->frames_rendered);
@@ -997,7 +1362,14 @@ enum sc_err transcode_report_json(const struct transcode *t, struct buf *out)
 						ms(p->stage_us[i]));
 		cJSON_AddNumberToObject(stages, "total", ms(p->total_us));
 	}
-	if (src && res && stages && (text = cJSON_PrintUnformatted(root)))
+	/* the steps for rarer sources, in CPU time of their thread (wall
+	 * time above counts the waits of a busy machine too) */
+	steps = cJSON_AddObjectToObject(root, "steps_cpu_ms");
+	if (steps) {
+		cJSON_AddNumberToObject(steps, "deinterlace", ms(p->deint_cpu_us));
+		cJSON_AddNumberToObject(steps, "tonemap", ms(p->tonemap_cpu_us));
+	}
+	if (src && res && stages && steps && (text = cJSON_PrintUnformatted(root)))
 		rc = buf_appends(out, text);
 	cJSON_free(text);
 	cJSON_Delete(root);

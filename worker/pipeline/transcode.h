@@ -1,9 +1,12 @@
 /*
  * transcode.h - one source video in, one contest clip and poster out.
  *
- * The pipeline: demux and decode the first video stream (everything else
- * is discarded unread), keep at most TRANSCODE_MAX_SECONDS, turn it
- * upright, fit and pad it to 1280x720, watermark it, add the opening and
+ * The pipeline: demux and decode the best video stream (the default
+ * track, never cover art or a still: probe.h; everything else is
+ * discarded unread), judge the duration it really has, deinterlace an
+ * interlaced source (deint.h), keep at most TRANSCODE_MAX_SECONDS, turn
+ * it upright, fit and pad it to 1280x720 (an HDR source tone-mapped to
+ * BT.709 SDR on the way: tonemap.h), watermark it, add the opening and
  * closing cards, encode H.264 at a constant frame rate into an MP4 with
  * its index first, and write a JPEG poster.  One pass, FFmpeg's
  * libraries only.
@@ -61,9 +64,10 @@ const char *transcode_message(const struct transcode *t);
 
 /*
  * The last run's report as one JSON object: outcome, source (container,
- * codec, size, duration, rotation, fps, ...), what was done (trimmed,
- * frames), output (size, duration, self-check) and milliseconds per
- * stage.  Appends to out.
+ * codec, size, duration and where it came from, the stream used and why,
+ * HDR, field order, rotation, fps, ...), what was done (trimmed,
+ * deinterlaced, tone-mapped, frames), output (size, duration,
+ * self-check) and milliseconds per stage.  Appends to out.
  */
 enum sc_err transcode_report_json(const struct transcode *t, struct buf *out);
 
