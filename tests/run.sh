@@ -7,6 +7,10 @@ set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 export BIN_DIR=${BIN_DIR:-build}
 case $BIN_DIR in /*) ;; *) BIN_DIR="$top/$BIN_DIR" ;; esac
+# shellcheck source=deploy/local/lib.sh
+. "$top/deploy/local/lib.sh"
+# the workers' transcodes run as another user, who must reach the programs
+BIN_DIR=$(sc_runnable_bin "$BIN_DIR")
 
 passed=0
 failed=0

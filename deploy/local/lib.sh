@@ -170,6 +170,27 @@ sc_services_stop() {
     return 0
 }
 
+# sc_runnable_bin DIR: a directory holding DIR's programs that the
+# transcoder's user (WORKER_TRANSCODE_USER, nobody by default) can run.
+# Run by root, the worker runs each transcode as that user, who cannot
+# reach a checkout under a private directory (a home, a mktemp -d): the
+# programs are then copied to /tmp/showcase-bin-<hash of DIR>, refreshed
+# on each call.  DIR itself when it is reachable or when not root.
+sc_runnable_bin() {
+    local dir=$1 user=${WORKER_TRANSCODE_USER-nobody} copy f
+    if [ "$(id -u)" != 0 ] || [ -z "$user" ] || ! id -u "$user" >/dev/null 2>&1 ||
+        runuser -u "$user" -- test -x "$dir/showcase-transcode" 2>/dev/null; then
+        printf '%s\n' "$dir"
+        return
+    fi
+    copy=/tmp/showcase-bin-$(printf '%s' "$dir" | md5sum | cut -c1-12)
+    mkdir -p "$copy" && chmod 755 "$copy"
+    for f in "$dir"/*; do
+        [ -f "$f" ] && [ -x "$f" ] && cp -p "$f" "$copy/"
+    done
+    printf '%s\n' "$copy"
+}
+
 # sc_daemon NAME DIR LOG BINARY...: start a program of the project in the
 # background with its pid in DIR/NAME.pid and its output in LOG.
 sc_daemon() {

@@ -89,6 +89,7 @@ start() {
     if [ -n "$tuser" ] && ! id -u "$tuser" >/dev/null 2>&1; then
         sc_die "WORKER_TRANSCODE_USER: no such user '$tuser'"
     fi
+    bin=$(sc_runnable_bin "$bin")
     if [ "$(id -u)" = 0 ] && [ -n "$tuser" ] &&
         ! runuser -u "$tuser" -- test -x "$bin/showcase-transcode" 2>/dev/null; then
         sc_die "user $tuser cannot run $bin/showcase-transcode: make every directory above it" \

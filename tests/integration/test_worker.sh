@@ -164,7 +164,8 @@ test_poison_and_hang_are_dead_lettered_while_others_complete() {
     hang=$(add_videos 1 "$IT_DIR/hang.bin")
     good=$(add_videos 3 "$IT_DIR/clip.mp4" | xargs)
     # the real transcoder's path in a file beside the script (see there)
-    ln -sf "$TOOLS/fake_transcoder.sh" "$IT_DIR/fake_transcoder.sh"
+    # a copy: the transcoder's user may not reach the checkout
+    cp "$TOOLS/fake_transcoder.sh" "$IT_DIR/fake_transcoder.sh"
     echo "$BIN_DIR/showcase-transcode" >"$IT_DIR/fake_transcoder.sh.real"
     start_worker poison WORKER_TRANSCODER="$IT_DIR/fake_transcoder.sh" \
         WORKER_MAX_ATTEMPTS=2 WORKER_JOB_TIMEOUT_S=5
