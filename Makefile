@@ -35,7 +35,7 @@ LDFLAGS    += -fsanitize=address,undefined
 endif
 
 COMMON_SRC = $(wildcard common/*.c)
-API_SRC    = $(wildcard api/*.c)
+API_SRC    = $(wildcard api/*.c api/routes/*.c)
 WORKER_SRC = $(wildcard worker/*.c)
 PIPE_SRC   = $(wildcard worker/pipeline/*.c)
 XCODE_SRC  = $(wildcard worker/cli/*.c)
@@ -79,6 +79,9 @@ $(PIPE): $(call obj,$(PIPE_SRC))
 	@echo "  AR      $@"
 	@$(AR) rcs $@ $^
 
+# the routes (api/routes/) use the API's headers
+$(call obj,$(API_SRC)): ALL_CFLAGS += -Iapi
+
 $(BUILD)/showcase-api: $(call obj,$(API_SRC)) $(LIB)
 	@echo "  LINK    $@"
 	@$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
@@ -98,7 +101,7 @@ $(BUILD)/showcase-transcode: $(call obj,$(XCODE_SRC)) $(PIPE) $(LIB)
 # the API's self-contained modules are unit-tested too, and the worker's
 # child process
 UNIT_API = api/jwt.c api/lcache.c api/password.c api/pace.c api/peruser.c \
-           api/latency.c api/pool.c
+           api/latency.c api/pool.c api/client.c api/fingerprint.c
 UNIT_WORKER = worker/child.c
 $(call obj,$(UNIT_SRC)): ALL_CFLAGS += -Iapi -Iworker
 $(UNIT): $(call obj,$(UNIT_SRC) $(UNIT_API) $(UNIT_WORKER)) $(PIPE) $(LIB)

@@ -18,13 +18,16 @@
 #include <stdatomic.h>
 
 #include "awscreds.h"
+#include "cidr.h"
 #include "config.h"
 #include "db.h"
+#include "fingerprint.h"
 #include "gate.h"
 #include "latency.h"
 #include "lcache.h"
 #include "peruser.h"
 #include "queue.h"
+#include "ratelimit.h"
 #include "redisconn.h"
 #include "s3.h"
 
@@ -56,6 +59,9 @@ struct api_metrics {
 	atomic_llong bodies_cut_slow;
 	atomic_llong bodies_cut_deadline;
 	atomic_llong bodies_cut_refused;
+	atomic_llong quota_daily;		/* uploads refused by a quota */
+	atomic_llong quota_total;
+	atomic_llong own_votes;			/* 400 own_video */
 	atomic_int requests_in_flight;		/* SIGTERM waits for these */
 	atomic_int stopping;			/* SIGTERM came: answers close */
 	struct latency latency;			/* by route; made by http_start */
@@ -71,6 +77,9 @@ struct api {
 	struct lcache rankings;		/* this instance's copy of hot pages */
 	struct gate uploads;		/* uploads streaming at once */
 	struct peruser uploaders;	/* each player's uploads in flight */
+	struct cidr_list trusted;	/* API_TRUSTED_PROXIES */
+	struct ratelimit limits;	/* API_LIMIT_*, shared in Redis */
+	struct fingerprint_key audit_key;	/* votes' and logins' hashes */
 	/* threads that wait for the event loops (http.h); made and freed
 	 * by http_start() and http_stop() */
 	struct pool *io_pool;		/* PostgreSQL, Redis, S3: API_WORKERS */

@@ -171,6 +171,11 @@ enum MHD_Result http_send_error_fields(struct request *req,
 	cJSON *body = http_strings("error", code, "message", message,
 				   "request_id", req->id, NULL);
 
+	if (body && req->err_limit &&
+	    !cJSON_AddStringToObject(body, "limit", req->err_limit)) {
+		cJSON_Delete(body);
+		body = NULL;
+	}
 	if (body && fields && !cJSON_AddItemToObject(body, "fields", fields)) {
 		cJSON_Delete(body);
 		body = NULL;
@@ -226,9 +231,8 @@ void http_set_error(struct request *req, unsigned status, const char *code,
 	va_end(ap);
 }
 
-/* Send the error a route recorded with http_set_error. */
-static enum MHD_Result send_recorded_error(struct request *req,
-					   struct MHD_Connection *conn)
+enum MHD_Result http_send_recorded(struct request *req,
+				   struct MHD_Connection *conn)
 {
 	cJSON *fields = req->err_fields;
 
@@ -486,7 +490,7 @@ static int refuse(struct api *api, struct MHD_Connection *conn,
 		refused_now(api, conn, req, clock_ms());
 		return 0;
 	}
-	*ret = send_recorded_error(req, conn);
+	*ret = http_send_recorded(req, conn);
 	return 1;
 }
 
@@ -600,8 +604,13 @@ static enum MHD_Result on_body(struct api *api, struct MHD_Connection *conn,
 		body_cut(api, req, v, now);
 		return MHD_NO;
 	}
-	if (!r || req->err_status)
-		return MHD_YES;	/* dropped; the answer comes at the end (refuse) */
+	if (!r || req->err_status) {
+		/* dropped; the answer comes at the end (refuse).  A refusal
+		 * recorded off the loop (an upload's check) starts its
+		 * drain here */
+		refused_now(api, conn, req, now);
+		return MHD_YES;
+	}
 	if (r->flags & R_STREAM) {
 		if ((rc = r->stream(api, req, conn, data, len)) > 0) {
 			*lenp = len;	/* paused: not read, comes again */
@@ -641,7 +650,7 @@ static enum MHD_Result on_complete(struct api *api, struct MHD_Connection *conn,
 	    r->stream(api, req, conn, "", 0) < 0)
 		return MHD_NO;
 	if (req->err_status)
-		return send_recorded_error(req, conn);
+		return http_send_recorded(req, conn);
 	if (r->flags & R_JSON) {
 		req->json = req->body.len
 				    ? cJSON_ParseWithLength(req->body.data,
@@ -741,6 +750,20 @@ static enum MHD_Result answer_resumed(struct request *req,
 	return ret;
 }
 
+/* Who sent the request: the peer, or behind a trusted proxy the client
+ * it names (client.h). */
+static void client_of(struct api *api, struct MHD_Connection *conn,
+		      struct request *req)
+{
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	const char *xff = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+						      "X-Forwarded-For");
+
+	client_resolve(ci ? ci->client_addr : NULL, xff, &api->trusted,
+		       &req->client);
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
 				  const char *url, const char *method,
 				  const char *version, const char *upload_data,
@@ -762,6 +785,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
 		snprintf(req->method, sizeof(req->method), "%s", method);
 		snprintf(req->path, sizeof(req->path), "%s", url);
 		req->started_ms = clock_ms();
+		client_of(srv->api, conn, req);
 		*con_cls = req;
 		log_set_request(req->id);
 		if (on_headers(srv->api, conn, req, &ret))
@@ -826,26 +850,19 @@ static const char *method_label(const char *m)
 static void access_log(struct api *api, struct MHD_Connection *conn,
 		       struct request *req, enum MHD_RequestTerminationCode toe)
 {
-	const union MHD_ConnectionInfo *ci =
-		MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
 	const char *xff = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
 						      "X-Forwarded-For");
 	const char *why = closed_why(req, toe);
 	struct latency_series *series;
 	long long us = (clock_ms() - req->started_ms) * 1000LL;
-	char client[INET6_ADDRSTRLEN] = "", fwd[256];
-	struct log_field f[10];
+	char fwd[256];
+	struct log_field f[11];
 	size_t n = 0;
 
-	if (ci && ci->client_addr && ci->client_addr->sa_family == AF_INET)
-		inet_ntop(AF_INET, &((const struct sockaddr_in *)ci->client_addr)->sin_addr,
-			  client, sizeof(client));
-	else if (ci && ci->client_addr && ci->client_addr->sa_family == AF_INET6)
-		inet_ntop(AF_INET6,
-			  &((const struct sockaddr_in6 *)ci->client_addr)->sin6_addr,
-			  client, sizeof(client));
-	f[n++] = (struct log_field){ "client", client, 0 };
-	if (xff) {	/* the client's say: logged (cut short), not trusted */
+	f[n++] = (struct log_field){ "client", req->client.text, 0 };
+	if (req->client.forwarded)
+		f[n++] = (struct log_field){ "peer", req->client.peer, 0 };
+	else if (xff) {	/* the client's say: logged (cut short), not believed */
 		snprintf(fwd, sizeof(fwd), "%s", xff);
 		f[n++] = (struct log_field){ "forwarded_for", fwd, 0 };
 	}

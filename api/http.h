@@ -32,7 +32,7 @@
  * an upload slot, or for S3 to take a part) is not held against it.
  *
  * Every request is written in one access-log line with fields (client,
- * user_id, method, route template, status, bytes_in, bytes_out,
+ * the peer when the client came from X-Forwarded-For (client.h), user_id, method, route template, status, bytes_in, bytes_out,
  * duration_ms) and timed in a histogram by route template and method.
  * With API_METRICS_ADDR set, /metrics is served on a listener of its own
  * and nowhere else.  On SIGTERM, http_stop() stops accepting at once and
@@ -65,6 +65,7 @@
 
 #include "api.h"
 #include "buf.h"
+#include "client.h"
 #include "error.h"
 #include "pace.h"
 #include "pool.h"
@@ -93,6 +94,7 @@ struct request {
 	char param[80];		/* the path segment matched by "{}" */
 	char origin[256];	/* the Origin to allow by CORS, or "" */
 	long started_ms;
+	struct client client;	/* who sent it (client.h) */
 	unsigned status;
 	const struct route *route;
 	long long user_id;	/* from the token; 0: anonymous */
@@ -104,6 +106,7 @@ struct request {
 	char err_msg[256];
 	cJSON *err_fields;	/* optional: field -> reason */
 	unsigned retry_after;	/* seconds: sent as Retry-After when set */
+	const char *err_limit;	/* a rate limit's name: sent as "limit" */
 	/* the edges (pace.h, access log): set on the connection's thread */
 	const char *tpl;	/* the route's template, for logs and metrics */
 	struct pace pace;	/* the body's deadlines */
@@ -231,7 +234,11 @@ void http_answer(struct request *req, route_fn fn);
 void http_set_error(struct request *req, unsigned status, const char *code,
 		    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
-/* Route tables of the resources (one file each: route_<resource>.c). */
+/* Send the error recorded with http_set_error now. */
+enum MHD_Result http_send_recorded(struct request *req,
+				   struct MHD_Connection *conn);
+
+/* Route tables of the resources (one file each: routes/<resource>.c). */
 extern const struct route route_health[];
 extern const struct route route_auth[];
 extern const struct route route_videos[];

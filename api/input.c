@@ -142,20 +142,6 @@ void input_page(struct input *in, struct MHD_Connection *conn, char limit[16],
 	snprintf(offset, 24, "%ld", (page - 1) * lim);
 }
 
-int input_is_uuid(const char *s)
-{
-	static const char shape[] = "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx";
-	size_t i;
-
-	if (strlen(s) != sizeof(shape) - 1)
-		return 0;
-	for (i = 0; shape[i]; i++) {
-		if (shape[i] == '-' ? s[i] != '-' : !strchr("0123456789abcdef", s[i]))
-			return 0;
-	}
-	return 1;
-}
-
 int input_failed(const struct input *in)
 {
 	return in->fields != NULL || in->oom;

@@ -46,8 +46,6 @@ int input_parse_bool(const char *v, int *out);
 /* Is s valid UTF-8 without control characters other than tab? */
 int input_text_ok(const char *s, size_t len);
 
-/* Is s a canonical lowercase UUID (8-4-4-4-12 hex)? */
-int input_is_uuid(const char *s);
 
 /* Anything recorded?  Then send 400 invalid_fields and free; else 0. */
 int input_failed(const struct input *in);

@@ -50,6 +50,11 @@ static int api_open(struct api *api)
 	gate_init(&api->uploads, api->cfg.api_upload_slots,
 		  api->cfg.api_upload_wait_s * 1000L);
 	peruser_init(&api->uploaders, api->cfg.api_uploads_per_user);
+	/* checked by config_load: cannot fail here */
+	cidr_parse_list(api->cfg.api_trusted_proxies, &api->trusted, NULL, 0);
+	ratelimit_init(&api->limits, &api->cfg);
+	fingerprint_key_init(&api->audit_key, api->cfg.api_vote_audit_key,
+			     api->cfg.jwt_secret);
 	api->creds = awscreds_new(&api->cfg);
 	if (!api->creds) {
 		log_error("cannot set up S3 credentials: out of memory");

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cidr.h"
 #include "config.h"
 #include "log.h"
 #include "s3.h"
@@ -89,6 +90,56 @@ static const char *check_listen_addr(const char *v)
 	if (v[0] && config_split_hostport(v, host, sizeof(host), &port))
 		return "must be empty or ADDRESS:PORT with an IP address "
 		       "(127.0.0.1:9465, [::1]:9465)";
+	return NULL;
+}
+
+int config_parse_rate(const char *s, long *count, long long *period_ms)
+{
+	static const struct { char unit; long long ms; } units[] = {
+		{ 's', 1000LL }, { 'm', 60000LL }, { 'h', 3600000LL },
+		{ 'd', 86400000LL },
+	};
+	char *end;
+	long n;
+	size_t i;
+
+	if (!strcmp(s, "0")) {
+		*count = 0;
+		*period_ms = 0;
+		return 0;
+	}
+	errno = 0;
+	n = strtol(s, &end, 10);
+	if (errno || end == s || *s < '1' || *s > '9' || n > 1000000 ||
+	    end[0] != '/' || !end[1] || end[2])
+		return -1;
+	for (i = 0; i < sizeof(units) / sizeof(units[0]); i++)
+		if (end[1] == units[i].unit) {
+			*count = n;
+			*period_ms = units[i].ms;
+			return 0;
+		}
+	return -1;
+}
+
+static const char *check_rate(const char *v)
+{
+	long n;
+	long long ms;
+
+	if (config_parse_rate(v, &n, &ms))
+		return "must be N/UNIT (UNIT s, m, h or d: 30/m is 30 a minute) "
+		       "or 0 (off)";
+	return NULL;
+}
+
+static const char *check_cidrs(const char *v)
+{
+	static char why[160];	/* read once, at start-up, before threads */
+	struct cidr_list l;
+
+	if (cidr_parse_list(v, &l, why, sizeof(why)))
+		return why;
 	return NULL;
 }
 
@@ -239,7 +290,7 @@ static const struct cfg_var vars[] = {
 	  86400, CFG_API, 0, NULL,
 	  "an upload must arrive whole within this many seconds" },
 	{ "API_RANKINGS_CACHE_S", T_INT, OFF(api_rankings_cache_s), "10", 0,
-	  3600, CFG_API, 0, NULL,
+	  3600, CFG_API | CFG_CTL, 0, NULL,
 	  "rankings are served from Redis for this long; 0: no cache" },
 	{ "API_ARGON2_OPS", T_INT, OFF(api_argon2_ops), "2", 1, 10, CFG_API, 0,
 	  NULL, "argon2id passes for new password hashes" },
@@ -273,6 +324,49 @@ static const struct cfg_var vars[] = {
 	  0, check_listen_addr,
 	  "ADDRESS:PORT of a listener that serves /metrics alone (127.0.0.1:9465); "
 	  "empty: /metrics on the API's port" },
+	{ "API_RATE_LIMITS", T_BOOL, OFF(api_rate_limits), "1", 0, 1, CFG_API,
+	  0, NULL,
+	  "0 turns every API_LIMIT_* rate limit and the login lock off "
+	  "(quotas stay); for tests and benchmarks, not for a contest" },
+	{ "API_TRUSTED_PROXIES", T_STR, OFF(api_trusted_proxies), "", 0, 0,
+	  CFG_API, 0, check_cidrs,
+	  "networks of the load balancers, comma-separated CIDRs (10.0.0.0/16); "
+	  "only from these peers is X-Forwarded-For believed; empty: never" },
+	{ "API_LIMIT_SIGNUP_IP", T_STR, OFF(api_limit_signup_ip), "20/h", 1, 0,
+	  CFG_API, 0, check_rate,
+	  "signups from one client address (an IPv6 /64); N/UNIT (s, m, h, d), "
+	  "N at once then refilled evenly; 0: no limit" },
+	{ "API_LIMIT_LOGIN_IP", T_STR, OFF(api_limit_login_ip), "30/m", 1, 0,
+	  CFG_API, 0, check_rate, "logins from one client address" },
+	{ "API_LIMIT_LOGIN_ACCOUNT", T_STR, OFF(api_limit_login_account),
+	  "20/h", 1, 0, CFG_API, 0, check_rate,
+	  "logins to one account (the email asked for), from anywhere" },
+	{ "API_LIMIT_VOTE_IP", T_STR, OFF(api_limit_vote_ip), "120/h", 1, 0,
+	  CFG_API, 0, check_rate, "votes from one client address" },
+	{ "API_LIMIT_VOTE_ACCOUNT", T_STR, OFF(api_limit_vote_account), "60/h",
+	  1, 0, CFG_API, 0, check_rate, "votes by one account" },
+	{ "API_LIMIT_UPLOAD_IP", T_STR, OFF(api_limit_upload_ip), "30/h", 1, 0,
+	  CFG_API, 0, check_rate, "uploads from one client address" },
+	{ "API_LIMIT_UPLOAD_ACCOUNT", T_STR, OFF(api_limit_upload_account),
+	  "10/h", 1, 0, CFG_API, 0, check_rate, "uploads by one account" },
+	{ "API_LOGIN_FREE_FAILURES", T_INT, OFF(api_login_free_failures), "5",
+	  1, 1000, CFG_API, 0, NULL,
+	  "wrong passwords for one account before its logins are locked: 1 s "
+	  "after the next failure, then 2 s, 4 s, ...; a login that succeeds "
+	  "clears the count" },
+	{ "API_LOGIN_BACKOFF_MAX_S", T_INT, OFF(api_login_backoff_max_s), "900",
+	  1, 86400, CFG_API, 0, NULL, "the longest lock of an account's logins" },
+	{ "API_VIDEOS_PER_DAY", T_INT, OFF(api_videos_per_day), "20", 0, 100000,
+	  CFG_API, 0, NULL,
+	  "uploads one player may make in 24 hours (429 past it); 0: no quota" },
+	{ "API_VIDEOS_MAX", T_INT, OFF(api_videos_max), "100", 0, 1000000,
+	  CFG_API, 0, NULL,
+	  "videos one player may have (400 past it; deleting one frees room); "
+	  "0: no quota" },
+	{ "API_VOTE_AUDIT_KEY", T_STR, OFF(api_vote_audit_key), "", 0, 0,
+	  CFG_API, 1, NULL,
+	  "key of the hashes of voters' networks and browsers kept with each "
+	  "vote; change it with each contest; empty: derived from JWT_SECRET" },
 	{ "WORKER_CONCURRENCY", T_INT, OFF(worker_concurrency), "2", 1, 64,
 	  CFG_WORKER, 0, NULL,
 	  "jobs one worker process runs at once (2 suits 2 cores: docs/benchmarks.md)" },

@@ -76,6 +76,20 @@ struct config {
 	int api_idle_timeout_s;		/* a connection sending nothing */
 	int api_grace_s;		/* SIGTERM: time to finish requests */
 	char *api_metrics_addr;		/* "host:port"; "" : the main port */
+	int api_rate_limits;		/* 0: every rate limit off */
+	char *api_trusted_proxies;	/* CIDRs whose X-Forwarded-For counts */
+	char *api_limit_signup_ip;	/* rates: "N/UNIT" (config_parse_rate) */
+	char *api_limit_login_ip;
+	char *api_limit_login_account;
+	char *api_limit_vote_ip;
+	char *api_limit_vote_account;
+	char *api_limit_upload_ip;
+	char *api_limit_upload_account;
+	int api_login_free_failures;	/* before the growing lock */
+	int api_login_backoff_max_s;	/* the longest lock */
+	int api_videos_per_day;		/* uploads in 24 h; 0: no quota */
+	int api_videos_max;		/* videos a player has; 0: no quota */
+	char *api_vote_audit_key;	/* "" : derived from jwt_secret */
 	int worker_concurrency;
 	int worker_heartbeat_ms;
 	int worker_lease_ms;
@@ -140,6 +154,12 @@ int config_var_used_by(const char *name, size_t len, unsigned who);
  * Split "ADDRESS:PORT" (an IPv4 address, or an IPv6 one in brackets) into
  * host (cap bytes) and port.  0 on success, -1 when v is not that.
  */
+/*
+ * A rate "N/UNIT" (UNIT s, m, h or d: N per second, minute, hour, day) or
+ * "0" (off, *count 0).  0, or -1 when s is neither.
+ */
+int config_parse_rate(const char *s, long *count, long long *period_ms);
+
 int config_split_hostport(const char *v, char *host, size_t cap, int *port);
 
 /* Log the effective settings of `who`, secrets masked, at info level. */

@@ -236,6 +236,34 @@ static enum sc_err server_timeout(struct db *db, int ms)
 	return err;
 }
 
+/*
+ * An idle connection has nothing to read unless the server spoke first:
+ * a restart's "terminating connection" and the close after it (or a
+ * ParameterStatus, harmless).  Read it now: a connection the server
+ * closed is dropped here, before a statement is sent on it and fails.
+ */
+static void drop_if_closed(struct db *db)
+{
+	struct pollfd p;
+	int i;
+
+	/* the message comes first (libpq takes an error while idle as a
+	 * notice), the end of the stream after it: read until both are in */
+	for (i = 0; i < 4 && db->conn && PQstatus(db->conn) == CONNECTION_OK; i++) {
+		p.fd = PQsocket(db->conn);
+		p.events = POLLIN;
+		p.revents = 0;
+		if (p.fd < 0 || poll(&p, 1, 0) <= 0)
+			return;
+		if (!PQconsumeInput(db->conn) ||
+		    PQstatus(db->conn) != CONNECTION_OK) {
+			log_warn("postgresql closed an idle connection (%s); "
+				 "reconnecting", PQerrorMessage(db->conn));
+			drop(db);
+		}
+	}
+}
+
 /* Make sure there is a healthy connection; reconnect if there is not. */
 static enum sc_err db_connect(struct db *db)
 {
@@ -249,6 +277,7 @@ static enum sc_err db_connect(struct db *db)
 				 db->timeout_s, "showcase", NULL };
 	enum sc_err err;
 
+	drop_if_closed(db);
 	if (db->conn && PQstatus(db->conn) == CONNECTION_OK)
 		return SC_OK;
 	if (db->conn)

@@ -219,6 +219,65 @@ enum sc_err redisconn_command(struct redisconn *rc, redisReply **reply,
 	return raw_command(rc, reply, argc, argv, argvlen);
 }
 
+/* Learn s's SHA1 from Redis (SCRIPT LOAD) into sha. */
+static enum sc_err script_load(struct redisconn *rc, struct redis_script *s,
+			       char sha[41])
+{
+	const char *argv[] = { "SCRIPT", "LOAD", s->body };
+	redisReply *r;
+	enum sc_err err = redisconn_command(rc, &r, 3, argv, NULL);
+
+	if (err)
+		return err;
+	if (r->type != REDIS_REPLY_STRING || r->len != 40) {
+		snprintf(rc->errstr, sizeof(rc->errstr),
+			 "SCRIPT LOAD gave no SHA1");
+		freeReplyObject(r);
+		return SC_ERR_REDIS;
+	}
+	memcpy(sha, r->str, 40);
+	sha[40] = '\0';
+	freeReplyObject(r);
+	pthread_mutex_lock(&s->lock);
+	memcpy(s->sha, sha, 41);
+	pthread_mutex_unlock(&s->lock);
+	return SC_OK;
+}
+
+enum sc_err redisconn_eval(struct redisconn *rc, struct redis_script *s,
+			   redisReply **reply, int nkeys, int nargs,
+			   const char **argv)
+{
+	const char *cmd[3 + 64];
+	char sha[41], nk[16];
+	enum sc_err err = SC_ERR_REDIS;
+	int i, tries;
+
+	*reply = NULL;
+	if (nkeys < 0 || nargs < 0 || nkeys + nargs > 64)
+		return SC_ERR_INVALID;
+	snprintf(nk, sizeof(nk), "%d", nkeys);
+	for (tries = 0; tries < 2; tries++) {
+		pthread_mutex_lock(&s->lock);
+		memcpy(sha, s->sha, sizeof(sha));
+		pthread_mutex_unlock(&s->lock);
+		if (!sha[0] && (err = script_load(rc, s, sha)))
+			return err;
+		cmd[0] = "EVALSHA";
+		cmd[1] = sha;
+		cmd[2] = nk;
+		for (i = 0; i < nkeys + nargs; i++)
+			cmd[3 + i] = argv[i];
+		err = redisconn_command(rc, reply, 3 + nkeys + nargs, cmd, NULL);
+		if (err != SC_ERR_REDIS || !strstr(rc->errstr, "NOSCRIPT"))
+			return err;
+		pthread_mutex_lock(&s->lock);	/* Redis forgot it: load again */
+		s->sha[0] = '\0';
+		pthread_mutex_unlock(&s->lock);
+	}
+	return err;
+}
+
 enum sc_err redisconn_ping(struct redisconn *rc)
 {
 	const char *argv[] = { "PING" };

@@ -13,6 +13,8 @@
 
 #include <stddef.h>
 
+#include <pthread.h>
+
 #include <hiredis/hiredis.h>
 
 #include "error.h"
@@ -36,6 +38,29 @@ void redisconn_free(struct redisconn *rc);
 enum sc_err redisconn_command(struct redisconn *rc, redisReply **reply,
 			      int argc, const char **argv,
 			      const size_t *argvlen);
+
+/*
+ * A Lua script run by its SHA1 (EVALSHA; Redis documentation, "Scripting
+ * with Lua": the script cache).  body is a constant the caller keeps; sha
+ * is learnt from SCRIPT LOAD on first use and again after NOSCRIPT (Redis
+ * restarted or flushed its cache).  One struct may serve every thread:
+ * sha is read and written under lock.
+ */
+struct redis_script {
+	const char *body;
+	pthread_mutex_t lock;
+	char sha[41];		/* "" until loaded */
+};
+#define REDIS_SCRIPT_INIT(text) { (text), PTHREAD_MUTEX_INITIALIZER, "" }
+
+/*
+ * EVALSHA s with nkeys keys and nargs arguments (argv holds the keys,
+ * then the arguments; NUL-terminated).  Replies and errors as
+ * redisconn_command(); SC_ERR_INVALID past 64 strings.
+ */
+enum sc_err redisconn_eval(struct redisconn *rc, struct redis_script *s,
+			   redisReply **reply, int nkeys, int nargs,
+			   const char **argv);
 
 /* Connect if needed and PING. */
 enum sc_err redisconn_ping(struct redisconn *rc);

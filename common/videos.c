@@ -62,8 +62,7 @@ int videos_valid_id(const char *id)
 		char c = id[i];
 
 		if (shape[i] == '-' ? c != '-'
-				    : !((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') ||
-					(c >= 'A' && c <= 'F')))
+				    : !((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')))
 			return 0;
 	}
 	return id[i] == '\0';

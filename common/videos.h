@@ -36,8 +36,10 @@ enum video_object { VIDEO_ORIGINAL, VIDEO_PROCESSED, VIDEO_POSTER, VIDEO_OBJECTS
  * into out (VIDEO_KEY_MAX bytes). */
 void videos_key(enum video_object o, const char *id, int attempt, char *out);
 
-/* Is id a video id (a uuid in its text form)?  Anything else names no
- * row: the queries below then change nothing rather than fail. */
+/* Is id a video id: a uuid in its canonical text form, lowercase
+ * 8-4-4-4-12 hex (RFC 9562 section 4), as PostgreSQL prints it and the
+ * queue's keys and S3's keys hold it?  Anything else names no row: the
+ * queries below then change nothing rather than fail. */
 int videos_valid_id(const char *id);
 
 /* "processed/<id>/": the prefix of every attempt's outputs. */

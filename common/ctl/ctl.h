@@ -19,4 +19,8 @@ int ctl_publish_backlog(const struct config *cfg);
 
 int ctl_videos(const struct config *cfg, int argc, char **argv);
 
+/* `showcasectl votes` (ctl_votes.c): the vote audit, suspicious videos
+ * and voiding a network's votes. */
+int ctl_votes(const struct config *cfg, int argc, char **argv);
+
 #endif

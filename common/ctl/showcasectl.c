@@ -9,6 +9,8 @@
  *   showcasectl s3 ...              S3 operations (see ctl_s3.c)
  *   showcasectl queue ...           the job queue (see ctl_queue.c)
  *   showcasectl videos ...          stuck videos, the reconciler (ctl_videos.c)
+ *   showcasectl votes ...           the vote audit: suspicious videos, voiding
+ *                                   a network's votes (ctl_votes.c)
  *
  * Exit codes: 0 success, 1 the operation failed, 2 usage or
  * configuration error.
@@ -31,7 +33,8 @@ static const char usage[] =
 	"       showcasectl config\n"
 	"       showcasectl s3 put|get|head|rm|presign ...\n"
 	"       showcasectl queue stats|list|show|dead|retry|retry-dead|purge-dead|enqueue ...\n"
-	"       showcasectl videos stuck|reconcile ...\n";
+	"       showcasectl videos stuck|reconcile ...\n"
+	"       showcasectl votes suspicious|void ...\n";
 
 static int cmd_migrate(const struct config *cfg, int argc, char **argv)
 {
@@ -126,7 +129,7 @@ int main(int argc, char **argv)
 	}
 	if (strcmp(argv[1], "migrate") && strcmp(argv[1], "health") &&
 	    strcmp(argv[1], "s3") && strcmp(argv[1], "queue") &&
-	    strcmp(argv[1], "videos")) {
+	    strcmp(argv[1], "videos") && strcmp(argv[1], "votes")) {
 		fprintf(stderr, "showcasectl: unknown command '%s'\n%s", argv[1],
 			usage);
 		return 2;
@@ -148,6 +151,8 @@ int main(int argc, char **argv)
 		status = ctl_queue(&cfg, argc - 2, argv + 2);
 	else if (strcmp(argv[1], "videos") == 0)
 		status = ctl_videos(&cfg, argc - 2, argv + 2);
+	else if (strcmp(argv[1], "votes") == 0)
+		status = ctl_votes(&cfg, argc - 2, argv + 2);
 	else
 		status = cmd_health(&cfg);
 	curl_global_cleanup();

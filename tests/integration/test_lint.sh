@@ -19,7 +19,7 @@ test_openapi_description_lints_clean() {
     if grep -qi warning <<<"$out"; then it_fail "redocly warns: $out"; fi
     # every route the server has is described, and nothing else
     local routes described
-    routes=$(grep -ohE '\{ "(GET|POST|DELETE)", "[^"]+"' "$IT_TOP"/api/route_*.c |
+    routes=$(grep -ohE '\{ "(GET|POST|DELETE)", "[^"]+"' "$IT_TOP"/api/routes/*.c |
         sed -E 's/.*"(GET|POST|DELETE)", "([^"]+)"/\2 \1/; s/\{\}/{id}/' | sort -u)
     described=$(/usr/bin/python3 - "$IT_TOP/docs/openapi.yaml" <<'PY'
 import re, sys

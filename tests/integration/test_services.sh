@@ -177,6 +177,22 @@ test_api_health_postgres_down() {
     check_eq "ready again after postgresql returns" "$(health | tail -n1)" 200
 }
 
+# A connection left idle while PostgreSQL restarted is closed under the
+# API: the next request must reconnect, not fail with 503.
+test_api_first_request_after_a_postgres_restart() {
+    local url="http://127.0.0.1:$IT_API_PORT/api/public/videos" i codes=""
+    "$BIN_DIR/showcasectl" migrate up >/dev/null
+    for i in 1 2 3 4; do
+        check_eq "before: request $i" "$(curl -s -o /dev/null -w '%{http_code}' "$url")" 200
+    done
+    sc_pg_stop "$IT_DIR/postgres"
+    SC_PG_OPTS="-c fsync=off" sc_pg_start "$IT_DIR/postgres" "$IT_PG_PORT"
+    for i in 1 2 3 4; do
+        codes="$codes $(curl -s -o /dev/null -w '%{http_code}' "$url")"
+    done
+    check_eq "after the restart, every request answered" "$codes" " 200 200 200 200"
+}
+
 test_api_health_s3_down() {
     local out
     sc_s3_stop "$IT_DIR/s3"

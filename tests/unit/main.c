@@ -46,7 +46,8 @@ int unit_under_valgrind(void)
 int main(int argc, char **argv)
 {
 	static const struct unit_test *const suites[] = {
-		test_buf_suite, test_child_suite, test_config_suite,
+		test_buf_suite, test_child_suite, test_client_suite,
+		test_config_suite,
 		test_error_suite,
 		test_geometry_suite, test_jwt_suite, test_latency_suite,
 		test_lcache_suite, test_log_suite, test_pace_suite,

@@ -27,7 +27,8 @@ static void test_videos_keys_per_attempt(void)
 static void test_videos_valid_id(void)
 {
 	CHECK(videos_valid_id("0b5e4f0e-1c7a-4d7e-9a53-6c1f0d3b2a11"));
-	CHECK(videos_valid_id("0B5E4F0E-1C7A-4D7E-9A53-6C1F0D3B2A11"));
+	/* not as PostgreSQL and the keys write it: names nothing */
+	CHECK(!videos_valid_id("0B5E4F0E-1C7A-4D7E-9A53-6C1F0D3B2A11"));
 	CHECK(!videos_valid_id(""));
 	CHECK(!videos_valid_id("left-dead"));
 	CHECK(!videos_valid_id("0b5e4f0e-1c7a-4d7e-9a53-6c1f0d3b2a1"));

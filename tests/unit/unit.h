@@ -34,6 +34,7 @@ int unit_under_valgrind(void);
 
 extern const struct unit_test test_buf_suite[];
 extern const struct unit_test test_child_suite[];
+extern const struct unit_test test_client_suite[];
 extern const struct unit_test test_config_suite[];
 extern const struct unit_test test_error_suite[];
 extern const struct unit_test test_geometry_suite[];

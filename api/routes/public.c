@@ -1,11 +1,15 @@
 /*
- * route_public.c - what the public sees: videos in the contest, votes,
+ * routes/public.c - what the public sees: videos in the contest, votes,
  * rankings.
  *
  * A vote is one row in votes; its primary key (user, video) makes a
  * second vote fail in the database itself, whatever the races.  Only a
  * public, processed video can be voted for (else 404, as if it did not
- * exist).
+ * exist), never one's own (400 own_video), and not again once an admin
+ * voided the vote (votes_voided).  Votes are rate limited per client
+ * address and per account, failing closed (rate_guard.h), and each keeps
+ * keyed hashes of the voter's network and User-Agent for the vote audit
+ * (fingerprint.h, `showcasectl votes`).
  *
  * Rankings are read-mostly and cached in two layers.  Redis keeps each
  * page for API_RANKINGS_CACHE_S seconds under a key that includes a
@@ -25,7 +29,9 @@
 
 #include "input.h"
 #include "log.h"
+#include "rate_guard.h"
 #include "video_view.h"
+#include "videos.h"
 
 #define RANKINGS_GEN "showcase:rankings:gen"
 #define CITY_MAX 100
@@ -60,29 +66,82 @@ static enum MHD_Result get_public_videos(struct api *api, struct request *req,
 		    3, params, 0);
 }
 
+/* The voter's network and browser, as the vote audit keeps them. */
+static void vote_origin(struct api *api, struct request *req,
+			struct MHD_Connection *conn, char network[FINGERPRINT_HEX],
+			char agent[FINGERPRINT_HEX])
+{
+	const char *ua = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+						     MHD_HTTP_HEADER_USER_AGENT);
+
+	fingerprint(&api->audit_key, "network", req->client.network,
+		    strlen(req->client.network), network);
+	fingerprint(&api->audit_key, "agent", ua ? ua : "", ua ? strlen(ua) : 0,
+		    agent);
+}
+
+/* Why a vote was not counted: the answer. */
+static enum MHD_Result vote_refused(struct api *api, struct request *req,
+				    struct MHD_Connection *conn, int found,
+				    int own, int voided)
+{
+	if (own) {
+		atomic_fetch_add(&api->m.own_votes, 1);
+		return http_send_error(req, conn, MHD_HTTP_BAD_REQUEST, "own_video",
+				       "you cannot vote for your own video");
+	}
+	if (found && voided)
+		return http_send_error(req, conn, MHD_HTTP_BAD_REQUEST,
+				       "already_voted",
+				       "your vote for this video was voided by the "
+				       "contest's admins; it cannot be cast again");
+	return http_send_error(req, conn, MHD_HTTP_NOT_FOUND, "not_found",
+			       "no such public video");
+}
+
 static enum MHD_Result post_vote(struct api *api, struct request *req,
 				 struct MHD_Connection *conn)
 {
-	char voter[24];
-	const char *params[] = { voter, req->param };
+	char voter[24], network[FINGERPRINT_HEX], agent[FINGERPRINT_HEX];
+	const char *params[] = { voter, req->param, network, agent };
 	const char *incr[] = { "INCR", RANKINGS_GEN };
+	const struct rl_check limits[] = {
+		{ RL_VOTE_IP, req->client.network },
+		{ RL_VOTE_ACCOUNT, voter },
+	};
 	redisReply *r = NULL;
 	struct deps *d;
 	PGresult *res;
 	enum sc_err rc;
-	int found;
+	int found, own, voided, counted;
 
-	if (!input_is_uuid(req->param))
+	if (!videos_valid_id(req->param))
 		return http_send_error(req, conn, MHD_HTTP_NOT_FOUND, "not_found",
 				       "no such public video");
 	snprintf(voter, sizeof(voter), "%lld", req->user_id);
+	vote_origin(api, req, conn, network, agent);
 	if (!(d = deps_get(api)))
 		return http_send_unavailable(req, conn, "the server", "out of memory");
+	if (limits_apply(api, req, d->redis, limits, 2, "votes",
+			 LIMITS_FAIL_CLOSED)) {
+		deps_put(api, d);
+		return http_send_recorded(req, conn);
+	}
+	/* one statement: whether the video exists and whose it is, whether
+	 * an admin voided this vote before, and the vote */
 	rc = db_exec_prepared(d->db,
-		     "INSERT INTO votes (user_id, video_id) SELECT $1, id FROM videos "
-		     "WHERE id = $2 AND is_public AND status = 'processed' "
-		     "RETURNING video_id",
-		     2, params, &res);
+		     "WITH v AS (SELECT id, user_id FROM videos WHERE id = $2 "
+		     " AND is_public AND status = 'processed'), "
+		     "x AS (SELECT 1 FROM votes_voided WHERE user_id = $1 "
+		     " AND video_id = $2), "
+		     "ins AS (INSERT INTO votes (user_id, video_id, network_hash, "
+		     " agent_hash) SELECT $1, id, $3, $4 FROM v "
+		     " WHERE v.user_id <> $1 AND NOT EXISTS (SELECT 1 FROM x) "
+		     " RETURNING video_id) "
+		     "SELECT EXISTS (SELECT 1 FROM v), "
+		     " EXISTS (SELECT 1 FROM v WHERE user_id = $1), "
+		     " EXISTS (SELECT 1 FROM x), EXISTS (SELECT 1 FROM ins)",
+		     4, params, &res);
 	if (rc == SC_ERR_CONFLICT) {
 		deps_put(api, d);
 		return http_send_error(req, conn, MHD_HTTP_BAD_REQUEST,
@@ -91,12 +150,14 @@ static enum MHD_Result post_vote(struct api *api, struct request *req,
 	}
 	if (rc)
 		return http_send_db_unavailable(api, req, conn, d);
-	found = PQntuples(res) == 1;
+	found = PQgetvalue(res, 0, 0)[0] == 't';
+	own = PQgetvalue(res, 0, 1)[0] == 't';
+	voided = PQgetvalue(res, 0, 2)[0] == 't';
+	counted = PQgetvalue(res, 0, 3)[0] == 't';
 	PQclear(res);
-	if (!found) {
+	if (!counted) {
 		deps_put(api, d);
-		return http_send_error(req, conn, MHD_HTTP_NOT_FOUND, "not_found",
-				       "no such public video");
+		return vote_refused(api, req, conn, found, own, voided);
 	}
 	/* the vote counts now; a stale cache only shows it a little later */
 	if (api->cfg.api_rankings_cache_s &&

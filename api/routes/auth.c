@@ -1,12 +1,19 @@
 /*
- * route_auth.c - accounts: sign up and log in.
+ * routes/auth.c - accounts: sign up and log in.
  *
  * POST /api/auth/signup creates a user (emails unique whatever their
  * case, enforced by the database); POST /api/auth/login trades an email
  * and password for an HS256 token.  A login for an unknown email checks
  * the password against a dummy hash, so both failures take as long and
  * say the same thing.
+ *
+ * Both are rate limited (rate_guard.h): signups per client address, failing
+ * closed; logins per address and per account (the email asked for, as a
+ * keyed hash), failing open, and an account's logins are locked for a
+ * growing time after repeated failures (ratelimit.h).  The limits are
+ * checked before the password is hashed, so a flood burns no argon2.
  */
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +25,7 @@
 #include "jwt.h"
 #include "log.h"
 #include "password.h"
+#include "rate_guard.h"
 
 #define NAME_MAX_BYTES 100
 
@@ -48,12 +56,25 @@ static enum MHD_Result post_signup(struct api *api, struct request *req,
 	if (input_failed(&in))
 		return input_reply(&in, req, conn);
 
-	if (password_hash(pw1, api->cfg.api_argon2_ops, api->cfg.api_argon2_mem_kb,
-			  hash))
-		return http_send_unavailable(req, conn, "password hashing",
-					     "out of memory");
 	if (!(d = deps_get(api)))
 		return http_send_unavailable(req, conn, "the server", "out of memory");
+	{
+		const struct rl_check c[] = {
+			{ RL_SIGNUP_IP, req->client.network },
+		};
+
+		if (limits_apply(api, req, d->redis, c, 1, "signups",
+				 LIMITS_FAIL_CLOSED)) {
+			deps_put(api, d);
+			return http_send_recorded(req, conn);
+		}
+	}
+	if (password_hash(pw1, api->cfg.api_argon2_ops, api->cfg.api_argon2_mem_kb,
+			  hash)) {
+		deps_put(api, d);
+		return http_send_unavailable(req, conn, "password hashing",
+					     "out of memory");
+	}
 	{
 		const char *params[] = { email, hash, first, last, city, country };
 
@@ -98,12 +119,41 @@ static void check_against_nothing(struct api *api, const char *pw)
 	password_check(api->argon2_dummy, pw);
 }
 
+/* Whose logins these are, for the limits: the email, lower-cased, as a
+ * keyed hash (no email is kept in Redis). */
+static void account_of(struct api *api, const char *email,
+		       char out[FINGERPRINT_HEX])
+{
+	char lower[256];
+	size_t i;
+
+	for (i = 0; email[i] && i < sizeof(lower) - 1; i++)
+		lower[i] = (char)tolower((unsigned char)email[i]);
+	lower[i] = '\0';
+	fingerprint(&api->audit_key, "email", lower, i, out);
+}
+
+/* A login's outcome, for the account's lock. */
+static void login_counted(struct api *api, struct deps *d, const char *account,
+			  int ok)
+{
+	long lock_ms = 0;
+
+	if (ok ? ratelimit_login_ok(&api->limits, d->redis, account)
+	       : ratelimit_login_failed(&api->limits, d->redis, account, &lock_ms))
+		log_warn("login %s not counted: %s", ok ? "success" : "failure",
+			 redisconn_errstr(d->redis));
+	else if (lock_ms)
+		log_info("failed login: the account's logins are locked for "
+			 "%ld ms", lock_ms);
+}
+
 static enum MHD_Result post_login(struct api *api, struct request *req,
 				  struct MHD_Connection *conn)
 {
 	struct input in = { 0 };
 	const char *email, *pw;
-	char token[JWT_MAX];
+	char token[JWT_MAX], account[FINGERPRINT_HEX];
 	long long id = 0;
 	struct deps *d;
 	PGresult *res;
@@ -115,8 +165,22 @@ static enum MHD_Result post_login(struct api *api, struct request *req,
 	pw = input_string(&in, req->json, "password", 1, PASSWORD_MAX);
 	if (input_failed(&in))
 		return input_reply(&in, req, conn);
+	account_of(api, email, account);
 	if (!(d = deps_get(api)))
 		return http_send_unavailable(req, conn, "the server", "out of memory");
+	{
+		const struct rl_check c[] = {
+			{ RL_LOGIN_IP, req->client.network },
+			{ RL_LOGIN_ACCOUNT, account },
+			{ RL_LOGIN_FAILURES, account },
+		};
+
+		if (limits_apply(api, req, d->redis, c, 3, "logins",
+				 LIMITS_FAIL_OPEN)) {
+			deps_put(api, d);
+			return http_send_recorded(req, conn);
+		}
+	}
 	{
 		const char *params[] = { email };
 
@@ -127,7 +191,6 @@ static enum MHD_Result post_login(struct api *api, struct request *req,
 	}
 	if (rc)
 		return http_send_db_unavailable(api, req, conn, d);
-	deps_put(api, d);
 	if (PQntuples(res) == 1) {
 		ok = password_check(PQgetvalue(res, 0, 1), pw);
 		id = atoll(PQgetvalue(res, 0, 0));
@@ -136,6 +199,8 @@ static enum MHD_Result post_login(struct api *api, struct request *req,
 		ok = 0;
 	}
 	PQclear(res);
+	login_counted(api, d, account, ok);
+	deps_put(api, d);
 	if (!ok) {
 		atomic_fetch_add(&api->m.logins_failed, 1);
 		return http_send_error(req, conn, MHD_HTTP_UNAUTHORIZED,

@@ -1,5 +1,5 @@
 /*
- * route_upload.c - POST /api/videos/upload: a video into S3, a row, a job.
+ * routes/upload.c - POST /api/videos/upload: a video into S3, a row, a job.
  *
  * The multipart/form-data body is parsed as it arrives (libmicrohttpd's
  * post processor) and the bytes of video_file go straight into an S3
@@ -12,7 +12,14 @@
  * and while streaming for bodies sent without one (video_file's bytes,
  * and the whole form within FORM_OVERHEAD_MAX more).  A player has at
  * most API_UPLOADS_PER_USER uploads in flight (429 past it), and an
- * upload waits at most API_UPLOAD_WAIT_S for a slot (503 then).  Any refusal aborts
+ * upload waits at most API_UPLOAD_WAIT_S for a slot (503 then).  Before
+ * its first byte is taken, an upload is held to the rate limits per
+ * client address and per player (rate_guard.h, failing open) and to the
+ * player's quotas, API_VIDEOS_PER_DAY (429 with Retry-After) and
+ * API_VIDEOS_MAX (400), on the I/O pool while the connection waits; the
+ * quotas count the player's rows when the upload starts, so uploads
+ * started together (at most API_UPLOADS_PER_USER per instance) may pass
+ * them together.  Any refusal aborts
  * the S3 upload, so no object and no row remain.  Once the object is
  * complete the row is inserted ('uploaded') and the job enqueued after
  * the commit, on the transfer's thread; if Redis is down at that moment
@@ -28,6 +35,7 @@
 
 #include "input.h"
 #include "log.h"
+#include "rate_guard.h"
 #include "transfer.h"
 #include "videos.h"
 
@@ -60,6 +68,11 @@ struct upload {
 	long long user;			/* counted in api->uploaders, or 0 */
 	long long body;			/* bytes of the whole form so far */
 	struct gate_waiter wait;	/* for a slot, when all are taken */
+	/* the rate limits and quotas, checked on the I/O pool before the
+	 * first byte is taken (the connection waits, suspended) */
+	struct pool_task check;
+	struct MHD_Connection *conn;
+	int checked;			/* 0 not yet, 1 under way, 2 done */
 	int has_slot;
 	int slot_passed;		/* to the transfer, which gives it back */
 	int waiting;
@@ -352,6 +365,118 @@ static int upload_resumed(struct upload *u)
 	return st == GATE_EXPIRED ? gave_up(u) : shutting_down(u);
 }
 
+/* The player's quotas; 0 within them, else the refusal is recorded. */
+static int quotas(struct upload *u, struct deps *d)
+{
+	struct api *api = u->api;
+	int per_day = api->cfg.api_videos_per_day, max = api->cfg.api_videos_max;
+	char owner[24], day[16];
+	const char *params[] = { owner, day };
+	long long today, total, frees_in;
+	PGresult *res;
+
+	if (!per_day && !max)
+		return 0;
+	snprintf(owner, sizeof(owner), "%lld", u->user);
+	snprintf(day, sizeof(day), "%d", per_day ? per_day : 1);
+	/* the third figure: when the per_day-th newest upload of the day
+	 * turns a day old, the day's count drops below the quota */
+	if (db_exec_prepared(d->db,
+		    "SELECT (SELECT count(*) FROM videos WHERE user_id = $1 "
+		    "  AND uploaded_at > now() - interval '1 day'), "
+		    " (SELECT count(*) FROM videos WHERE user_id = $1), "
+		    " (SELECT ceil(extract(epoch FROM uploaded_at "
+		    "   + interval '1 day' - now())) FROM videos "
+		    "  WHERE user_id = $1 AND uploaded_at > now() - interval '1 day' "
+		    "  ORDER BY uploaded_at DESC OFFSET $2::int - 1 LIMIT 1)",
+		    2, params, &res)) {
+		/* PostgreSQL will be needed for the row anyway */
+		http_set_error(u->req, MHD_HTTP_SERVICE_UNAVAILABLE, "unavailable",
+			       "the database is unavailable; try again shortly");
+		log_error("upload refused: quotas not read: %s", db_errstr(d->db));
+		return 1;
+	}
+	today = atoll(PQgetvalue(res, 0, 0));
+	total = atoll(PQgetvalue(res, 0, 1));
+	frees_in = PQgetisnull(res, 0, 2) ? 1 : atoll(PQgetvalue(res, 0, 2));
+	PQclear(res);
+	if (max && total >= max) {
+		atomic_fetch_add(&api->m.quota_total, 1);
+		http_set_error(u->req, MHD_HTTP_BAD_REQUEST, "video_quota_reached",
+			       "you have %lld videos, the most a player may have "
+			       "(API_VIDEOS_MAX %d); delete one to upload another",
+			       total, max);
+		log_info("upload refused: user %lld has %lld videos "
+			 "(API_VIDEOS_MAX %d)", u->user, total, max);
+		return 1;
+	}
+	if (per_day && today >= per_day) {
+		atomic_fetch_add(&api->m.quota_daily, 1);
+		u->req->retry_after = (unsigned)(frees_in < 1 ? 1 : frees_in);
+		http_set_error(u->req, MHD_HTTP_TOO_MANY_REQUESTS,
+			       "daily_quota_reached",
+			       "you have uploaded %lld videos in the last 24 hours, "
+			       "the most allowed (API_VIDEOS_PER_DAY %d); try again "
+			       "in %lld s", today, per_day,
+			       frees_in < 1 ? 1 : frees_in);
+		log_info("upload refused: user %lld uploaded %lld videos in 24 h "
+			 "(API_VIDEOS_PER_DAY %d)", u->user, today, per_day);
+		return 1;
+	}
+	return 0;
+}
+
+/* On the I/O pool: the limits and the quotas; then the upload goes on. */
+static void run_check(struct pool_task *t, int late)
+{
+	struct upload *u = (struct upload *)((char *)t - offsetof(struct upload, check));
+	struct api *api = u->api;
+	struct MHD_Connection *conn = u->conn;
+	char player[24];
+	const struct rl_check c[] = {
+		{ RL_UPLOAD_IP, u->req->client.network },
+		{ RL_UPLOAD_ACCOUNT, player },
+	};
+	struct deps *d = NULL;
+
+	snprintf(player, sizeof(player), "%lld", u->user);
+	if (late) {
+		u->req->retry_after = RETRY_AFTER_S;
+		http_set_error(u->req, MHD_HTTP_SERVICE_UNAVAILABLE, "unavailable",
+			       "the server is busy; try again in %d s",
+			       RETRY_AFTER_S);
+	} else if (!(d = deps_get(api))) {
+		http_set_error(u->req, MHD_HTTP_SERVICE_UNAVAILABLE, "unavailable",
+			       "out of memory");
+	} else if (!limits_apply(api, u->req, d->redis, c, 2, "uploads",
+				 LIMITS_FAIL_OPEN)) {
+		quotas(u, d);
+	}
+	if (d)
+		deps_put(api, d);
+	if (u->req->err_status)
+		atomic_fetch_add(&api->m.uploads_refused, 1);
+	u->checked = 2;
+	MHD_resume_connection(conn);	/* the piece comes again */
+}
+
+/* Before the first byte: the check, while the connection waits; 1 to
+ * pause, 0 with the check done (a refusal is in req->err_status). */
+static int upload_check(struct upload *u, struct MHD_Connection *conn)
+{
+	if (u->checked == 1)
+		return 0;	/* cannot happen: only the check resumes it */
+	u->checked = 1;
+	u->conn = conn;
+	u->check.run = run_check;
+	if (pool_submit(u->api->io_pool, &u->check, conn)) {
+		u->checked = 2;
+		shutting_down(u);
+		return 0;
+	}
+	return 1;
+}
+
 /* The whole body is in: check the fields (the handler completes the
  * object). */
 static int upload_end(struct upload *u)
@@ -394,6 +519,8 @@ static int upload_stream(struct api *api, struct request *req,
 		return upload_begin(api, req, conn);
 	if (!u || req->err_status)
 		return 0;
+	if (u->checked < 2 && len > 0)
+		return upload_check(u, conn);
 	if (u->waiting && upload_resumed(u))
 		return 0;
 	if (!u->has_slot && len > 0) {

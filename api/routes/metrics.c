@@ -1,5 +1,5 @@
 /*
- * route_metrics.c - GET /metrics: the API's counters in Prometheus text.
+ * routes/metrics.c - GET /metrics: the API's counters in Prometheus text.
  *
  * Counted here, not in Redis: each API instance reports its own, and the
  * scraper sums them.
@@ -7,6 +7,64 @@
 #include <stdio.h>
 
 #include "http.h"
+
+/* The contest's guards: rate limits, quotas, own votes. */
+static enum sc_err contest_metrics(struct api *api, struct buf *out)
+{
+	struct ratelimit *rl = &api->limits;
+	enum sc_err rc;
+	int i;
+
+	rc = buf_appendf(out,
+		"# HELP showcase_api_rate_limited_total Requests refused 429 by a rate limit (API_LIMIT_*, login_failures: the lock after failed logins).\n"
+		"# TYPE showcase_api_rate_limited_total counter\n");
+	for (i = 0; !rc && i < RL__COUNT; i++)
+		rc = buf_appendf(out, "showcase_api_rate_limited_total{limit=\"%s\"} %lld\n",
+				 ratelimit_name((enum rl_limit)i),
+				 (long long)atomic_load(&rl->refused[i]));
+	if (!rc)
+		rc = buf_appendf(out,
+			"# HELP showcase_api_limiter_errors_total Rate limits that could not be checked (Redis unreachable): signups and votes refused 503, logins and uploads let through.\n"
+			"# TYPE showcase_api_limiter_errors_total counter\n"
+			"showcase_api_limiter_errors_total %lld\n"
+			"# HELP showcase_api_quota_refused_total Uploads refused by a player's quota: daily (API_VIDEOS_PER_DAY), total (API_VIDEOS_MAX).\n"
+			"# TYPE showcase_api_quota_refused_total counter\n"
+			"showcase_api_quota_refused_total{quota=\"daily\"} %lld\n"
+			"showcase_api_quota_refused_total{quota=\"total\"} %lld\n"
+			"# HELP showcase_api_own_votes_refused_total Votes for one's own video, refused 400.\n"
+			"# TYPE showcase_api_own_votes_refused_total counter\n"
+			"showcase_api_own_votes_refused_total %lld\n",
+			(long long)atomic_load(&rl->errors),
+			(long long)atomic_load(&api->m.quota_daily),
+			(long long)atomic_load(&api->m.quota_total),
+			(long long)atomic_load(&api->m.own_votes));
+	return rc;
+}
+
+/* The thread pools' work now (pool.h). */
+static enum sc_err pool_metrics(struct api *api, struct buf *out)
+{
+	const struct { const char *name; struct pool *p; } pools[] = {
+		{ "io", api->io_pool }, { "hash", api->cpu_pool },
+	};
+	int running[2] = { 0 }, queued[2] = { 0 };
+	size_t i;
+
+	for (i = 0; i < 2; i++)
+		if (pools[i].p)
+			pool_counts(pools[i].p, &running[i], &queued[i]);
+	return buf_appendf(out,
+		"# HELP showcase_api_pool_running Requests running on a thread pool (io: API_WORKERS, hash: API_HASH_WORKERS).\n"
+		"# TYPE showcase_api_pool_running gauge\n"
+		"showcase_api_pool_running{pool=\"%s\"} %d\n"
+		"showcase_api_pool_running{pool=\"%s\"} %d\n"
+		"# HELP showcase_api_pool_queued Requests waiting for a pool thread (answered 503 after API_QUEUE_TIMEOUT_MS).\n"
+		"# TYPE showcase_api_pool_queued gauge\n"
+		"showcase_api_pool_queued{pool=\"%s\"} %d\n"
+		"showcase_api_pool_queued{pool=\"%s\"} %d\n",
+		pools[0].name, running[0], pools[1].name, running[1],
+		pools[0].name, queued[0], pools[1].name, queued[1]);
+}
 
 static enum MHD_Result get_metrics(struct api *api, struct request *req,
 				   struct MHD_Connection *conn)
@@ -84,6 +142,10 @@ static enum MHD_Result get_metrics(struct api *api, struct request *req,
 			(long long)atomic_load(&m->bodies_cut_deadline),
 			(long long)atomic_load(&m->bodies_cut_refused),
 			atomic_load(&m->requests_in_flight));
+	if (!rc)
+		rc = contest_metrics(api, &out);
+	if (!rc)
+		rc = pool_metrics(api, &out);
 	if (!rc)
 		rc = latency_write(&m->latency, "showcase_api_request_duration_seconds",
 				   "Time from a request's headers to the end of its answer, by route template and method.",

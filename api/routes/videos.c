@@ -1,5 +1,5 @@
 /*
- * route_videos.c - a player's own videos: list, detail, delete.
+ * routes/videos.c - a player's own videos: list, detail, delete.
  *
  * Only the owner sees a video here (403 for anyone else's, 404 for one
  * that does not exist).  DELETE removes the row first (the source of
@@ -47,7 +47,7 @@ static int own_video(struct request *req, struct MHD_Connection *conn,
 	const char *params[] = { req->param };
 
 	*res = NULL;
-	if (!input_is_uuid(req->param)) {
+	if (!videos_valid_id(req->param)) {
 		*ret = http_send_error(req, conn, MHD_HTTP_NOT_FOUND, "not_found",
 				       "no such video");
 		return 0;

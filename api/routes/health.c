@@ -1,5 +1,5 @@
 /*
- * route_health.c - liveness and readiness.
+ * routes/health.c - liveness and readiness.
  *
  * GET /health/live answers 200 while the process serves HTTP at all; it
  * touches no dependency, so it is what the load balancer checks (an
