@@ -101,7 +101,8 @@ $(BUILD)/showcase-transcode: $(call obj,$(XCODE_SRC)) $(PIPE) $(LIB)
 # the API's self-contained modules are unit-tested too, and the worker's
 # child process
 UNIT_API = api/jwt.c api/lcache.c api/password.c api/pace.c api/peruser.c \
-           api/latency.c api/pool.c api/client.c api/fingerprint.c
+           api/latency.c api/pool.c api/client.c api/fingerprint.c \
+           api/refusal_memo.c
 UNIT_WORKER = worker/child.c
 $(call obj,$(UNIT_SRC)): ALL_CFLAGS += -Iapi -Iworker
 $(UNIT): $(call obj,$(UNIT_SRC) $(UNIT_API) $(UNIT_WORKER)) $(PIPE) $(LIB)

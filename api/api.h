@@ -27,11 +27,13 @@
 #include "lcache.h"
 #include "peruser.h"
 #include "queue.h"
+#include "quota.h"
 #include "ratelimit.h"
 #include "redisconn.h"
 #include "s3.h"
 
 struct pool;
+struct refusal_memo;
 struct transfers;
 
 struct deps {
@@ -79,6 +81,8 @@ struct api {
 	struct peruser uploaders;	/* each player's uploads in flight */
 	struct cidr_list trusted;	/* API_TRUSTED_PROXIES */
 	struct ratelimit limits;	/* API_LIMIT_*, shared in Redis */
+	struct quota quota;		/* API_VIDEOS_PER_DAY, API_VIDEOS_MAX */
+	struct refusal_memo *upload_refusals;	/* refused at the headers */
 	struct fingerprint_key audit_key;	/* votes' and logins' hashes */
 	/* threads that wait for the event loops (http.h); made and freed
 	 * by http_start() and http_stop() */

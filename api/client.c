@@ -17,8 +17,9 @@ static void set_text(const unsigned char a[16], char *out, size_t cap)
 }
 
 /*
- * The right-most address of xff that is not a trusted proxy, into out;
- * -1 when the entry reached there is no address (then the peer stands).
+ * The right-most address of one header line that is not a trusted proxy,
+ * into out: 0 found, 1 every entry a trusted proxy (look at the line
+ * before), -1 the entry reached there is no address (the peer stands).
  */
 static int from_forwarded(const char *xff, const struct cidr_list *trusted,
 			  unsigned char out[16])
@@ -49,11 +50,24 @@ static int from_forwarded(const char *xff, const struct cidr_list *trusted,
 			return 0;
 		end = seg > xff ? seg - 1 : xff;	/* before its comma */
 	}
+	return 1;
+}
+
+/* The lines as one list, read from the right (RFC 9110 section 5.3). */
+static int from_lines(const char *const *xff, int n,
+		      const struct cidr_list *trusted, unsigned char out[16])
+{
+	int i, r;
+
+	for (i = n - 1; i >= 0; i--)
+		if ((r = from_forwarded(xff[i], trusted, out)) <= 0)
+			return r;
 	return -1;	/* every hop a proxy: nothing better than the peer */
 }
 
-void client_resolve(const struct sockaddr *peer, const char *xff,
-		    const struct cidr_list *trusted, struct client *out)
+void client_resolve(const struct sockaddr *peer, const char *const *xff,
+		    int nxff, const struct cidr_list *trusted,
+		    struct client *out)
 {
 	unsigned char fwd[16];
 
@@ -67,8 +81,8 @@ void client_resolve(const struct sockaddr *peer, const char *xff,
 		       &((const struct sockaddr_in6 *)(const void *)peer)->sin6_addr, 16);
 	}
 	set_text(out->addr, out->peer, sizeof(out->peer));
-	if (xff && trusted->n && cidr_contains(trusted, out->addr) &&
-	    !from_forwarded(xff, trusted, fwd)) {
+	if (nxff > 0 && trusted->n && cidr_contains(trusted, out->addr) &&
+	    !from_lines(xff, nxff, trusted, fwd)) {
 		memcpy(out->addr, fwd, sizeof(fwd));
 		out->forwarded = 1;
 	}

@@ -28,11 +28,17 @@ struct client {
 	int forwarded;			/* taken from X-Forwarded-For */
 };
 
+/* Header lines of X-Forwarded-For looked at: the last ones. */
+#define CLIENT_XFF_LINES 16
+
 /*
  * The client of a request from peer (a sockaddr of AF_INET or AF_INET6,
- * or NULL: unknown) and the X-Forwarded-For header xff (may be NULL).
+ * or NULL: unknown) and the nxff lines of X-Forwarded-For in xff (in the
+ * order they came; several lines are one list, as RFC 9110 section 5.3
+ * combines them, so the last line's right-most entry comes first).
  */
-void client_resolve(const struct sockaddr *peer, const char *xff,
-		    const struct cidr_list *trusted, struct client *out);
+void client_resolve(const struct sockaddr *peer, const char *const *xff,
+		    int nxff, const struct cidr_list *trusted,
+		    struct client *out);
 
 #endif

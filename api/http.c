@@ -638,6 +638,33 @@ static enum MHD_Result on_body(struct api *api, struct MHD_Connection *conn,
 	return MHD_YES;
 }
 
+/*
+ * Does the JSON text escape a NUL inside a string (\u0000, RFC 8259
+ * section 7)?  cJSON keeps strings as C strings, so it would cut such a
+ * string there and the rest would be lost without a word: two different
+ * passwords would match, an email would be stored short.
+ */
+static int json_escapes_nul(const char *s, size_t len)
+{
+	int in_string = 0;
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		if (!in_string) {
+			in_string = s[i] == '"';
+			continue;
+		}
+		if (s[i] == '"') {
+			in_string = 0;
+		} else if (s[i] == '\\' && i + 1 < len) {
+			i++;	/* the escaped character is taken here */
+			if (s[i] == 'u' && len - i > 4 && !memcmp(s + i + 1, "0000", 4))
+				return 1;
+		}
+	}
+	return 0;
+}
+
 /* The body is in: parse it if the route wants JSON, then run the route. */
 static enum MHD_Result on_complete(struct api *api, struct MHD_Connection *conn,
 				   struct request *req)
@@ -652,6 +679,11 @@ static enum MHD_Result on_complete(struct api *api, struct MHD_Connection *conn,
 	if (req->err_status)
 		return http_send_recorded(req, conn);
 	if (r->flags & R_JSON) {
+		if (json_escapes_nul(req->body.data, req->body.len))
+			return http_send_error(req, conn, MHD_HTTP_BAD_REQUEST,
+					       "invalid_json",
+					       "a string in the body holds a NUL "
+					       "character (\\u0000)");
 		req->json = req->body.len
 				    ? cJSON_ParseWithLength(req->body.data,
 							    req->body.len)
@@ -750,6 +782,28 @@ static enum MHD_Result answer_resumed(struct request *req,
 	return ret;
 }
 
+/* The X-Forwarded-For lines of a request, the last CLIENT_XFF_LINES. */
+struct xff_lines {
+	const char *v[CLIENT_XFF_LINES];
+	int n;
+};
+
+static enum MHD_Result xff_line(void *cls, enum MHD_ValueKind kind,
+				const char *key, const char *value)
+{
+	struct xff_lines *l = cls;
+
+	(void)kind;
+	if (!value || strcasecmp(key, "X-Forwarded-For"))
+		return MHD_YES;
+	if (l->n == CLIENT_XFF_LINES) {	/* keep the last ones */
+		memmove(l->v, l->v + 1, sizeof(l->v[0]) * (CLIENT_XFF_LINES - 1));
+		l->n--;
+	}
+	l->v[l->n++] = value;
+	return MHD_YES;
+}
+
 /* Who sent the request: the peer, or behind a trusted proxy the client
  * it names (client.h). */
 static void client_of(struct api *api, struct MHD_Connection *conn,
@@ -757,10 +811,11 @@ static void client_of(struct api *api, struct MHD_Connection *conn,
 {
 	const union MHD_ConnectionInfo *ci =
 		MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-	const char *xff = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
-						      "X-Forwarded-For");
+	struct xff_lines l = { .n = 0 };
 
-	client_resolve(ci ? ci->client_addr : NULL, xff, &api->trusted,
+	if (api->trusted.n)
+		MHD_get_connection_values(conn, MHD_HEADER_KIND, xff_line, &l);
+	client_resolve(ci ? ci->client_addr : NULL, l.v, l.n, &api->trusted,
 		       &req->client);
 }
 

@@ -19,6 +19,7 @@
 #include "http.h"
 #include "log.h"
 #include "password.h"
+#include "refusal_memo.h"
 
 /* The secret the local stack uses; refused unless API_DEMO=1. */
 #define DEMO_JWT_SECRET "showcase-demo-secret-do-not-use-in-production"
@@ -53,11 +54,14 @@ static int api_open(struct api *api)
 	/* checked by config_load: cannot fail here */
 	cidr_parse_list(api->cfg.api_trusted_proxies, &api->trusted, NULL, 0);
 	ratelimit_init(&api->limits, &api->cfg);
+	api->quota.per_day = api->cfg.api_videos_per_day;
+	api->quota.max = api->cfg.api_videos_max;
 	fingerprint_key_init(&api->audit_key, api->cfg.api_vote_audit_key,
 			     api->cfg.jwt_secret);
 	api->creds = awscreds_new(&api->cfg);
-	if (!api->creds) {
-		log_error("cannot set up S3 credentials: out of memory");
+	api->upload_refusals = refusal_memo_new();
+	if (!api->creds || !api->upload_refusals) {
+		log_error("cannot start: out of memory");
 		return -1;
 	}
 	return 0;
@@ -69,6 +73,7 @@ static void api_close(struct api *api)
 	lcache_free(&api->rankings);
 	gate_destroy(&api->uploads);
 	peruser_destroy(&api->uploaders);
+	refusal_memo_free(api->upload_refusals);
 	latency_free(&api->m.latency);
 	awscreds_free(api->creds);
 	pthread_mutex_destroy(&api->lock);

@@ -28,6 +28,7 @@ struct transfer {
 	struct s3_client *s3;
 	char *key;
 	char *content_type;
+	struct transfer_check check;	/* before S3; ctx freed with t */
 	struct transfer *prev, *next;	/* in ts->list */
 
 	pthread_mutex_t lock;		/* guards what follows */
@@ -74,6 +75,8 @@ static void release(struct transfer *t)
 	free(t->ring);
 	free(t->key);
 	free(t->content_type);
+	if (t->check.ctx_free)
+		t->check.ctx_free(t->check.ctx);
 	pthread_cond_destroy(&t->more);
 	pthread_mutex_destroy(&t->lock);
 	free(t);
@@ -147,13 +150,20 @@ static void run(struct pool_task *task, int late)
 	int answer;
 
 	(void)late;	/* this pool has no queue deadline */
-	s3_set_cancel(t->s3, cancelled, t);
-	err = s3_upload_from(t->s3, t->key, t->content_type, reader, t, &size);
+	if (t->check.fn && t->check.fn(t->check.ctx)) {
+		err = SC_ERR_CONFLICT;	/* refused: nothing sent */
+	} else {
+		s3_set_cancel(t->s3, cancelled, t);
+		err = s3_upload_from(t->s3, t->key, t->content_type, reader, t,
+				     &size);
+	}
 	pthread_mutex_lock(&t->lock);
 	t->done = 1;
 	t->err = err;
 	if (t->closing && !t->eof)
 		snprintf(t->errstr, sizeof(t->errstr), "the server is shutting down");
+	else if (err == SC_ERR_CONFLICT)
+		snprintf(t->errstr, sizeof(t->errstr), "refused before sending");
 	else if (err)
 		snprintf(t->errstr, sizeof(t->errstr), "%s", s3_errstr(t->s3));
 	free(t->ring);	/* the memory is back before the answer */
@@ -225,7 +235,8 @@ void transfers_free(struct transfers *ts)
 
 enum sc_err transfer_start(struct transfers *ts, struct s3_client *s3,
 			   const char *key, const char *content_type,
-			   size_t part_size, struct transfer **out)
+			   size_t part_size, const struct transfer_check *check,
+			   struct transfer **out)
 {
 	struct transfer *t = calloc(1, sizeof(*t));
 
@@ -243,8 +254,12 @@ enum sc_err transfer_start(struct transfers *ts, struct s3_client *s3,
 			free(t);
 		}
 		s3_client_free(s3);
+		if (check && check->ctx_free)
+			check->ctx_free(check->ctx);
 		return SC_ERR_NOMEM;
 	}
+	if (check)
+		t->check = *check;
 	t->ts = ts;
 	t->s3 = s3;
 	t->cap = part_size;
@@ -262,6 +277,8 @@ enum sc_err transfer_start(struct transfers *ts, struct s3_client *s3,
 		free(t->ring);
 		free(t->key);
 		free(t->content_type);
+		if (t->check.ctx_free)
+			t->check.ctx_free(t->check.ctx);
 		free(t);
 		return SC_ERR_CANCELLED;
 	}

@@ -15,7 +15,9 @@
  * file smaller than a part) and then runs the route's answer there, which
  * records the video (INSERT, enqueue): nothing of an upload after its
  * headers waits on an event loop, and an upload never waits for a thread
- * of the I/O pool.
+ * of the I/O pool.  Before its first request to S3 the thread runs the
+ * caller's check (an upload's rate limits and quotas), so a refused
+ * upload sends S3 nothing.
  *
  * Invariants: a transfer holds the upload slot (gate.h) the caller had,
  * from transfer_start() until it is freed, and gives it back itself:
@@ -55,13 +57,30 @@ void transfers_close(struct transfers *ts);
 void transfers_free(struct transfers *ts);
 
 /*
- * Start sending to key in parts of part_size bytes.  s3 is taken (freed
- * whatever happens); on SC_OK *out is the caller's and so is no longer
- * the gate slot.  SC_ERR_NOMEM, or SC_ERR_CANCELLED when shutting down.
+ * What the transfer's thread checks before anything goes to S3 (an
+ * upload's rate limits and quotas: they wait on Redis and PostgreSQL,
+ * which an event loop must not).  fn returns 0 to go on; anything else
+ * fails the transfer with SC_ERR_CONFLICT before a byte is sent, and the
+ * caller reads its reasons in ctx.  ctx is the transfer's from
+ * transfer_start() on, whatever happens: ctx_free(ctx) when the transfer
+ * is freed, so the caller may read ctx while it holds the transfer.
+ */
+struct transfer_check {
+	int (*fn)(void *ctx);
+	void *ctx;
+	void (*ctx_free)(void *ctx);
+};
+
+/*
+ * Start sending to key in parts of part_size bytes, after check (may be
+ * NULL).  s3 and check->ctx are taken (freed whatever happens); on SC_OK
+ * *out is the caller's and so is no longer the gate slot.  SC_ERR_NOMEM,
+ * or SC_ERR_CANCELLED when shutting down.
  */
 enum sc_err transfer_start(struct transfers *ts, struct s3_client *s3,
 			   const char *key, const char *content_type,
-			   size_t part_size, struct transfer **out);
+			   size_t part_size, const struct transfer_check *check,
+			   struct transfer **out);
 
 /*
  * Room for a piece of len bytes of body (and what the form parser may

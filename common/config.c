@@ -128,8 +128,8 @@ static const char *check_rate(const char *v)
 	long long ms;
 
 	if (config_parse_rate(v, &n, &ms))
-		return "must be N/UNIT (UNIT s, m, h or d: 30/m is 30 a minute) "
-		       "or 0 (off)";
+		return "must be N/UNIT (N from 1 to 1000000, UNIT s, m, h or d: "
+		       "30/m is 30 a minute) or 0 (off)";
 	return NULL;
 }
 
@@ -358,7 +358,8 @@ static const struct cfg_var vars[] = {
 	  1, 86400, CFG_API, 0, NULL, "the longest lock of an account's logins" },
 	{ "API_VIDEOS_PER_DAY", T_INT, OFF(api_videos_per_day), "20", 0, 100000,
 	  CFG_API, 0, NULL,
-	  "uploads one player may make in 24 hours (429 past it); 0: no quota" },
+	  "uploads one player may make in any 24 hours, deleted videos "
+	  "included (429 past it); 0: no quota" },
 	{ "API_VIDEOS_MAX", T_INT, OFF(api_videos_max), "100", 0, 1000000,
 	  CFG_API, 0, NULL,
 	  "videos one player may have (400 past it; deleting one frees room); "

@@ -1,4 +1,5 @@
 /* redisconn.c - Redis connection with reconnect (see redisconn.h). */
+#include <errno.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -110,9 +111,14 @@ const char *redisconn_errstr(const struct redisconn *rc)
 
 static void drop(struct redisconn *rc, const char *what)
 {
+	/* hiredis reports a read past its timeout as EAGAIN's text */
+	int timed_out = rc->ctx && rc->ctx->err == REDIS_ERR_IO &&
+			(errno == EAGAIN || errno == EWOULDBLOCK);
+
 	snprintf(rc->errstr, sizeof(rc->errstr), "%s: %s", what,
-		 rc->ctx && rc->ctx->errstr[0] ? rc->ctx->errstr
-					       : "connection lost");
+		 timed_out ? "no answer in time (timed out)"
+		 : rc->ctx && rc->ctx->errstr[0] ? rc->ctx->errstr
+						 : "connection lost");
 	if (rc->ctx) {
 		redisFree(rc->ctx);
 		rc->ctx = NULL;

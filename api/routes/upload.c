@@ -13,13 +13,13 @@
  * and the whole form within FORM_OVERHEAD_MAX more).  A player has at
  * most API_UPLOADS_PER_USER uploads in flight (429 past it), and an
  * upload waits at most API_UPLOAD_WAIT_S for a slot (503 then).  Before
- * its first byte is taken, an upload is held to the rate limits per
- * client address and per player (rate_guard.h, failing open) and to the
- * player's quotas, API_VIDEOS_PER_DAY (429 with Retry-After) and
- * API_VIDEOS_MAX (400), on the I/O pool while the connection waits; the
- * quotas count the player's rows when the upload starts, so uploads
- * started together (at most API_UPLOADS_PER_USER per instance) may pass
- * them together.  Any refusal aborts
+ * anything goes to S3, the transfer's thread holds the upload to the rate
+ * limits per client address and per player (rate_guard.h, failing open)
+ * and to the player's quotas, API_VIDEOS_PER_DAY (429 with Retry-After)
+ * and API_VIDEOS_MAX (400); the body meanwhile fills the transfer's ring
+ * and then waits, as it does for S3.  The row is inserted only if the
+ * quotas still allow it then, with the player locked (quota.h), so
+ * uploads started together cannot pass them together.  Any refusal aborts
  * the S3 upload, so no object and no row remain.  Once the object is
  * complete the row is inserted ('uploaded') and the job enqueued after
  * the commit, on the transfer's thread; if Redis is down at that moment
@@ -33,9 +33,12 @@
 #include <libpq-fe.h>
 #include <sodium.h>
 
+#include "clock.h"
 #include "input.h"
 #include "log.h"
+#include "quota.h"
 #include "rate_guard.h"
+#include "refusal_memo.h"
 #include "transfer.h"
 #include "videos.h"
 
@@ -45,6 +48,16 @@
 #define FORM_OVERHEAD_MAX (64 * 1024)	/* boundaries, headers, fields */
 #define FTYP_AT 4
 #define RETRY_AFTER_S 30		/* 429 and 503: come back then */
+
+/* What the transfer's thread checks before S3 (transfer.h), and its
+ * verdict, read by the upload once the transfer has failed. */
+struct upload_check {
+	struct api *api;
+	long long user;
+	char network[64];
+	struct refusal refusal;		/* written before refused is set */
+	atomic_int refused;		/* the loop may look while it runs */
+};
 
 struct upload {
 	struct api *api;
@@ -68,11 +81,9 @@ struct upload {
 	long long user;			/* counted in api->uploaders, or 0 */
 	long long body;			/* bytes of the whole form so far */
 	struct gate_waiter wait;	/* for a slot, when all are taken */
-	/* the rate limits and quotas, checked on the I/O pool before the
-	 * first byte is taken (the connection waits, suspended) */
-	struct pool_task check;
-	struct MHD_Connection *conn;
-	int checked;			/* 0 not yet, 1 under way, 2 done */
+	/* the rate limits and quotas, checked by the transfer's thread
+	 * before S3 (the transfer's, freed with it; read while u->x is) */
+	struct upload_check *check;
 	int has_slot;
 	int slot_passed;		/* to the transfer, which gives it back */
 	int waiting;
@@ -136,9 +147,24 @@ static int refuse(struct upload *u, unsigned status, const char *code,
 	return -1;
 }
 
-/* S3 failed under the upload. */
+/* A refusal of the player's own doing (a limit, a quota, not an outage)
+ * is remembered: the next upload is refused at its headers
+ * (refusal_memo.h). */
+static void remember(struct api *api, long long user, const struct refusal *r)
+{
+	if (r->status != MHD_HTTP_SERVICE_UNAVAILABLE)
+		refusal_memo_put(api->upload_refusals, user, r, clock_ms());
+}
+
+/* S3 failed under the upload, or the check refused it before S3. */
 static int storage_failed(struct upload *u)
 {
+	if (u->check && atomic_load(&u->check->refused)) {
+		remember(u->api, u->user, &u->check->refusal);
+		refusal_record(u->req, &u->check->refusal);
+		return refuse(u, u->check->refusal.status, u->check->refusal.code,
+			      u->check->refusal.message);
+	}
 	log_error("S3 upload of %s failed: %s", u->key, transfer_errstr(u->x));
 	return refuse(u, MHD_HTTP_SERVICE_UNAVAILABLE, "unavailable",
 		      "storage is unavailable; try again shortly");
@@ -174,9 +200,83 @@ static void keep_text(struct buf *b, int *too_long, const char *data,
 		*too_long = 1;	/* too long, or no memory for it: refused */
 }
 
+/* A quota's refusal (quota.h), counted and logged. */
+static void quota_refusal(struct api *api, long long user,
+			  const struct quota_verdict *v, struct refusal *r)
+{
+	if (v->outcome == QUOTA_TOTAL) {
+		atomic_fetch_add(&api->m.quota_total, 1);
+		*r = (struct refusal){ MHD_HTTP_BAD_REQUEST, 0, NULL,
+				       "video_quota_reached", "" };
+		snprintf(r->message, sizeof(r->message),
+			 "you have %lld videos, the most a player may have "
+			 "(API_VIDEOS_MAX %d); delete one to upload another",
+			 v->count, api->quota.max);
+		log_info("upload refused: user %lld has %lld videos "
+			 "(API_VIDEOS_MAX %d)", user, v->count, api->quota.max);
+		return;
+	}
+	atomic_fetch_add(&api->m.quota_daily, 1);
+	*r = (struct refusal){ MHD_HTTP_TOO_MANY_REQUESTS,
+			       (unsigned)v->frees_in_s, NULL,
+			       "daily_quota_reached", "" };
+	snprintf(r->message, sizeof(r->message),
+		 "you have uploaded %lld videos in the last 24 hours, the most "
+		 "allowed (API_VIDEOS_PER_DAY %d); try again in %lld s",
+		 v->count, api->quota.per_day, v->frees_in_s);
+	log_info("upload refused: user %lld uploaded %lld videos in 24 h "
+		 "(API_VIDEOS_PER_DAY %d)", user, v->count, api->quota.per_day);
+}
+
+/* On the transfer's thread: the rate limits, then the quotas (read
+ * early, so most refusals cost nothing; quota_insert() decides). */
+static int upload_checked(void *ctx)
+{
+	struct upload_check *c = ctx;
+	struct api *api = c->api;
+	char player[24];
+	const struct rl_check limits[] = {
+		{ RL_UPLOAD_IP, c->network },
+		{ RL_UPLOAD_ACCOUNT, player },
+	};
+	struct quota_verdict v;
+	struct deps *d;
+	int refused = 1;
+
+	snprintf(player, sizeof(player), "%lld", c->user);
+	if (!(d = deps_get(api))) {
+		c->refusal = (struct refusal){ MHD_HTTP_SERVICE_UNAVAILABLE, 0,
+					       NULL, "unavailable", "out of memory" };
+		atomic_store(&c->refused, 1);
+		return 1;
+	}
+	if (limits_decide(api, d->redis, limits, 2, "uploads", LIMITS_FAIL_OPEN,
+			  &c->refusal))
+		goto out;	/* c->refusal says why */
+	if (quota_check(d->db, &api->quota, c->user, &v)) {
+		/* PostgreSQL will be needed for the row anyway */
+		log_error("upload refused: quotas not read: %s", db_errstr(d->db));
+		c->refusal = (struct refusal){ MHD_HTTP_SERVICE_UNAVAILABLE, 0,
+			NULL, "unavailable",
+			"the database is unavailable; try again shortly" };
+		goto out;
+	}
+	if (v.outcome != QUOTA_OK) {
+		quota_refusal(api, c->user, &v, &c->refusal);
+		goto out;
+	}
+	refused = 0;
+out:
+	deps_put(api, d);
+	atomic_store(&c->refused, refused);
+	return refused;
+}
+
 /* The bytes of video_file, in order. */
 static int file_bytes(struct upload *u, const char *data, size_t len)
 {
+	struct transfer_check check;
+	struct upload_check *c;
 	enum sc_err rc;
 	size_t take;
 
@@ -203,10 +303,19 @@ static int file_bytes(struct upload *u, const char *data, size_t len)
 				      "video_file is not an MP4 or MOV video "
 				      "(it does not start with an ftyp box)");
 		/* the S3 client and the slot go to the transfer */
+		if (!(c = calloc(1, sizeof(*c))))
+			return refuse(u, MHD_HTTP_SERVICE_UNAVAILABLE,
+				      "unavailable", "out of memory");
+		c->api = u->api;
+		c->user = u->user;
+		snprintf(c->network, sizeof(c->network), "%s",
+			 u->req->client.network);
+		check = (struct transfer_check){ upload_checked, c, free };
 		rc = transfer_start(u->api->transfers, u->s3, u->key, "video/mp4",
 				    (size_t)u->api->cfg.api_upload_part_mb << 20,
-				    &u->x);
+				    &check, &u->x);
 		u->s3 = NULL;
+		u->check = rc ? NULL : c;	/* freed with the transfer */
 		if (rc == SC_ERR_CANCELLED)
 			return shutting_down(u);
 		if (rc)
@@ -270,6 +379,7 @@ static int upload_begin(struct api *api, struct request *req,
 	const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
 						     MHD_HTTP_HEADER_CONTENT_LENGTH);
 	long long max = (long long)api->cfg.api_max_upload_mb << 20;
+	struct refusal memo;
 	struct upload *u;
 
 	if (!ct || strncasecmp(ct, "multipart/form-data", 19)) {
@@ -283,6 +393,15 @@ static int upload_begin(struct api *api, struct request *req,
 		http_set_error(req, MHD_HTTP_BAD_REQUEST, "too_large",
 			       "video_file is larger than %d MB",
 			       api->cfg.api_max_upload_mb);
+		return 0;
+	}
+	if (refusal_memo_get(api->upload_refusals, req->user_id, clock_ms(),
+			     &memo)) {
+		/* refused moments ago: said now, before the body */
+		atomic_fetch_add(&api->m.uploads_refused, 1);
+		refusal_record(req, &memo);
+		log_info("upload refused at its headers: %s (remembered)",
+			 memo.code);
 		return 0;
 	}
 	switch (peruser_enter(&api->uploaders, req->user_id)) {
@@ -365,118 +484,6 @@ static int upload_resumed(struct upload *u)
 	return st == GATE_EXPIRED ? gave_up(u) : shutting_down(u);
 }
 
-/* The player's quotas; 0 within them, else the refusal is recorded. */
-static int quotas(struct upload *u, struct deps *d)
-{
-	struct api *api = u->api;
-	int per_day = api->cfg.api_videos_per_day, max = api->cfg.api_videos_max;
-	char owner[24], day[16];
-	const char *params[] = { owner, day };
-	long long today, total, frees_in;
-	PGresult *res;
-
-	if (!per_day && !max)
-		return 0;
-	snprintf(owner, sizeof(owner), "%lld", u->user);
-	snprintf(day, sizeof(day), "%d", per_day ? per_day : 1);
-	/* the third figure: when the per_day-th newest upload of the day
-	 * turns a day old, the day's count drops below the quota */
-	if (db_exec_prepared(d->db,
-		    "SELECT (SELECT count(*) FROM videos WHERE user_id = $1 "
-		    "  AND uploaded_at > now() - interval '1 day'), "
-		    " (SELECT count(*) FROM videos WHERE user_id = $1), "
-		    " (SELECT ceil(extract(epoch FROM uploaded_at "
-		    "   + interval '1 day' - now())) FROM videos "
-		    "  WHERE user_id = $1 AND uploaded_at > now() - interval '1 day' "
-		    "  ORDER BY uploaded_at DESC OFFSET $2::int - 1 LIMIT 1)",
-		    2, params, &res)) {
-		/* PostgreSQL will be needed for the row anyway */
-		http_set_error(u->req, MHD_HTTP_SERVICE_UNAVAILABLE, "unavailable",
-			       "the database is unavailable; try again shortly");
-		log_error("upload refused: quotas not read: %s", db_errstr(d->db));
-		return 1;
-	}
-	today = atoll(PQgetvalue(res, 0, 0));
-	total = atoll(PQgetvalue(res, 0, 1));
-	frees_in = PQgetisnull(res, 0, 2) ? 1 : atoll(PQgetvalue(res, 0, 2));
-	PQclear(res);
-	if (max && total >= max) {
-		atomic_fetch_add(&api->m.quota_total, 1);
-		http_set_error(u->req, MHD_HTTP_BAD_REQUEST, "video_quota_reached",
-			       "you have %lld videos, the most a player may have "
-			       "(API_VIDEOS_MAX %d); delete one to upload another",
-			       total, max);
-		log_info("upload refused: user %lld has %lld videos "
-			 "(API_VIDEOS_MAX %d)", u->user, total, max);
-		return 1;
-	}
-	if (per_day && today >= per_day) {
-		atomic_fetch_add(&api->m.quota_daily, 1);
-		u->req->retry_after = (unsigned)(frees_in < 1 ? 1 : frees_in);
-		http_set_error(u->req, MHD_HTTP_TOO_MANY_REQUESTS,
-			       "daily_quota_reached",
-			       "you have uploaded %lld videos in the last 24 hours, "
-			       "the most allowed (API_VIDEOS_PER_DAY %d); try again "
-			       "in %lld s", today, per_day,
-			       frees_in < 1 ? 1 : frees_in);
-		log_info("upload refused: user %lld uploaded %lld videos in 24 h "
-			 "(API_VIDEOS_PER_DAY %d)", u->user, today, per_day);
-		return 1;
-	}
-	return 0;
-}
-
-/* On the I/O pool: the limits and the quotas; then the upload goes on. */
-static void run_check(struct pool_task *t, int late)
-{
-	struct upload *u = (struct upload *)((char *)t - offsetof(struct upload, check));
-	struct api *api = u->api;
-	struct MHD_Connection *conn = u->conn;
-	char player[24];
-	const struct rl_check c[] = {
-		{ RL_UPLOAD_IP, u->req->client.network },
-		{ RL_UPLOAD_ACCOUNT, player },
-	};
-	struct deps *d = NULL;
-
-	snprintf(player, sizeof(player), "%lld", u->user);
-	if (late) {
-		u->req->retry_after = RETRY_AFTER_S;
-		http_set_error(u->req, MHD_HTTP_SERVICE_UNAVAILABLE, "unavailable",
-			       "the server is busy; try again in %d s",
-			       RETRY_AFTER_S);
-	} else if (!(d = deps_get(api))) {
-		http_set_error(u->req, MHD_HTTP_SERVICE_UNAVAILABLE, "unavailable",
-			       "out of memory");
-	} else if (!limits_apply(api, u->req, d->redis, c, 2, "uploads",
-				 LIMITS_FAIL_OPEN)) {
-		quotas(u, d);
-	}
-	if (d)
-		deps_put(api, d);
-	if (u->req->err_status)
-		atomic_fetch_add(&api->m.uploads_refused, 1);
-	u->checked = 2;
-	MHD_resume_connection(conn);	/* the piece comes again */
-}
-
-/* Before the first byte: the check, while the connection waits; 1 to
- * pause, 0 with the check done (a refusal is in req->err_status). */
-static int upload_check(struct upload *u, struct MHD_Connection *conn)
-{
-	if (u->checked == 1)
-		return 0;	/* cannot happen: only the check resumes it */
-	u->checked = 1;
-	u->conn = conn;
-	u->check.run = run_check;
-	if (pool_submit(u->api->io_pool, &u->check, conn)) {
-		u->checked = 2;
-		shutting_down(u);
-		return 0;
-	}
-	return 1;
-}
-
 /* The whole body is in: check the fields (the handler completes the
  * object). */
 static int upload_end(struct upload *u)
@@ -519,8 +526,6 @@ static int upload_stream(struct api *api, struct request *req,
 		return upload_begin(api, req, conn);
 	if (!u || req->err_status)
 		return 0;
-	if (u->checked < 2 && len > 0)
-		return upload_check(u, conn);
 	if (u->waiting && upload_resumed(u))
 		return 0;
 	if (!u->has_slot && len > 0) {
@@ -571,10 +576,18 @@ static enum MHD_Result upload_record(struct api *api, struct request *req,
 	char bytes[24], owner[24];
 	const char *params[] = { u->video_id, owner, u->title.data,
 				 u->pub ? "t" : "f", u->key, bytes };
+	struct quota_verdict verdict;
+	struct refusal refusal;
 	struct deps *d;
 	enum sc_err rc;
 	int created;
 
+	if (u->check && atomic_load(&u->check->refused)) {	/* before S3 */
+		atomic_fetch_add(&api->m.uploads_refused, 1);
+		remember(api, req->user_id, &u->check->refusal);
+		refusal_record(req, &u->check->refusal);
+		return http_send_recorded(req, conn);
+	}
 	if (u->result.err) {
 		log_error("S3 upload of %s failed: %s", u->key, u->result.errstr);
 		atomic_fetch_add(&api->m.uploads_refused, 1);
@@ -586,15 +599,19 @@ static enum MHD_Result upload_record(struct api *api, struct request *req,
 	snprintf(owner, sizeof(owner), "%lld", req->user_id);
 	if (!(d = deps_get(api)))
 		return http_send_unavailable(req, conn, "the server", "out of memory");
-	rc = db_exec_prepared(d->db,
-		     "INSERT INTO videos (id, user_id, title, is_public, "
-		     "original_key, source_bytes) VALUES ($1, $2, $3, $4, $5, $6)",
-		     6, params, NULL);
-	if (rc) {
+	rc = quota_insert(d->db, &api->quota, req->user_id, params, &verdict);
+	if (rc || verdict.outcome != QUOTA_OK) {
 		/* no row: the object must not stay either */
 		if (s3_delete_object(d->s3, u->key))
 			log_warn("cannot delete %s: %s", u->key, s3_errstr(d->s3));
-		return http_send_db_unavailable(api, req, conn, d);
+		if (rc)
+			return http_send_db_unavailable(api, req, conn, d);
+		deps_put(api, d);
+		atomic_fetch_add(&api->m.uploads_refused, 1);
+		quota_refusal(api, req->user_id, &verdict, &refusal);
+		remember(api, req->user_id, &refusal);
+		refusal_record(req, &refusal);
+		return http_send_recorded(req, conn);
 	}
 	if ((rc = queue_enqueue(d->queue, u->video_id, &created)))
 		log_warn("video %s stored but not queued (%s); the reconciler "

@@ -16,6 +16,7 @@
 
 #include "input.h"
 #include "log.h"
+#include "refusal_memo.h"
 #include "video_view.h"
 #include "videos.h"
 
@@ -137,6 +138,8 @@ static enum MHD_Result delete_video(struct api *api, struct request *req,
 		log_error("video %s deleted but objects under %s remain: %s",
 			  req->param, prefix, s3_errstr(d->s3));
 	deps_put(api, d);
+	/* room for one more: a remembered refusal of an upload is stale */
+	refusal_memo_forget(api->upload_refusals, req->user_id);
 	log_info("video %s deleted by its owner", req->param);
 	return http_send_json(req, conn, MHD_HTTP_OK,
 			      http_strings("message", "video deleted",

@@ -537,6 +537,8 @@ int ctl_votes(const struct config *cfg, int argc, char **argv)
 		return cmd_suspicious(cfg, argc - 1, argv + 1);
 	if (argc >= 1 && !strcmp(argv[0], "void"))
 		return cmd_void(cfg, argc - 1, argv + 1);
+	if (argc >= 1)
+		fprintf(stderr, "showcasectl votes: unknown command '%s'\n", argv[0]);
 	fputs(usage, stderr);
 	return 2;
 }

@@ -48,15 +48,20 @@ show() {
     echo "\$ $method $path" >&2
     curl -s -X "$method" "$@" "$api$path"
 }
-email=demo-player@example.com
-signup=$(jq -cn --arg e "$email" '{first_name:"Demo",last_name:"Player",email:$e,
-    password1:"demo-pass-1",password2:"demo-pass-1",city:"Bogota",country:"CO"}')
-out=$(show POST /api/auth/signup -H 'Content-Type: application/json' -d "$signup")
-jq -c . <<<"$out"
-[ "$(jq -r .error <<<"$out")" != email_taken ] || echo "  (made by an earlier run: fine)"
-token=$(show POST /api/auth/login -H 'Content-Type: application/json' \
-    -d "{\"email\":\"$email\",\"password\":\"demo-pass-1\"}" | tee /dev/stderr | jq -r .access_token)
-echo >&2
+# account EMAIL FIRST_NAME: sign up (once: a later run finds it made) and
+# log in; prints the token
+account() {
+    local signup out
+    signup=$(jq -cn --arg e "$1" --arg f "$2" '{first_name:$f,last_name:"Demo",email:$e,
+        password1:"demo-pass-1",password2:"demo-pass-1",city:"Bogota",country:"CO"}')
+    out=$(show POST /api/auth/signup -H 'Content-Type: application/json' -d "$signup")
+    jq -c . <<<"$out" >&2
+    [ "$(jq -r .error <<<"$out")" != email_taken ] || echo "  (made by an earlier run: fine)" >&2
+    show POST /api/auth/login -H 'Content-Type: application/json' \
+        -d "{\"email\":\"$1\",\"password\":\"demo-pass-1\"}" | tee /dev/stderr | jq -r .access_token
+    echo >&2
+}
+token=$(account demo-player@example.com Player)
 out=$(show POST /api/videos/upload -H "Authorization: Bearer $token" \
     -F "video_file=@$sample;type=video/mp4" -F "title=Demo crossover" -F is_public=true)
 echo "$out" | jq -c .
@@ -94,8 +99,12 @@ db -c "SELECT report FROM videos WHERE id = '$id'" | jq '{outcome, message,
 echo "job history:"
 grep -h "\"video_id\":\"$id\"" "$run"/logs/worker-*.log | jq -r '"  " + .ts + " " + .msg'
 echo
-echo "== a vote and the ranking"
+echo "== votes and the ranking"
+echo "a player cannot vote for their own video:"
 show POST "/api/public/videos/$id/vote" -H "Authorization: Bearer $token" | jq -c .
+echo "a fan can:"
+fan=$(account demo-fan@example.com Fan 2>/dev/null)
+show POST "/api/public/videos/$id/vote" -H "Authorization: Bearer $fan" | jq -c .
 show GET "/api/public/rankings?city=Bogota&limit=3" | jq -c .
 
 cat <<MSG

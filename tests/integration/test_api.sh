@@ -176,6 +176,13 @@ test_signup_refuses_bad_fields() {
     out=$(call POST /api/auth/signup -H 'Content-Type: application/json' -H 'Transfer-Encoding: chunked' \
         --data-binary "{\"first_name\":\"$(head -c 20000 /dev/zero | tr '\0' a)\"}")
     check_eq "oversized JSON without a length" "$(status_of "$out") $(field "$out" .error)" "413 too_large"
+    # a NUL would cut the strings short: two different passwords would match
+    out=$(post_json /api/auth/signup '{"first_name":"A","last_name":"B","email":"nul@example.com","password1":"longpass1\u0000tail","password2":"longpass1\u0000else","city":"X","country":"Y"}')
+    check_eq "a NUL in a string" "$(status_of "$out") $(field "$out" .error)" "400 invalid_json"
+    check_eq "no account" "$(it_psql -c "SELECT count(*) FROM users WHERE email LIKE 'nul@%'")" 0
+    out=$(post_json /api/auth/signup '{"first_name":"A\\u0000","last_name":"B","email":"bs@example.com","password1":"secret123","password2":"secret123","city":"X","country":"Y"}')
+    check_eq "an escaped backslash before u0000 is no NUL" "$(status_of "$out")" 201
+    check_eq "stored as sent" "$(it_psql -c "SELECT first_name FROM users WHERE email = 'bs@example.com'")" 'A\u0000'
     signup dup@example.com >/dev/null
     out=$(signup DUP@example.COM)
     check_eq "duplicate email, other case" "$(status_of "$out") $(field "$out" .error)" "400 email_taken"

@@ -173,6 +173,8 @@ signup 127.0.0.1 "$SETUP" seed@example.com
 [ "$CODE" = 201 ] || { echo "FAIL the seed account: $CODE $BODY"; exit 1; }
 head -c 262144 /dev/urandom >"$FX/small.mp4"
 printf '\0\0\0\x20ftypisom' | dd of="$FX/small.mp4" conv=notrunc status=none
+head -c $((24 * 1024 * 1024)) /dev/urandom >"$FX/large.mp4"
+printf '\0\0\0\x20ftypisom' | dd of="$FX/large.mp4" conv=notrunc status=none
 
 # --- logins ----------------------------------------------------------------
 
@@ -272,6 +274,11 @@ test_forwarded_for_only_from_a_trusted_proxy() {
     check_eq "client .7 (the trusted hop skipped), 3rd" "$CODE" 401
     login 127.0.0.2 "$api" tp7@example.com wrong-password -H 'X-Forwarded-For: 198.51.100.7'
     check_429 "client .7, 4th" login_ip 20
+    # two header lines are one list: a fresh address in the first line
+    # does not hide the balancer's entry at the end of the last
+    login 127.0.0.2 "$api" tp7@example.com wrong-password -H 'X-Forwarded-For: 198.51.100.99' \
+        -H 'X-Forwarded-For: 198.51.100.7'
+    check_429 "client .7 behind a line of its own" login_ip 20
     login 127.0.0.2 "$api" tp8@example.com wrong-password -H 'X-Forwarded-For: 198.51.100.8'
     check_eq "another client through the same proxy: the wrong password, not 429" \
         "$CODE $(field error)" "401 invalid_credentials"
@@ -375,6 +382,14 @@ test_daily_and_total_video_quotas() {
     check_retry_after "the 21st" 86400
     check_eq "no row" "$(user_videos day@example.com)" 20
     check_eq "no S3 object" "$(originals)" "$before"
+    # a large upload refused mid-body cannot be answered (http.h: a refused
+    # body is drained 2 MiB at most); the player's next one is refused
+    # before its body, from this instance's memory of the refusal
+    call 127.0.6.1 -H "Authorization: Bearer $tok" -F "video_file=@$FX/large.mp4" -F title=large \
+        "$api/api/videos/upload"
+    check_eq "a large upload after the refusal: answered" "$CODE $(field error)" "429 daily_quota_reached"
+    check_retry_after "the large one" 86400
+    check_eq "still no row" "$(user_videos day@example.com)" 20
     tok=$(token most@example.com)
     upload 127.0.6.1 "$api" "$tok" "$FX/small.mp4"
     check_eq "the 100th video" "$CODE" 201
@@ -384,6 +399,38 @@ test_daily_and_total_video_quotas() {
     check_contains "its message names the quota" "$(field message)" "API_VIDEOS_MAX 100"
     check_eq "no row" "$(user_videos most@example.com)" 100
     check_eq "no S3 object" "$(originals)" "$before"
+}
+
+# Uploads racing for the last places of the day all pass the early check;
+# the row is inserted only under the player's lock, so exactly the places
+# left are taken (the others' objects are deleted).  A deleted video still
+# counts for the day.
+test_quotas_hold_against_races_and_deletions() {
+    local api tok i pids=() codes vid before
+    start quota_race API_VIDEOS_PER_DAY=3 API_UPLOADS_PER_USER=10 || return
+    api=$STARTED
+    mkusers race@example.com
+    mkvideos race@example.com 1 '1 hour' >/dev/null
+    tok=$(token race@example.com)
+    before=$(originals)
+    for i in 1 2 3 4 5 6; do
+        curl -s -o "$IT_DIR/race.$i.out" -w '%{http_code}' --interface 127.0.12.1 \
+            -H "Authorization: Bearer $tok" -F "video_file=@$FX/small.mp4" -F "title=race $i" \
+            "$api/api/videos/upload" >"$IT_DIR/race.$i" &
+        pids+=($!)
+    done
+    wait "${pids[@]}"
+    codes=$(for i in 1 2 3 4 5 6; do cat "$IT_DIR/race.$i"; echo; done |
+        sort | uniq -c | awk '{ printf "%s:%s ", $2, $1 }')
+    check_eq "six at once for two places: two stored, four refused" "$codes" "201:2 429:4 "
+    check_eq "the player's videos" "$(user_videos race@example.com)" 3
+    check_eq "objects only for the stored ones" "$(originals)" "$((before + 2))"
+    vid=$(it_psql -c "SELECT v.id FROM videos v JOIN users u ON u.id = v.user_id
+        WHERE u.email = 'race@example.com' AND v.status = 'uploaded' LIMIT 1")
+    call 127.0.12.1 -X DELETE -H "Authorization: Bearer $tok" "$api/api/videos/$vid"
+    check_eq "one deleted" "$CODE" 200
+    upload 127.0.12.1 "$api" "$tok" "$FX/small.mp4"
+    check_eq "a deleted video still counts for the day" "$CODE $(field error)" "429 daily_quota_reached"
 }
 
 # --- Redis down -----------------------------------------------------------------
@@ -429,7 +476,7 @@ test_refusals_are_counted_in_metrics() {
     check_positive "login_ip, second of the pair" \
         "$(metric "$PAIR2_API" 'showcase_api_rate_limited_total{limit="login_ip"}')"
     check_eq "login_ip behind the proxy" \
-        "$(metric "$PROXY_API" 'showcase_api_rate_limited_total{limit="login_ip"}')" 3
+        "$(metric "$PROXY_API" 'showcase_api_rate_limited_total{limit="login_ip"}')" 4
     check_positive "vote_ip" "$(metric "$VOTE_API" 'showcase_api_rate_limited_total{limit="vote_ip"}')"
     check_positive "signup_ip" "$(metric "$SIGNUP_API" 'showcase_api_rate_limited_total{limit="signup_ip"}')"
     check_eq "no signup_ip where none was refused" \

@@ -53,7 +53,8 @@ test_demo_runs_the_main_job() {
         check_contains "run $i: the output" "$out" "codec_name=h264|codec_type=video|width=1280|height=720"
         check_contains "run $i: the URL" "$out" "X-Amz-Signature="
         check_contains "run $i: the report" "$out" '"moov_first": true'
-        check_contains "run $i: the vote" "$out" '"message":"vote counted"'
+        check_contains "run $i: no vote for one's own video" "$out" '"error":"own_video"'
+        check_contains "run $i: the fan's vote" "$out" '"message":"vote counted"'
     done
     check_contains "the second run reuses the account" "$out" "made by an earlier run"
 }

@@ -19,6 +19,15 @@ static struct sockaddr_in v4(const char *text)
 	return a;
 }
 
+/* The client of a request with one X-Forwarded-For line. */
+static void one(const struct sockaddr_in *peer, const char *xff,
+		const struct cidr_list *trusted, struct client *c)
+{
+	const char *lines[] = { xff };
+
+	client_resolve((const struct sockaddr *)peer, lines, 1, trusted, c);
+}
+
 static void test_cidr_list_parses_and_refuses(void)
 {
 	struct cidr_list l;
@@ -66,30 +75,39 @@ static void test_client_forwarded_only_from_a_trusted_peer(void)
 
 	cidr_parse_list("10.0.0.0/16", &trusted, NULL, 0);
 	/* the balancer appended the client's address */
-	client_resolve((struct sockaddr *)&lb, "198.51.100.7", &trusted, &c);
+	one(&lb, "198.51.100.7", &trusted, &c);
 	CHECK_STR(c.text, "198.51.100.7");
 	CHECK_STR(c.peer, "10.0.1.5");
 	CHECK_INT(c.forwarded, 1);
 	/* what the client wrote itself lies to the left: never reached */
-	client_resolve((struct sockaddr *)&lb, "1.2.3.4, 198.51.100.7",
-		       &trusted, &c);
+	one(&lb, "1.2.3.4, 198.51.100.7", &trusted, &c);
 	CHECK_STR(c.text, "198.51.100.7");
 	/* a chain of trusted proxies is walked through */
-	client_resolve((struct sockaddr *)&lb, "198.51.100.7,10.0.2.2 , 10.0.3.3",
-		       &trusted, &c);
+	one(&lb, "198.51.100.7,10.0.2.2 , 10.0.3.3", &trusted, &c);
 	CHECK_STR(c.text, "198.51.100.7");
 	/* from an untrusted peer the header is ignored */
-	client_resolve((struct sockaddr *)&other, "198.51.100.7", &trusted, &c);
+	one(&other, "198.51.100.7", &trusted, &c);
 	CHECK_STR(c.text, "203.0.113.9");
 	CHECK_INT(c.forwarded, 0);
 	/* garbage where the balancer's entry should be: the peer stands */
-	client_resolve((struct sockaddr *)&lb, "198.51.100.7, nonsense",
-		       &trusted, &c);
+	one(&lb, "198.51.100.7, nonsense", &trusted, &c);
 	CHECK_STR(c.text, "10.0.1.5");
 	CHECK_INT(c.forwarded, 0);
+	/* several lines are one list: the last line's entry is the
+	 * balancer's, whatever the client sent in an earlier line */
+	{
+		const char *lines[] = { "203.0.113.50", "198.51.100.7" };
+		const char *spoof[] = { "198.51.100.7", "10.0.9.9" };
+
+		client_resolve((struct sockaddr *)&lb, lines, 2, &trusted, &c);
+		CHECK_STR(c.text, "198.51.100.7");
+		/* a line of proxies only: the line before is read */
+		client_resolve((struct sockaddr *)&lb, spoof, 2, &trusted, &c);
+		CHECK_STR(c.text, "198.51.100.7");
+	}
 	/* no trusted proxies at all: never believed */
 	trusted.n = 0;
-	client_resolve((struct sockaddr *)&lb, "198.51.100.7", &trusted, &c);
+	one(&lb, "198.51.100.7", &trusted, &c);
 	CHECK_STR(c.text, "10.0.1.5");
 	CHECK_STR(c.network, "10.0.1.5");
 }
