@@ -10,6 +10,7 @@
 
 /* room kept for what the form parser holds back from earlier pieces */
 #define ROOM_SLACK (64 * 1024)
+#define RING_MIN (1024 * 1024)
 /* the thread takes bytes from the ring in pieces of at least this much */
 #define READ_BATCH (256 * 1024)
 
@@ -233,6 +234,12 @@ void transfers_free(struct transfers *ts)
 	free(ts);
 }
 
+/* The ring: a quarter of a part, at least RING_MIN. */
+static size_t ring_size(size_t part_size)
+{
+	return part_size / 8 > RING_MIN ? part_size / 8 : RING_MIN;
+}
+
 enum sc_err transfer_start(struct transfers *ts, struct s3_client *s3,
 			   const char *key, const char *content_type,
 			   size_t part_size, const struct transfer_check *check,
@@ -244,7 +251,7 @@ enum sc_err transfer_start(struct transfers *ts, struct s3_client *s3,
 	if (t) {
 		t->key = strdup(key);
 		t->content_type = strdup(content_type);
-		t->ring = malloc(part_size);
+		t->ring = malloc(ring_size(part_size));
 	}
 	if (!t || !t->key || !t->content_type || !t->ring) {
 		if (t) {
@@ -262,7 +269,7 @@ enum sc_err transfer_start(struct transfers *ts, struct s3_client *s3,
 		t->check = *check;
 	t->ts = ts;
 	t->s3 = s3;
-	t->cap = part_size;
+	t->cap = ring_size(part_size);
 	t->refs = 2;
 	t->armed = 1;
 	t->task.run = run;

@@ -3,14 +3,18 @@
  *
  * An upload's bytes arrive on an HTTP event loop, which must never wait
  * on S3.  So the loop only copies the file's bytes into the upload's
- * ring buffer (one part's size); a thread of the transfer pool (one per
+ * ring buffer (an eighth of a part, at least 1 MiB); a thread of the
+ * transfer pool (one per
  * upload slot, API_UPLOAD_SLOTS) owns the S3 multipart upload: it moves
  * the bytes from the ring into the S3 part buffer and sends each full
  * part while the loop fills the ring again.  When the ring is full the
  * connection is suspended (libmicrohttpd stops reading it and TCP holds
- * the client back) and resumed once the thread has emptied it, that is
- * when the part in flight is done.  Memory per upload: two buffers of
- * API_UPLOAD_PART_MB, whatever the file's size.  After the body the same
+ * the client back) and resumed once the thread has room, at the latest
+ * when the part in flight is done.  Memory per upload: one part buffer
+ * of API_UPLOAD_PART_MB and the ring, whatever the file's size.  A ring
+ * of a whole part (an earlier version) let the client send a whole part
+ * ahead while one went to S3, for no throughput measured against the
+ * local S3 server and 4 MiB more per upload (docs/benchmarks.md).  After the body the same
  * thread completes the object (CompleteMultipartUpload, or one PUT for a
  * file smaller than a part) and then runs the route's answer there, which
  * records the video (INSERT, enqueue): nothing of an upload after its

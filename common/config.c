@@ -278,11 +278,12 @@ static const struct cfg_var vars[] = {
 	{ "API_UPLOAD_PART_MB", T_INT, OFF(api_upload_part_mb), "5", 5, 64,
 	  CFG_API, 0, NULL,
 	  "S3 part size of uploads, in MiB (S3's minimum is 5); an upload holds "
-	  "two such buffers: one filled from the client while the other goes to S3" },
+	  "one such buffer, and an eighth of one (at least 1 MiB) the client fills meanwhile" },
 	{ "API_UPLOAD_SLOTS", T_INT, OFF(api_upload_slots), "8", 1, 1024,
 	  CFG_API, 0, NULL,
 	  "uploads streamed at once, each with a thread of its own for S3; later "
-	  "ones wait, paused (memory: this times 2 x API_UPLOAD_PART_MB)" },
+	  "ones wait, paused (memory: this times API_UPLOAD_PART_MB and a ring of "
+	  "an eighth of it, at least 1 MiB)" },
 	{ "API_BODY_TIMEOUT_S", T_INT, OFF(api_body_timeout_s), "10", 1, 600,
 	  CFG_API, 0, NULL,
 	  "a JSON request must arrive whole within this many seconds" },

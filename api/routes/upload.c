@@ -5,7 +5,8 @@
  * post processor) and the bytes of video_file go straight into an S3
  * multipart upload to originals/<video_id>/source.mp4, sent by a thread
  * of the upload's own (transfer.h): the event loop never waits on S3, and
- * the API holds two part buffers per upload, whatever the file's size.  The file's type is
+ * the API holds a part buffer and a ring per upload (transfer.h), whatever
+ * the file's size.  The file's type is
  * decided by its first bytes (an ISO BMFF ftyp box: MP4, MOV), never by
  * the client's Content-Type or file name; the file name is not used at
  * all.  The size limit is enforced twice: at once from Content-Length,
