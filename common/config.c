@@ -417,6 +417,34 @@ static const struct cfg_var vars[] = {
 	{ "WORKER_METRICS_PORT", T_INT, OFF(worker_metrics_port), "9464", 0,
 	  65535, CFG_WORKER, 0, NULL,
 	  "port of the worker's /metrics and /health/live; 0: none" },
+	{ "WEBHOOK_DISPATCH", T_BOOL, OFF(webhook_dispatch), "1", 0, 1,
+	  CFG_WORKER, 0, NULL,
+	  "1: this worker runs a webhook dispatcher (any number may run at once); "
+	  "0: it sends no webhooks" },
+	{ "WEBHOOK_POLL_MS", T_INT, OFF(webhook_poll_ms), "1000", 10, 60000,
+	  CFG_WORKER, 0, NULL,
+	  "how often the dispatcher looks for due webhook deliveries (at once "
+	  "again after a full batch)" },
+	{ "WEBHOOK_BATCH", T_INT, OFF(webhook_batch), "20", 1, 1000,
+	  CFG_WORKER, 0, NULL,
+	  "webhook deliveries a dispatcher claims at a time; it sends them one "
+	  "after the other" },
+	{ "WEBHOOK_TIMEOUT_MS", T_INT, OFF(webhook_timeout_ms), "10000", 100,
+	  120000, CFG_WORKER, 0, NULL,
+	  "a webhook request must be answered within this; a claimed delivery is "
+	  "hidden from other dispatchers for twice this" },
+	{ "WEBHOOK_RETRY_BASE_MS", T_INT, OFF(webhook_retry_base_ms), "5000", 10,
+	  3600000, CFG_WORKER, 0, NULL,
+	  "first retry delay of a webhook delivery; the later ones (5 min, 30 min, "
+	  "2 h, 5 h, 10 h, 24 h at the default) keep their ratio to it" },
+	{ "WEBHOOK_ALLOW_LINK_LOCAL", T_BOOL, OFF(webhook_allow_link_local), "0",
+	  0, 1, CFG_WORKER, 0, NULL,
+	  "1: webhooks may go to link-local addresses (169.254.0.0/16, fe80::/10, "
+	  "fd00:ec2::254: the cloud's metadata service); 0: such a delivery is refused unsent" },
+	{ "EVENTS_RETENTION_DAYS", T_INT, OFF(events_retention_days), "7", 1,
+	  3650, CFG_WORKER, 0, NULL,
+	  "events older than this many days are deleted, once each of their "
+	  "webhook deliveries is delivered or failed" },
 	{ "MIGRATIONS_DIR", T_STR, OFF(migrations_dir), "migrations", 1, 0,
 	  CFG_CTL, 0, NULL, "directory of NNN_name.up.sql/.down.sql files" },
 	{ "TRANSCODE_MAX_SECONDS", T_INT, OFF(transcode_max_s), "30", 1, 600,

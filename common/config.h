@@ -107,6 +107,14 @@ struct config {
 	char *worker_transcode_user;	/* "" : the worker's own (root only) */
 	char *worker_metrics_host;
 	int worker_metrics_port;	/* 0: no metrics endpoint */
+	/* the webhook dispatcher (worker/dispatch.h) */
+	int webhook_dispatch;		/* 0: this worker sends none */
+	int webhook_poll_ms;
+	int webhook_batch;		/* deliveries claimed at once */
+	int webhook_timeout_ms;		/* one request; the claim is twice it */
+	int webhook_retry_base_ms;	/* first retry; the schedule keeps its ratios */
+	int webhook_allow_link_local;
+	int events_retention_days;
 	char *migrations_dir;
 	/* the pipeline (worker and showcase-transcode) */
 	int transcode_max_s;		/* keep at most this much of the source */

@@ -7,7 +7,10 @@
  * the videos PostgreSQL still calls unfinished (a no-op for videos whose
  * job lives; the cure when Redis lost its data or an enqueue was lost).
  *
- * SIGTERM or SIGINT: no new job is taken; running jobs get WORKER_GRACE_S
+ * A webhook dispatcher (dispatch.h) runs on a thread of its own unless
+ * WEBHOOK_DISPATCH=0, so no receiver holds up the beat or the jobs.
+ *
+ * SIGTERM or SIGINT: no new job is taken, the dispatcher stops; running jobs get WORKER_GRACE_S
  * to finish, then are handed back at the head of the queue without
  * counting an attempt; the presence record is removed; exit 0.  A
  * dependency that is down is retried with a pause, never in a tight loop,
@@ -30,6 +33,7 @@
 #include "clock.h"
 #include "config.h"
 #include "db.h"
+#include "dispatch.h"
 #include "job.h"
 #include "lease.h"
 #include "log.h"
@@ -56,6 +60,7 @@ struct worker {
 	struct redisconn *redis;
 	struct queue *queue;
 	struct presence *presence;
+	struct dispatch *dispatch;	/* NULL: WEBHOOK_DISPATCH=0 */
 	int redis_ok;			/* last known state, to log changes only */
 	int db_ok;
 	atomic_int db_down;		/* the job threads take no job meanwhile */
@@ -357,6 +362,16 @@ int main(void)
 		goto out;
 	}
 
+	/* before /metrics is served: it shows the dispatcher's figures */
+	if (w.cfg.webhook_dispatch) {
+		err = dispatch_start(&w.cfg, &w.dispatch);
+		if (err) {
+			log_error("cannot start the webhook dispatcher: %s", sc_strerror(err));
+			goto out;
+		}
+		w.metrics.more = dispatch_metrics;
+		w.metrics.more_arg = w.dispatch;
+	}
 	if (w.cfg.worker_metrics_port &&
 	    metrics_serve(&w.metrics, w.cfg.worker_metrics_host, w.cfg.worker_metrics_port))
 		log_warn("no /metrics: cannot listen on %s:%d (another worker there?)",
@@ -395,6 +410,7 @@ int main(void)
 	}
 	atomic_store(&w.handback_at, clock_ms() + w.cfg.worker_grace_s * 1000LL);
 	atomic_store(&w.stopping, 1);
+	dispatch_stop(w.dispatch);	/* a request in flight is abandoned */
 	/* keep the presence record (state "stopping") while jobs finish,
 	 * beating at the usual pace, noticing the end within 200 ms */
 	next_beat = 0;
@@ -415,6 +431,7 @@ int main(void)
 
 out:
 	metrics_stop(&w.metrics);
+	dispatch_free(w.dispatch);	/* after /metrics, which reads it */
 	queue_free(w.queue);
 	presence_free(w.presence);
 	redisconn_free(w.redis);

@@ -104,6 +104,8 @@ static void render(struct metrics *m, struct buf *b)
 		       "showcase_job_duration_seconds_count %lld\n",
 		    atomic_load(&m->duration_ms_sum) / 1000.0,
 		    atomic_load(&m->duration_count));
+	if (m->more)
+		m->more(m->more_arg, b);
 }
 
 static enum MHD_Result answer(void *cls, struct MHD_Connection *conn,

@@ -16,6 +16,8 @@
 
 #include "error.h"
 
+struct buf;
+
 /* upper bounds of the job duration histogram, seconds */
 #define METRICS_BUCKETS 8
 
@@ -31,6 +33,11 @@ struct metrics {
 	atomic_llong duration_ms_sum;
 	atomic_llong duration_count;
 	void *daemon;				/* struct MHD_Daemon */
+	/* more figures appended by another module (the webhook dispatcher:
+	 * dispatch_metrics), called on the HTTP thread; set before
+	 * metrics_serve(), its argument alive until metrics_stop() */
+	void (*more)(void *arg, struct buf *b);
+	void *more_arg;
 };
 
 /* Count one finished job of outcome (job.h) that took ms. */

@@ -23,4 +23,8 @@ int ctl_videos(const struct config *cfg, int argc, char **argv);
  * and voiding a network's votes. */
 int ctl_votes(const struct config *cfg, int argc, char **argv);
 
+/* `showcasectl webhooks` (ctl_webhooks.c): the webhook endpoints and the
+ * deliveries of events to them. */
+int ctl_webhooks(const struct config *cfg, int argc, char **argv);
+
 #endif

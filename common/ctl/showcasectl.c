@@ -11,6 +11,8 @@
  *   showcasectl videos ...          stuck videos, the reconciler (ctl_videos.c)
  *   showcasectl votes ...           the vote audit: suspicious videos, voiding
  *                                   a network's votes (ctl_votes.c)
+ *   showcasectl webhooks ...        webhook endpoints and deliveries
+ *                                   (ctl_webhooks.c)
  *
  * Exit codes: 0 success, 1 the operation failed, 2 usage or
  * configuration error.
@@ -34,7 +36,8 @@ static const char usage[] =
 	"       showcasectl s3 put|get|head|rm|presign ...\n"
 	"       showcasectl queue stats|list|show|dead|retry|retry-dead|purge-dead|enqueue ...\n"
 	"       showcasectl videos stuck|reconcile ...\n"
-	"       showcasectl votes suspicious|void ...\n";
+	"       showcasectl votes suspicious|void ...\n"
+	"       showcasectl webhooks add|list|rm|redeliver|enable ...\n";
 
 static int cmd_migrate(const struct config *cfg, int argc, char **argv)
 {
@@ -129,7 +132,8 @@ int main(int argc, char **argv)
 	}
 	if (strcmp(argv[1], "migrate") && strcmp(argv[1], "health") &&
 	    strcmp(argv[1], "s3") && strcmp(argv[1], "queue") &&
-	    strcmp(argv[1], "videos") && strcmp(argv[1], "votes")) {
+	    strcmp(argv[1], "videos") && strcmp(argv[1], "votes") &&
+	    strcmp(argv[1], "webhooks")) {
 		fprintf(stderr, "showcasectl: unknown command '%s'\n%s", argv[1],
 			usage);
 		return 2;
@@ -153,6 +157,8 @@ int main(int argc, char **argv)
 		status = ctl_videos(&cfg, argc - 2, argv + 2);
 	else if (strcmp(argv[1], "votes") == 0)
 		status = ctl_votes(&cfg, argc - 2, argv + 2);
+	else if (strcmp(argv[1], "webhooks") == 0)
+		status = ctl_webhooks(&cfg, argc - 2, argv + 2);
 	else
 		status = cmd_health(&cfg);
 	curl_global_cleanup();

@@ -55,7 +55,7 @@ int main(int argc, char **argv)
 		test_policy_suite, test_pool_suite, test_probe_suite, test_redisconn_suite,
 		test_s3_suite, test_sandbox_suite,
 		test_sigv4_suite, test_tonemap_suite,
-		test_videos_suite,
+		test_videos_suite, test_webhook_suite,
 	};
 	const struct unit_test *t;
 	int passed = 0, failed = 0;

@@ -55,5 +55,6 @@ extern const struct unit_test test_sandbox_suite[];
 extern const struct unit_test test_sigv4_suite[];
 extern const struct unit_test test_tonemap_suite[];
 extern const struct unit_test test_videos_suite[];
+extern const struct unit_test test_webhook_suite[];
 
 #endif

@@ -1,0 +1,10 @@
+DROP TRIGGER IF EXISTS events_fanned_out ON events;
+DROP FUNCTION IF EXISTS event_fanned_out();
+DROP TABLE IF EXISTS webhook_deliveries;
+DROP TABLE IF EXISTS webhook_endpoints;
+DROP TRIGGER IF EXISTS videos_evented ON videos;
+DROP FUNCTION IF EXISTS video_evented();
+DROP TRIGGER IF EXISTS videos_versioned ON videos;
+DROP FUNCTION IF EXISTS video_versioned();
+DROP TABLE IF EXISTS events;
+ALTER TABLE videos DROP COLUMN IF EXISTS version;
