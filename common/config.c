@@ -54,6 +54,31 @@ static const char *check_http_url(const char *v)
 	return NULL;
 }
 
+/* Empty, or arn:PARTITION:sns:REGION:ACCOUNT:NAME with none of them empty
+ * and nothing outside printable ASCII (the ARN goes into a URL's host and
+ * a table's text). */
+static const char *check_sns_arn(const char *v)
+{
+	const char *p;
+	int colons = 0, empty = 0;
+
+	if (!v[0])
+		return NULL;
+	for (p = v; *p; p++) {
+		if (*p <= ' ' || *p > '~')
+			return "must be an SNS topic ARN (printable ASCII, no space)";
+		if (*p == ':') {
+			colons++;
+			empty |= p[1] == ':' || !p[1];
+		}
+	}
+	if (strncmp(v, "arn:", 4) || colons != 5 || empty ||
+	    strncmp(strchr(v + 4, ':'), ":sns:", 5) || strlen(v) > 1000)
+		return "must be empty or an SNS topic ARN "
+		       "(arn:aws:sns:REGION:ACCOUNT:TOPIC)";
+	return NULL;
+}
+
 int config_split_hostport(const char *v, char *host, size_t cap, int *port)
 {
 	const char *colon = strrchr(v, ':'), *h = v;
@@ -445,6 +470,15 @@ static const struct cfg_var vars[] = {
 	  3650, CFG_WORKER, 0, NULL,
 	  "events older than this many days are deleted, once each of their "
 	  "webhook deliveries is delivered or failed" },
+	{ "EVENTS_SNS_TOPIC_ARN", T_STR, OFF(events_sns_topic_arn), "", 0, 0,
+	  CFG_WORKER, 0, check_sns_arn,
+	  "SNS topic every event is also published to (an endpoint sns:ARN the "
+	  "dispatcher adds and sends like a webhook, signed with the AWS keys or "
+	  "the instance role); empty: none" },
+	{ "EVENTS_SNS_ENDPOINT", T_STR, OFF(events_sns_endpoint), "", 0, 0,
+	  CFG_WORKER, 0, check_http_url,
+	  "SNS endpoint for EVENTS_SNS_TOPIC_ARN; empty: https://sns.REGION.amazonaws.com, "
+	  "REGION the topic's" },
 	{ "MIGRATIONS_DIR", T_STR, OFF(migrations_dir), "migrations", 1, 0,
 	  CFG_CTL, 0, NULL, "directory of NNN_name.up.sql/.down.sql files" },
 	{ "TRANSCODE_MAX_SECONDS", T_INT, OFF(transcode_max_s), "30", 1, 600,

@@ -115,6 +115,8 @@ struct config {
 	int webhook_retry_base_ms;	/* first retry; the schedule keeps its ratios */
 	int webhook_allow_link_local;
 	int events_retention_days;
+	char *events_sns_topic_arn;	/* "" : no SNS sink (worker/sns.h) */
+	char *events_sns_endpoint;	/* "" : AWS's, in the topic's region */
 	char *migrations_dir;
 	/* the pipeline (worker and showcase-transcode) */
 	int transcode_max_s;		/* keep at most this much of the source */

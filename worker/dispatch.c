@@ -23,6 +23,7 @@
 #include "db.h"
 #include "dispatch.h"
 #include "log.h"
+#include "sns.h"
 #include "webhook.h"
 
 /* the retry schedule at the default WEBHOOK_RETRY_BASE_MS (5 s): seconds
@@ -50,6 +51,8 @@ struct dispatch {
 	struct db *db;
 	CURL *curl;
 	char curl_err[CURL_ERROR_SIZE];
+	struct sns *sns;		/* sns: endpoints (sns.h) */
+	int sns_ready;			/* EVENTS_SNS_TOPIC_ARN's endpoint exists */
 	int db_ok;			/* last known, to log changes only */
 	long long next_retention_ms;
 	/* figures for /metrics */
@@ -338,6 +341,11 @@ static void send_one(struct dispatch *d, const struct delivery *dv, struct attem
 	if (build_body(dv, &body)) {
 		snprintf(at->error, sizeof(at->error), "cannot build the payload: %s",
 			 sc_strerror(SC_ERR_TOO_LARGE));
+		goto out;
+	}
+	if (sns_is_endpoint(dv->url)) {
+		at->status = sns_publish(d->sns, dv->url, msg_id, dv->type, body.data,
+					 body.len, at->error, sizeof(at->error));
 		goto out;
 	}
 	if (webhook_sign(dv->secret, msg_id, now, body.data, body.len, sig)) {
@@ -642,6 +650,8 @@ static void *dispatch_main(void *arg)
 		if (clock_ms() >= d->next_retention_ms)	/* again soon if it failed */
 			d->next_retention_ms = clock_ms() + (retention(d) ? 60000LL
 								     : RETENTION_EVERY_MS);
+		if (!d->sns_ready)
+			d->sns_ready = sns_ensure_endpoint(d->sns, d->db) == SC_OK;
 		rc = run_batch(d, &n);
 		note_db(d, rc == SC_OK);
 		if (rc) {
@@ -676,7 +686,7 @@ enum sc_err dispatch_start(const struct config *cfg, struct dispatch **out)
 	pthread_cond_init(&d->wake, &ca);
 	pthread_condattr_destroy(&ca);
 	if (!(d->db = db_open(cfg)) || !(d->curl = curl_easy_init()) ||
-	    curl_setup(d)) {
+	    curl_setup(d) || !(d->sns = sns_new(cfg, &d->stopping))) {
 		dispatch_free(d);
 		return SC_ERR_NOMEM;
 	}
@@ -708,6 +718,7 @@ void dispatch_free(struct dispatch *d)
 		pthread_join(d->thread, NULL);
 	if (d->curl)
 		curl_easy_cleanup(d->curl);
+	sns_free(d->sns);
 	db_free(d->db);
 	pthread_cond_destroy(&d->wake);
 	pthread_mutex_destroy(&d->lock);
