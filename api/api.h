@@ -34,6 +34,7 @@
 
 struct pool;
 struct refusal_memo;
+struct sse_hub;
 struct transfers;
 
 struct deps {
@@ -89,6 +90,9 @@ struct api {
 	struct pool *io_pool;		/* PostgreSQL, Redis, S3: API_WORKERS */
 	struct pool *cpu_pool;		/* password hashing: API_HASH_WORKERS */
 	struct transfers *transfers;	/* uploads to S3: API_UPLOAD_SLOTS */
+	/* live status streams and their listener thread (sse.h); made by
+	 * main() before http_start(), freed after http_stop() */
+	struct sse_hub *sse;
 	/* checked for unknown emails, at the cost of a real check; made on
 	 * first use (argon2id takes its memory, which an idle API need not);
 	 * under lock */

@@ -16,6 +16,7 @@
 #include "http.h"
 #include "jwt.h"
 #include "log.h"
+#include "sse.h"
 #include "transfer.h"
 
 #define HTTP_CONNECTION_LIMIT 1024
@@ -35,8 +36,9 @@ struct http_server {
 };
 
 static const struct route *const route_tables[] = {
-	route_health, route_metrics, route_auth, route_upload, route_videos,
-	route_public,
+	/* events before videos: "/api/videos/{}" would take "events" */
+	route_health, route_metrics, route_auth, route_upload, route_events,
+	route_videos, route_public,
 };
 
 /* Accept a client's request id if it is short and plain; else make one. */
@@ -108,6 +110,13 @@ static enum MHD_Result send_response(struct request *req,
 	ret = MHD_queue_response(conn, status, resp);
 	MHD_destroy_response(resp);
 	return ret;
+}
+
+enum MHD_Result http_send_response(struct request *req,
+				   struct MHD_Connection *conn, unsigned status,
+				   struct MHD_Response *resp, const char *type)
+{
+	return send_response(req, conn, status, resp, type);
 }
 
 enum MHD_Result http_send_text(struct request *req, struct MHD_Connection *conn,
@@ -1162,6 +1171,8 @@ static void finish_in_flight(struct http_server *srv)
 		close(fd);
 	atomic_store(&api->m.stopping, 1);
 	gate_close(&api->uploads);
+	/* live status streams never finish by themselves: end them now */
+	sse_end_streams(api);
 	n = atomic_load(&api->m.requests_in_flight);
 	log_info("stopped accepting; %d request%s in flight, given up to %d s "
 		 "(API_GRACE_S)", n, n == 1 ? "" : "s", api->cfg.api_grace_s);

@@ -176,6 +176,14 @@ void http_stop(struct http_server *srv);
 enum MHD_Result http_send_json(struct request *req, struct MHD_Connection *conn,
 			       unsigned status, cJSON *body);
 
+/*
+ * Send resp (taken, whatever happens) with the given status and content
+ * type (may be NULL), with the headers every response carries.
+ */
+enum MHD_Result http_send_response(struct request *req,
+				   struct MHD_Connection *conn, unsigned status,
+				   struct MHD_Response *resp, const char *type);
+
 /* Send text (copied) with the given status and content type. */
 enum MHD_Result http_send_text(struct request *req, struct MHD_Connection *conn,
 			       unsigned status, const char *type,
@@ -242,6 +250,7 @@ enum MHD_Result http_send_recorded(struct request *req,
 extern const struct route route_health[];
 extern const struct route route_auth[];
 extern const struct route route_videos[];
+extern const struct route route_events[];
 extern const struct route route_upload[];
 extern const struct route route_public[];
 extern const struct route route_metrics[];

@@ -20,6 +20,7 @@
 #include "log.h"
 #include "password.h"
 #include "refusal_memo.h"
+#include "sse.h"
 
 /* The secret the local stack uses; refused unless API_DEMO=1. */
 #define DEMO_JWT_SECRET "showcase-demo-secret-do-not-use-in-production"
@@ -69,6 +70,7 @@ static int api_open(struct api *api)
 
 static void api_close(struct api *api)
 {
+	sse_stop(api);
 	deps_free_all(api);
 	lcache_free(&api->rankings);
 	gate_destroy(&api->uploads);
@@ -118,6 +120,8 @@ int main(void)
 	}
 	if (api_open(&api) < 0)
 		goto out_close;
+	if (sse_start(&api))
+		goto out_close;
 	if (http_start(&api, &srv))
 		goto out_close;
 	log_info("listening on %s:%d with %d threads", api.cfg.api_host,
@@ -125,6 +129,7 @@ int main(void)
 	sigwait(&sigs, &sig);
 	log_info("received %s, stopping", sig == SIGTERM ? "SIGTERM" : "SIGINT");
 	http_stop(srv);
+	sse_stop(&api);
 	log_info("stopped");
 	status = EXIT_SUCCESS;
 

@@ -346,6 +346,9 @@ static const struct cfg_var vars[] = {
 	{ "API_GRACE_S", T_INT, OFF(api_grace_s), "60", 0, 3600, CFG_API, 0,
 	  NULL,
 	  "on SIGTERM, time for requests in flight (uploads included) to finish before the API exits" },
+	{ "API_SSE_MAX", T_INT, OFF(api_sse_max), "1000", 1, 1000000, CFG_API, 0,
+	  NULL,
+	  "live status streams (GET /api/videos/events) open at once; more are refused with 503" },
 	{ "API_METRICS_ADDR", T_STR, OFF(api_metrics_addr), "", 0, 0, CFG_API,
 	  0, check_listen_addr,
 	  "ADDRESS:PORT of a listener that serves /metrics alone (127.0.0.1:9465); "

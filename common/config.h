@@ -75,6 +75,7 @@ struct config {
 	int api_upload_wait_s;		/* for a slot, before 503 */
 	int api_idle_timeout_s;		/* a connection sending nothing */
 	int api_grace_s;		/* SIGTERM: time to finish requests */
+	int api_sse_max;		/* live status streams open at once */
 	char *api_metrics_addr;		/* "host:port"; "" : the main port */
 	int api_rate_limits;		/* 0: every rate limit off */
 	char *api_trusted_proxies;	/* CIDRs whose X-Forwarded-For counts */
