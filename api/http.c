@@ -1192,8 +1192,17 @@ enum sc_err http_start(struct api *api, struct http_server **out)
 	struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
 	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
 	struct http_server *srv;
+	/*
+	 * poll(), not epoll: libmicrohttpd 0.9.75's epoll mode is edge
+	 * triggered and can miss what arrived on a connection while it was
+	 * suspended; a client gone mid-upload (its end of stream came while
+	 * the connection waited for the transfer's room) was then never
+	 * noticed, its slot held until shutdown.  poll() reports the socket
+	 * as long as it is readable.  Each event loop polls only its share
+	 * of the connections (API_THREADS), and suspended ones not at all.
+	 */
 	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG |
-			 MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME;
+			 MHD_USE_POLL | MHD_ALLOW_SUSPEND_RESUME;
 
 	*out = NULL;
 	memset(&ss, 0, sizeof(ss));
