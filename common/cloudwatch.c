@@ -7,10 +7,10 @@
 
 #include <curl/curl.h>
 
+#include "aws_query.h"
 #include "cloudwatch.h"
 #include "sigv4.h"
 
-#define CONTENT_TYPE "application/x-www-form-urlencoded; charset=utf-8"
 
 /* name=value&, the value form-encoded (the SigV4 encoding) */
 static enum sc_err param(struct buf *b, const char *name, const char *value)
@@ -69,18 +69,9 @@ enum sc_err cloudwatch_put(const struct config *cfg, struct awscreds *creds,
 			   struct buf *err)
 {
 	struct buf body = BUF_INIT(8192), url = BUF_INIT(4096), resp = BUF_INIT(65536);
-	struct buf hdr = BUF_INIT(16384);
-	struct sigv4_out out = SIGV4_OUT_INIT;
-	struct sigv4_request rq = { 0 };
-	struct sigv4_creds cr;
-	struct sigv4_pair h[4];
-	struct awscreds_keys k;
 	struct curl_slist *list = NULL;
-	char amzdate[17], hash[65], host[512];
-	const char *p;
 	CURL *curl = NULL;
 	long status = 0;
-	size_t nh = 0, i;
 	enum sc_err rc;
 	CURLcode cc;
 
@@ -88,45 +79,12 @@ enum sc_err cloudwatch_put(const struct config *cfg, struct awscreds *creds,
 		rc = buf_appends(&url, cfg->cloudwatch_endpoint);
 	else
 		rc = buf_appendf(&url, "https://monitoring.%s.amazonaws.com", cfg->s3_region);
-	if (rc || (rc = buf_appendc(&url, '/')) || (rc = body_of(m, n, &body)))
+	if (rc || (rc = buf_appendc(&url, '/')) || (rc = body_of(m, n, &body)) ||
+	    (rc = aws_query_headers(creds, url.data, cfg->s3_region, "monitoring",
+				    body.data, body.len, &list, err)))
 		goto out;
-	p = strstr(url.data, "://");
-	snprintf(host, sizeof(host), "%.*s", (int)strcspn(p + 3, "/"), p + 3);
-	if ((rc = awscreds_get(creds, &k, err)))
-		goto out;
-	rq.when = time(NULL);
-	sigv4_amz_date(rq.when, amzdate);
-	sigv4_sha256_hex(body.data, body.len, hash);
-	h[nh++] = (struct sigv4_pair){ "content-type", CONTENT_TYPE };
-	h[nh++] = (struct sigv4_pair){ "host", host };
-	h[nh++] = (struct sigv4_pair){ "x-amz-date", amzdate };
-	if (k.token[0])
-		h[nh++] = (struct sigv4_pair){ "x-amz-security-token", k.token };
-	rq.method = "POST";
-	rq.path = "/";
-	rq.headers = h;
-	rq.nheaders = nh;
-	rq.payload_hash = hash;
-	rq.region = cfg->s3_region;
-	rq.service = "monitoring";
-	cr.access_key = k.access_key;
-	cr.secret_key = k.secret_key;
-	cr.token = k.token;
-	if ((rc = sigv4_sign(&rq, &cr, &out)))
-		goto out;
-	for (i = 0; i < nh; i++) {
-		buf_reset(&hdr);
-		if ((rc = buf_appendf(&hdr, "%s: %s", h[i].name, h[i].value)))
-			goto out;
-		list = curl_slist_append(list, hdr.data);
-	}
-	buf_reset(&hdr);
-	if ((rc = buf_appendf(&hdr, "Authorization: %s", out.authorization.data)))
-		goto out;
-	list = curl_slist_append(list, hdr.data);
-	list = curl_slist_append(list, "Expect:");
 	curl = curl_easy_init();
-	if (!curl || !list) {
+	if (!curl) {
 		rc = SC_ERR_NOMEM;
 		goto out;
 	}
@@ -154,10 +112,8 @@ out:
 		buf_appendf(err, "cannot build the request: %s", sc_strerror(rc));
 	curl_easy_cleanup(curl);
 	curl_slist_free_all(list);
-	sigv4_out_release(&out);
 	buf_release(&body);
 	buf_release(&url);
 	buf_release(&resp);
-	buf_release(&hdr);
 	return rc;
 }

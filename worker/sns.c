@@ -8,6 +8,7 @@
 
 #include <curl/curl.h>
 
+#include "aws_query.h"
 #include "awscreds.h"
 #include "buf.h"
 #include "log.h"
@@ -15,7 +16,6 @@
 #include "sns.h"
 #include "webhook.h"
 
-#define CONTENT_TYPE "application/x-www-form-urlencoded; charset=utf-8"
 #define FORM_MAX (2 * 1024 * 1024)	/* a 1 MiB body, form-encoded */
 #define ANSWER_KEEP 8192		/* of the answer's body */
 
@@ -224,19 +224,10 @@ long sns_publish(struct sns *s, const char *url, const char *msg_id,
 {
 	const char *arn = url + sizeof(SNS_URL_PREFIX) - 1;
 	struct buf form = BUF_INIT(FORM_MAX), target = BUF_INIT(4096);
-	struct buf answer = BUF_INIT(ANSWER_KEEP + 1), hdr = BUF_INIT(8192);
-	struct buf why = BUF_INIT(1024);
-	struct sigv4_out out = SIGV4_OUT_INIT;
-	struct sigv4_request rq = { 0 };
-	struct sigv4_creds cr;
-	struct sigv4_pair h[4];
-	struct awscreds_keys k;
-	struct curl_slist *list = NULL, *l;
-	char region[64], partition[32], amzdate[17], hash[65], host[512];
-	char code[128], message[200];
-	const char *p;
+	struct buf answer = BUF_INIT(ANSWER_KEEP + 1), why = BUF_INIT(1024);
+	struct curl_slist *list = NULL;
+	char region[64], partition[32], code[128], message[200];
 	long status = 0;
-	size_t nh = 0, i;
 	CURLcode cc;
 
 	error[0] = '\0';
@@ -257,50 +248,19 @@ long sns_publish(struct sns *s, const char *url, const char *msg_id,
 			 sc_strerror(SC_ERR_TOO_LARGE));
 		goto out;
 	}
-	p = strstr(target.data, "://");
-	snprintf(host, sizeof(host), "%.*s", (int)strcspn(p + 3, "/"), p + 3);
-	if (awscreds_get(s->creds, &k, &why)) {
+	switch (aws_query_headers(s->creds, target.data, region, "sns", form.data,
+				  form.len, &list, &why)) {
+	case SC_OK:
+		break;
+	case SC_ERR_AUTH:
 		snprintf(error, cap, "not sent: no AWS credentials: %s",
 			 why.data ? why.data : "");
 		goto out;
-	}
-	rq.when = time(NULL);
-	sigv4_amz_date(rq.when, amzdate);
-	sigv4_sha256_hex(form.data, form.len, hash);
-	h[nh++] = (struct sigv4_pair){ "content-type", CONTENT_TYPE };
-	h[nh++] = (struct sigv4_pair){ "host", host };
-	h[nh++] = (struct sigv4_pair){ "x-amz-date", amzdate };
-	if (k.token[0])
-		h[nh++] = (struct sigv4_pair){ "x-amz-security-token", k.token };
-	rq.method = "POST";
-	rq.path = "/";
-	rq.headers = h;
-	rq.nheaders = nh;
-	rq.payload_hash = hash;
-	rq.region = region;
-	rq.service = "sns";
-	cr.access_key = k.access_key;
-	cr.secret_key = k.secret_key;
-	cr.token = k.token;
-	if (sigv4_sign(&rq, &cr, &out)) {
-		snprintf(error, cap, "cannot sign the request: %s", sc_strerror(SC_ERR_NOMEM));
+	default:
+		snprintf(error, cap, "cannot sign the request: %s",
+			 sc_strerror(SC_ERR_NOMEM));
 		goto out;
 	}
-	for (i = 0; i <= nh; i++) {
-		buf_reset(&hdr);
-		if ((i < nh ? buf_appendf(&hdr, "%s: %s", h[i].name, h[i].value)
-			    : buf_appendf(&hdr, "Authorization: %s", out.authorization.data)) ||
-		    !(l = curl_slist_append(list, hdr.data))) {
-			snprintf(error, cap, "%s", sc_strerror(SC_ERR_NOMEM));
-			goto out;
-		}
-		list = l;
-	}
-	if (!(l = curl_slist_append(list, "Expect:"))) {
-		snprintf(error, cap, "%s", sc_strerror(SC_ERR_NOMEM));
-		goto out;
-	}
-	list = l;
 	s->curl_err[0] = '\0';
 	curl_easy_setopt(s->curl, CURLOPT_URL, target.data);
 	curl_easy_setopt(s->curl, CURLOPT_HTTPHEADER, list);
@@ -332,11 +292,9 @@ out:
 	curl_easy_setopt(s->curl, CURLOPT_POSTFIELDS, NULL);
 	curl_easy_setopt(s->curl, CURLOPT_WRITEDATA, NULL);
 	curl_slist_free_all(list);
-	sigv4_out_release(&out);
 	buf_release(&form);
 	buf_release(&target);
 	buf_release(&answer);
-	buf_release(&hdr);
 	buf_release(&why);
 	return status;
 }

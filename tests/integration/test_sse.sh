@@ -24,30 +24,8 @@ API="http://127.0.0.1:$IT_API_PORT"
 FX="$IT_DIR/fx"
 mkdir -p "$FX"
 
-call() {
-    local method=$1 path=$2
-    shift 2
-    curl -s -X "$method" -w '\n%{http_code}' "$@" "$API$path"
-}
-status_of() { tail -n 1 <<<"$1"; }
-body_of() { sed '$d' <<<"$1"; }
-field() { body_of "$1" | jq -r "$2"; }
-post_json() {
-    local auth=()
-    [ -n "${3:-}" ] && auth=(-H "Authorization: Bearer $3")
-    call POST "$1" -H 'Content-Type: application/json' "${auth[@]}" --data-binary "$2"
-}
-signup() {
-    post_json /api/auth/signup "$(jq -cn --arg e "$1" \
-        '{first_name:"Ana",last_name:"Diaz",email:$e,password1:"secret123",password2:"secret123",city:"Cali",country:"CO"}')" >/dev/null
-}
-token() {
-    field "$(post_json /api/auth/login "{\"email\":\"$1\",\"password\":\"secret123\"}")" .access_token
-}
-upload() {
-    call POST /api/videos/upload -H "Authorization: Bearer $1" \
-        -F "video_file=@$2;type=video/mp4" -F "title=$3"
-}
+# shellcheck source=tests/integration/api_client.sh
+. "$(dirname "$0")/api_client.sh"
 # wait_for_line FILE JQ-FILTER SECONDS: until a line of FILE matches
 wait_for_line() {
     local deadline=$((SECONDS + $3))
@@ -65,8 +43,8 @@ ffmpeg -nostdin -v error -f lavfi -i testsrc2=s=1280x720:r=30:d=20 -c:v libx264 
     -preset ultrafast "$FX/long.mp4" || it_fail "fixture"
 ffmpeg -nostdin -v error -f lavfi -i testsrc2=s=320x180:r=15:d=2 -c:v libx264 \
     -preset ultrafast "$FX/clip.mp4" || it_fail "fixture"
-signup sse@example.com
-signup other@example.com
+signup sse@example.com >/dev/null
+signup other@example.com >/dev/null
 TOK=$(token sse@example.com)
 OTHER=$(token other@example.com)
 UID_SSE=$(it_psql -c "SELECT id FROM users WHERE email = 'sse@example.com'")
