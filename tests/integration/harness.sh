@@ -114,6 +114,23 @@ it_start_api() {
     }
 }
 
+# it_start_worker_bg NAME [ENV=VALUE...]: a worker in the background
+it_start_worker_bg() {
+    local name=$1
+    shift
+    env "$@" "$BIN_DIR/showcase-worker" >>"$IT_DIR/$name.log" 2>&1 &
+    echo $! >"$IT_DIR/$name.pid"
+}
+
+# it_wait_sql SQL WANT SECONDS: until the query prints WANT
+it_wait_sql() {
+    local deadline=$((SECONDS + $3))
+    until [ "$(it_psql -c "$1")" = "$2" ]; do
+        [ $SECONDS -ge $deadline ] && return 1
+        sleep 0.2
+    done
+}
+
 # it_stop_wait PIDFILE: SIGTERM the process (a child of this shell) and
 # wait for it; its exit status is left in IT_EXIT.
 it_stop_wait() {

@@ -35,23 +35,6 @@ it_psql -c "INSERT INTO users (email, password_hash, first_name, last_name, city
 
 # --- helpers -------------------------------------------------------------
 
-# start_worker NAME [ENV=VALUE...]: a worker in the background
-start_worker() {
-    local name=$1
-    shift
-    env "$@" "$BIN_DIR/showcase-worker" >>"$IT_DIR/$name.log" 2>&1 &
-    echo $! >"$IT_DIR/$name.pid"
-}
-
-# wait_sql SQL WANT SECONDS: until the query prints WANT
-wait_sql() {
-    local deadline=$((SECONDS + $3))
-    until [ "$(it_psql -c "$1")" = "$2" ]; do
-        [ $SECONDS -ge $deadline ] && return 1
-        sleep 0.2
-    done
-}
-
 endpoint() { it_psql -c "SELECT id FROM webhook_endpoints WHERE url = 'sns:$TOPIC'"; }
 deliveries() { it_psql -c "SELECT $1 FROM webhook_deliveries WHERE endpoint_id = $(endpoint) ORDER BY event_id"; }
 # published EVENT_ID [JQ]: what the stand-in got for that event, a line each
@@ -70,8 +53,8 @@ events_of() { it_psql -c "SELECT id FROM events WHERE video_id = '$1' ORDER BY v
 # --- tests ---------------------------------------------------------------
 
 test_the_worker_adds_the_topic_endpoint_once() {
-    start_worker w1
-    start_worker w2		# at the same time: still one endpoint
+    it_start_worker_bg w1
+    it_start_worker_bg w2		# at the same time: still one endpoint
     SC_WAIT=15 sc_wait_for grep -q "events are published to SNS topic $TOPIC too" "$IT_DIR/w1.log" ||
         it_fail "w1 did not add it: $(tail -n 5 "$IT_DIR/w1.log")"
     SC_WAIT=15 sc_wait_for grep -q "events are published to SNS topic $TOPIC too" "$IT_DIR/w2.log" ||
@@ -96,7 +79,7 @@ test_each_event_is_published_signed_to_the_topic() {
     it_psql -c "UPDATE videos SET status = 'processing' WHERE id = '$id';
                 UPDATE videos SET status = 'processed', processed_key = 'p', processed_at = now()
                 WHERE id = '$id'" >/dev/null
-    wait_sql "SELECT count(*) FROM webhook_deliveries d JOIN events e ON e.id = d.event_id
+    it_wait_sql "SELECT count(*) FROM webhook_deliveries d JOIN events e ON e.id = d.event_id
               WHERE e.video_id = '$id' AND d.state = 'delivered'" 3 20 ||
         it_fail "three delivered: $(deliveries "state, last_error" | sort | uniq -c)"
     for ev in $(events_of "$id"); do
@@ -123,7 +106,7 @@ test_an_error_answer_is_retried_until_published() {
     printf '500\n400\n' >"$PLAN"	# an internal error, then throttling
     id=$(new_video retried)
     ev=$(events_of "$id")
-    wait_sql "SELECT state FROM webhook_deliveries WHERE event_id = $ev AND endpoint_id = $(endpoint)" delivered 20 ||
+    it_wait_sql "SELECT state FROM webhook_deliveries WHERE event_id = $ev AND endpoint_id = $(endpoint)" delivered 20 ||
         it_fail "delivered: $(deliveries "state, attempts, last_error")"
     check_eq "the same event three times: 500, 400, 200" "$(published "$ev" | xargs)" "500 400 200"
     check_eq "the same message each time" "$(published "$ev" .form.Message | sort -u | wc -l)" 1
@@ -138,10 +121,10 @@ test_an_error_answer_is_retried_until_published() {
 test_a_wrong_secret_key_is_refused() {
     local id ev err
     it_stop_wait "$IT_DIR/w1.pid"
-    start_worker bad AWS_SECRET_ACCESS_KEY=not-the-key
+    it_start_worker_bg bad AWS_SECRET_ACCESS_KEY=not-the-key
     id=$(new_video refused)
     ev=$(events_of "$id")
-    wait_sql "SELECT last_status FROM webhook_deliveries WHERE event_id = $ev AND endpoint_id = $(endpoint)" 403 15 ||
+    it_wait_sql "SELECT last_status FROM webhook_deliveries WHERE event_id = $ev AND endpoint_id = $(endpoint)" 403 15 ||
         it_fail "refused: $(deliveries "state, attempts, last_status, last_error")"
     it_stop_wait "$IT_DIR/bad.pid"
     err=$(it_psql -c "SELECT state || ' ' || last_error FROM webhook_deliveries WHERE event_id = $ev AND endpoint_id = $(endpoint)")
@@ -149,8 +132,8 @@ test_a_wrong_secret_key_is_refused() {
     check "the stand-in refused it" grep -q '"status": 403, "error": "SignatureDoesNotMatch"' "$SLOG"
     check_eq "nothing published for it" "$(published "$ev")" ""
     # the right key publishes it on its next try
-    start_worker w1
-    wait_sql "SELECT state FROM webhook_deliveries WHERE event_id = $ev AND endpoint_id = $(endpoint)" delivered 20 ||
+    it_start_worker_bg w1
+    it_wait_sql "SELECT state FROM webhook_deliveries WHERE event_id = $ev AND endpoint_id = $(endpoint)" delivered 20 ||
         it_fail "delivered later: $(deliveries "state, attempts, last_error")"
     check_eq "published once" "$(published "$ev" | xargs)" 200
     it_stop_wait "$IT_DIR/w1.pid"

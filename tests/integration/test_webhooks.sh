@@ -112,23 +112,6 @@ new_videos() {
                 FROM generate_series(1, $1) g RETURNING id"
 }
 
-# start_worker NAME [ENV=VALUE...]: a worker in the background
-start_worker() {
-    local name=$1
-    shift
-    env "$@" "$BIN_DIR/showcase-worker" >>"$IT_DIR/$name.log" 2>&1 &
-    echo $! >"$IT_DIR/$name.pid"
-}
-
-# wait_sql SQL WANT SECONDS: until the query prints WANT
-wait_sql() {
-    local deadline=$((SECONDS + $3))
-    until [ "$(it_psql -c "$1")" = "$2" ]; do
-        [ $SECONDS -ge $deadline ] && return 1
-        sleep 0.2
-    done
-}
-
 # received PATH [JQ]: what the receiver got at PATH, one line a request
 received() { jq -r --arg p "$1" "select(.path == \$p) | ${2:-.headers[\"webhook-id\"]}" "$RLOG"; }
 got_one() { [ -n "$(received "$1")" ]; }
@@ -139,7 +122,7 @@ deliveries() { it_psql -c "SELECT $2 FROM webhook_deliveries WHERE endpoint_id =
 
 # the first dispatcher, with /metrics, runs through the tests
 MPORT=$(sc_free_port)
-start_worker w1 WORKER_METRICS_PORT="$MPORT"
+it_start_worker_bg w1 WORKER_METRICS_PORT="$MPORT"
 
 test_an_upload_sends_its_three_events_signed() {
     local ep tok id out line
@@ -153,7 +136,7 @@ test_an_upload_sends_its_three_events_signed() {
     id=$(curl -s -H "Authorization: Bearer $tok" -F "video_file=@$IT_DIR/clip.mp4;type=video/mp4" \
         -F title=Hooked "$API/api/videos/upload" | jq -r .video_id)
     check "uploaded" test -n "$id"
-    wait_sql "SELECT count(*) FROM webhook_deliveries WHERE endpoint_id = $ep AND state = 'delivered'" 3 90 ||
+    it_wait_sql "SELECT count(*) FROM webhook_deliveries WHERE endpoint_id = $ep AND state = 'delivered'" 3 90 ||
         it_fail "three deliveries: $(deliveries "$ep" "state, last_error")"
     out=$(/usr/bin/python3 "$IT_DIR/verify.py" check "$(secret_of "$ep")" "$RLOG" /ok/upload 2>&1)
     check "each signature valid and fresh" test $? = 0
@@ -182,7 +165,7 @@ test_retries_keep_the_webhook_id_until_accepted() {
     local ep id ids
     ep=$(add_endpoint "$RECV/flaky/3/a")
     id=$(new_videos 1 flaky)
-    wait_sql "SELECT state FROM webhook_deliveries WHERE endpoint_id = $ep" delivered 30 ||
+    it_wait_sql "SELECT state FROM webhook_deliveries WHERE endpoint_id = $ep" delivered 30 ||
         it_fail "delivered: $(deliveries "$ep" "state, attempts, last_error")"
     ids=$(received /flaky/3/a)
     check_eq "four attempts, one webhook-id" "$(sort -u <<<"$ids") x$(wc -l <<<"$ids")" \
@@ -198,10 +181,10 @@ test_410_disables_the_endpoint() {
     local ep
     ep=$(add_endpoint "$RECV/gone/b")
     new_videos 3 gone >/dev/null	# one commit: three due at once
-    wait_sql "SELECT enabled FROM webhook_endpoints WHERE id = $ep" f 15 || it_fail "not disabled"
+    it_wait_sql "SELECT enabled FROM webhook_endpoints WHERE id = $ep" f 15 || it_fail "not disabled"
     check_contains "the reason" "$(it_psql -c "SELECT disabled_reason FROM webhook_endpoints WHERE id = $ep")" \
         "the receiver answered 410 Gone at "
-    wait_sql "SELECT count(*) FROM webhook_deliveries WHERE endpoint_id = $ep AND state = 'failed'" 3 10 ||
+    it_wait_sql "SELECT count(*) FROM webhook_deliveries WHERE endpoint_id = $ep AND state = 'failed'" 3 10 ||
         it_fail "each delivery failed: $(deliveries "$ep" "state, last_error")"
     check_eq "one answered 410" "$(deliveries "$ep" "last_status" | grep -c 410)" 1
     new_videos 2 after >/dev/null
@@ -216,12 +199,12 @@ test_two_dispatchers_deliver_100_events_at_least_once() {
     local ep n dups
     new_videos 100 many >/dev/null	# before the endpoint: no delivery yet
     ep=$(add_endpoint "$RECV/ok/many")
-    start_worker w2
+    it_start_worker_bg w2
     SC_WAIT=10 sc_wait_for grep -q "webhook dispatcher started" "$IT_DIR/w2.log" || it_fail "w2 did not start"
     # 100 status updates, 100 events
     it_psql -c "UPDATE videos SET status = 'processed', processed_key = 'p', processed_at = now()
                 WHERE title LIKE 'many %'" >/dev/null
-    wait_sql "SELECT count(*) FROM webhook_deliveries WHERE endpoint_id = $ep AND state = 'delivered'" 100 30 ||
+    it_wait_sql "SELECT count(*) FROM webhook_deliveries WHERE endpoint_id = $ep AND state = 'delivered'" 100 30 ||
         it_fail "100 delivered: $(deliveries "$ep" "state" | sort | uniq -c | xargs)"
     n=$(received /ok/many | sort -u | wc -l)
     dups=$(( $(received /ok/many | wc -l) - n ))
@@ -245,15 +228,15 @@ test_a_claim_of_a_killed_dispatcher_passes() {
     check_contains "its dispatcher stopped" "$(cat "$IT_DIR/w1.log")" "webhook dispatcher stopped"
     # the receiver holds each request 2 s; the claim lasts 6 s
     ep=$(add_endpoint "$RECV/slow/2/k")
-    start_worker victim
+    it_start_worker_bg victim
     new_videos 1 killed >/dev/null
     SC_WAIT=15 sc_wait_for got_one /slow/2/k || it_fail "no request"
     kill -KILL "$(cat "$IT_DIR/victim.pid")"
     { wait "$(cat "$IT_DIR/victim.pid")"; } 2>/dev/null
     rm -f "$IT_DIR/victim.pid"
     check_eq "still pending, no outcome" "$(deliveries "$ep" "state || ' ' || attempts")" "pending 0"
-    start_worker w1 WORKER_METRICS_PORT="$MPORT"
-    wait_sql "SELECT state FROM webhook_deliveries WHERE endpoint_id = $ep" delivered 20 ||
+    it_start_worker_bg w1 WORKER_METRICS_PORT="$MPORT"
+    it_wait_sql "SELECT state FROM webhook_deliveries WHERE endpoint_id = $ep" delivered 20 ||
         it_fail "delivered later: $(deliveries "$ep" "state, attempts, last_error")"
     ev=$(received /slow/2/k | sort -u)
     check_eq "sent twice, same webhook-id" "$(received /slow/2/k | wc -l) $(wc -l <<<"$ev")" "2 1"
@@ -268,7 +251,7 @@ test_sigterm_mid_request_hands_the_delivery_back() {
     local ep start
     it_stop_wait "$IT_DIR/w1.pid"
     ep=$(add_endpoint "$RECV/slow/2/t")
-    start_worker term
+    it_start_worker_bg term
     new_videos 1 term >/dev/null
     SC_WAIT=15 sc_wait_for got_one /slow/2/t || it_fail "no request"
     start=$(date +%s%N)
@@ -277,8 +260,8 @@ test_sigterm_mid_request_hands_the_delivery_back() {
     check "stopped without waiting for the answer" test $(( ($(date +%s%N) - start) / 1000000 )) -lt 1500
     check_contains "logged" "$(cat "$IT_DIR/term.log")" "abandoned (stopping): due again at once"
     check_eq "due again, no attempt counted" "$(deliveries "$ep" "state || ' ' || attempts || ' ' || (next_at <= now())")" "pending 0 true"
-    start_worker w1 WORKER_METRICS_PORT="$MPORT"
-    wait_sql "SELECT state FROM webhook_deliveries WHERE endpoint_id = $ep" delivered 10 ||
+    it_start_worker_bg w1 WORKER_METRICS_PORT="$MPORT"
+    it_wait_sql "SELECT state FROM webhook_deliveries WHERE endpoint_id = $ep" delivered 10 ||
         it_fail "delivered by the next: $(deliveries "$ep" "state, attempts, last_error")"
     drop_endpoints
 }
@@ -287,7 +270,7 @@ test_link_local_addresses_are_never_contacted() {
     local ep err
     ep=$(add_endpoint "http://169.254.169.254/latest/meta-data/")
     new_videos 1 metadata >/dev/null
-    wait_sql "SELECT attempts > 0 FROM webhook_deliveries WHERE endpoint_id = $ep" t 10 || it_fail "no attempt"
+    it_wait_sql "SELECT attempts > 0 FROM webhook_deliveries WHERE endpoint_id = $ep" t 10 || it_fail "no attempt"
     err=$(deliveries "$ep" "last_error")
     check_contains "why" "$err" "not sent: 169.254.169.254 is a link-local address"
     check_eq "no answer" "$(deliveries "$ep" "coalesce(last_status, -1)")" -1
@@ -311,7 +294,7 @@ test_old_events_are_deleted_once_done() {
         DELETE FROM webhook_deliveries WHERE event_id =
             (SELECT id FROM events WHERE video_id = 'aaaaaaaa-0000-0000-0000-000000000003');
         COMMIT;" >/dev/null
-    start_worker w1 WORKER_METRICS_PORT="$MPORT"
+    it_start_worker_bg w1 WORKER_METRICS_PORT="$MPORT"
     SC_WAIT=10 sc_wait_for grep -q "deleted 2 events older than 7 days" "$IT_DIR/w1.log" ||
         it_fail "retention at start: $(grep -i event "$IT_DIR/w1.log" | tail -n 3)"
     check_eq "kept: the pending one and the recent one" \
