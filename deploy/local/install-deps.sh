@@ -14,7 +14,9 @@ packages=(
     libavformat-dev libavcodec-dev libswscale-dev libavutil-dev libavfilter-dev ffmpeg
     libseccomp-dev
     redis-server redis-tools postgresql-15 postgresql-client-15
-    python3 python3-botocore python3-yaml valgrind wrk shellcheck time systemd
+    python3 python3-botocore python3-yaml python3-tuspy python3-jwcrypto
+    chromium fonts-dejavu-core
+    valgrind wrk shellcheck time systemd
     docker-compose
 )
 
