@@ -135,6 +135,22 @@ enum sc_err videos_exists(struct db *db, const char *id, int *exists)
 	return SC_OK;
 }
 
+enum sc_err videos_settled(struct db *db, const char *id, int *settled)
+{
+	const char *params[] = { id };
+	PGresult *res;
+	enum sc_err rc = db_exec(db, "SELECT status FROM videos WHERE id = $1",
+				 1, params, &res);
+
+	*settled = 0;
+	if (rc)
+		return rc;
+	*settled = PQntuples(res) == 0 ||
+		   strcmp(PQgetvalue(res, 0, 0), "processed") == 0;
+	PQclear(res);
+	return SC_OK;
+}
+
 enum sc_err videos_unfinished_page(struct db *db, int idle_s, int limit,
 				   struct videos_cursor *cur,
 				   videos_row_fn fn, void *arg, int *rows)

@@ -66,6 +66,14 @@ enum sc_err videos_failed(struct db *db, const char *id, int attempt,
 /* Does the row exist (a player may delete a video mid-job)? */
 enum sc_err videos_exists(struct db *db, const char *id, int *exists);
 
+/*
+ * Does the video need no job any more: is it 'processed', or deleted?
+ * *settled is 0 when in doubt (on error).  A job dead-lettered after its
+ * video was processed (its worker killed between the update and the
+ * acknowledgement) is such a case.
+ */
+enum sc_err videos_settled(struct db *db, const char *id, int *settled);
+
 /* Where a walk over unfinished videos stands; zeroed: at the start. */
 struct videos_cursor {
 	char uploaded_at[40];		/* ISO 8601, microseconds, UTC */

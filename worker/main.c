@@ -148,21 +148,35 @@ out:
 	return NULL;
 }
 
-/* The reaper dead-lettered a job: its video fails now, with the reason
- * (if PostgreSQL is away, the reconciler does it later). */
+/*
+ * The reaper dead-lettered a job: its video fails now, with the reason
+ * (if PostgreSQL is away, the reconciler does it later).  A worker killed
+ * after marking the video processed but before acknowledging the job
+ * leaves a lease that expires like a crash: that job is not dead, its
+ * work is done, so it leaves the dead set instead of waiting there for
+ * an admin.
+ */
 static void fail_dead_video(const char *id, const char *error, void *arg)
 {
 	struct worker *w = arg;
 	char code[32];
 	const char *msg = reconcile_split_error(error, code, sizeof(code));
-	int applied = 0;
+	int applied = 0, settled = 0;
 
 	msg = reconcile_public_message(code, msg);
-	if (videos_fail_unfinished(w->db, id, 0, code, msg, &applied))
+	if (videos_fail_unfinished(w->db, id, 0, code, msg, &applied)) {
 		log_error("job %s is dead but its video cannot be marked failed "
 			  "yet (%s); the reconciler will", id, db_errstr(w->db));
-	else if (applied)
+		return;
+	}
+	if (applied) {
 		log_warn("video %s failed: %s", id, error);
+		return;
+	}
+	if (!videos_settled(w->db, id, &settled) && settled &&
+	    !queue_forget_dead(w->queue, id))
+		log_info("job %s: lease expired after its video was processed "
+			 "(or deleted); dropped from the dead set", id);
 }
 
 /* Queue figures for /metrics, read here so the HTTP thread never does. */

@@ -460,6 +460,29 @@ test_crash_cap_with_postgresql_down_is_repaired() {
     "$CTL" queue purge-dead >/dev/null
 }
 
+# A worker killed after marking its video processed but before it
+# acknowledged the job leaves a lease that expires like a crash.  When that
+# is the crash that reaches the cap, the job is not dead: its work is done,
+# and it must not wait in the dead set for an admin (a retry would redo it).
+test_job_reaped_after_its_video_was_processed_is_not_dead() {
+    local id
+    id=$(add_videos 1 "$IT_DIR/clip.mp4")
+    it_psql -c "UPDATE videos SET status = 'processed', attempt = 1,
+                processed_key = 'processed/$id/1/video.mp4', processed_at = now()
+                WHERE id = '$id'" >/dev/null || it_fail "mark processed"
+    rcli HSET "${P}job:$id" video_id "$id" state leased attempt 1 crashes 0 \
+        token t1 worker gone >/dev/null
+    rcli ZADD "${P}lease" 1 "$id" >/dev/null
+    start_worker finisher WORKER_MAX_CRASHES=1
+    SC_WAIT=20 sc_wait_for bash -c "[ \"\$(redis-cli -p $IT_REDIS_PORT ZSCORE '${P}lease' '$id')\" = '' ]" \
+        || it_fail "the lease was not reaped"
+    SC_WAIT=10 sc_wait_for grep -q "job $id: lease expired after its video was processed" "$IT_DIR/finisher.log"
+    check_eq "not in the dead set" "$(rcli ZSCORE "${P}dead" "$id")" ""
+    check_eq "its job is gone" "$(rcli EXISTS "${P}job:$id")" 0
+    check_eq "the video stays processed" "$(count "id = '$id' AND status = 'processed'")" 1
+    it_stop_wait "$IT_DIR/finisher.pid"
+}
+
 # 1,500 rows left 'processing' with no live job: 1,000 whose jobs are dead
 # and 500 whose jobs Redis lost, ahead of a newer video whose job was
 # deleted.  One reconciler pass reaches every one of them.
