@@ -5,6 +5,7 @@
 # with a keyframe at the same times in both; the bucket stays private; a
 # player cannot read another's unpublished playlist; deletion removes the
 # HLS objects.
+# shellcheck source=tests/integration/harness.sh
 . "$(dirname "$0")/harness.sh"
 
 it_start_services
@@ -17,6 +18,7 @@ export API_RATE_LIMITS=0 API_ARGON2_OPS=1 API_ARGON2_MEM_KB=8192
 mkdir -p "$WORKER_TMP_DIR"
 it_start_api api
 API="http://127.0.0.1:$IT_API_PORT"
+# shellcheck source=tests/integration/api_client.sh
 . "$(dirname "$0")/api_client.sh"
 it_start_worker_bg worker
 FX="$IT_DIR/fx"
@@ -87,7 +89,7 @@ test_segments_start_on_keyframes_aligned_across_renditions() {
         curl -sf -o "$IT_DIR/$name.m4s" "$file" || it_fail "$name file from its presigned URL"
         k=$(keyframe_times "$IT_DIR/$name.m4s")
         s=$(segment_times "$media")
-        check_eq "$name: segments start at" "$(echo $s)" "0.000 2.000 4.000 6.000"
+        check_eq "$name: segments start at" "$(tr '\n' ' ' <<<"$s")" "0.000 2.000 4.000 6.000 "
         # each segment's first frame is a keyframe
         check_eq "$name: keyframes at the segment starts" \
             "$(comm -23 <(echo "$s") <(echo "$k") | tr '\n' ' ')" ""
