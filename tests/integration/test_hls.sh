@@ -126,6 +126,20 @@ test_unpublished_playlists_are_the_owners_only() {
         -H "Authorization: Bearer $OWNER")")" 404
 }
 
+test_a_failed_transcode_leaves_no_hls_files() {
+    local out="$IT_DIR/failed" rc
+    mkdir -p "$out"
+    # the index first, the frames cut after about a third: refused as
+    # corrupt once they run out, with the renditions' muxers open
+    ffmpeg -nostdin -v error -i "$FX/clip.mp4" -c copy -movflags +faststart "$FX/fast.mp4"
+    head -c $(($(stat -c %s "$FX/fast.mp4") / 3)) "$FX/fast.mp4" >"$FX/cut.mp4"
+    "$BIN_DIR/showcase-transcode" --hls "$out" "$FX/cut.mp4" "$out/video.mp4" \
+        2>"$IT_DIR/failed-transcode.log"
+    rc=$?
+    check_eq "exit status: corrupt" "$rc" 12
+    check_eq "files left" "$(ls -A "$out")" ""
+}
+
 # s3_keys PREFIX: the keys under PREFIX in the bucket, one a line
 s3_keys() {
     /usr/bin/python3 - "$1" <<'PY'

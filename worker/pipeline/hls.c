@@ -29,6 +29,7 @@ struct rendition {
 	AVCodecContext *enc;		/* the ladder's own; NULL for 720p */
 	struct SwsContext *sws;
 	AVFrame *pic;			/* the scaled picture */
+	int open;			/* header written, trailer not yet */
 };
 
 struct hls {
@@ -143,6 +144,7 @@ static enum sc_err open_muxer(struct hls *h, struct rendition *r,
 	av_dict_free(&opts);
 	if (ret < 0)
 		return av_fail(err, "cannot start an HLS rendition", ret);
+	r->open = 1;
 	return SC_OK;
 }
 
@@ -200,8 +202,11 @@ void hls_free(struct hls *h)
 	for (i = 0; i < h->n; i++) {
 		struct rendition *r = &h->r[i];
 
-		/* a muxer whose header went out but no trailer: hls owns
-		 * its files' I/O (AVFMT_NOFILE) and closes them here */
+		/* hls opens its files itself (AVFMT_NOFILE) and closes them
+		 * only in its trailer: a run that failed half-way still
+		 * writes one, and its files are removed (hls_remove) */
+		if (r->open)
+			av_write_trailer(r->mux);
 		avformat_free_context(r->mux);
 		avcodec_free_context(&r->enc);
 		sws_freeContext(r->sws);
@@ -394,6 +399,7 @@ enum sc_err hls_finish(struct hls *h, struct buf *err)
 		rc = encode_rung(h, &h->r[i], NULL, err);
 	h->cpu_us += thread_cpu_us() - c0;
 	for (i = 0; i < h->n && !rc; i++) {
+		h->r[i].open = 0;
 		ret = av_write_trailer(h->r[i].mux);
 		if (ret < 0)
 			rc = av_fail(err, "cannot finish an HLS rendition", ret);
