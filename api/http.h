@@ -250,6 +250,7 @@ enum MHD_Result http_send_recorded(struct request *req,
 extern const struct route route_health[];
 extern const struct route route_auth[];
 extern const struct route route_videos[];
+extern const struct route route_hls[];
 extern const struct route route_events[];
 extern const struct route route_upload[];
 extern const struct route route_public[];

@@ -8,7 +8,7 @@
 /* Where each column is in a result, -1 when it was not selected. */
 struct cols {
 	int id, title, status, public, uploaded, processed, pkey, poster;
-	int okey, ecode, emsg, votes, player_id, player, city;
+	int okey, ecode, emsg, votes, player_id, player, city, hls;
 };
 
 static void find_cols(const PGresult *res, struct cols *c)
@@ -28,6 +28,7 @@ static void find_cols(const PGresult *res, struct cols *c)
 	c->player_id = PQfnumber(res, "player_id");
 	c->player = PQfnumber(res, "player");
 	c->city = PQfnumber(res, "city");
+	c->hls = PQfnumber(res, "has_hls");
 }
 
 /* field: a string column, or null when SQL NULL. */
@@ -59,6 +60,20 @@ static int add_url(cJSON *o, struct deps *d, const char *name,
 	ok = cJSON_AddStringToObject(o, name, url) != NULL;
 	free(url);
 	return ok;
+}
+
+/* hls_url: the API's master playlist (routes/hls.c), or null without HLS. */
+static int add_hls_url(cJSON *o, const PGresult *res, int row,
+		       const struct cols *c)
+{
+	char url[128];
+
+	if (c->hls < 0 || strcmp(PQgetvalue(res, row, c->hls), "t") ||
+	    strcmp(PQgetvalue(res, row, c->status), "processed"))
+		return cJSON_AddNullToObject(o, "hls_url") != NULL;
+	snprintf(url, sizeof(url), "/api/videos/%s/hls/master.m3u8",
+		 PQgetvalue(res, row, c->id));
+	return cJSON_AddStringToObject(o, "hls_url", url) != NULL;
 }
 
 static int add_error(cJSON *o, const PGresult *res, int row,
@@ -105,7 +120,8 @@ static cJSON *view_row(struct deps *d, const PGresult *res, int row,
 	     add_text(o, "uploaded_at", res, row, c->uploaded) &&
 	     add_text(o, "processed_at", res, row, c->processed) &&
 	     add_url(o, d, "processed_url", res, row, c->pkey, ttl) &&
-	     add_url(o, d, "poster_url", res, row, c->poster, ttl);
+	     add_url(o, d, "poster_url", res, row, c->poster, ttl) &&
+	     add_hls_url(o, res, row, c);
 	if (ok && c->okey >= 0)
 		ok = add_url(o, d, "original_url", res, row, c->okey, ttl);
 	if (ok && c->votes >= 0)

@@ -18,15 +18,15 @@
 #include "api.h"
 #include "http.h"
 
-/* video_id, title, status, is_public, uploaded_at, processed_at and the
- * processed video's and poster's URLs: in every view */
+/* video_id, title, status, is_public, uploaded_at, processed_at, the
+ * processed video's and poster's URLs and hls_url: in every view */
 #define VC_BASE                                                                \
 	"v.id AS video_id, v.title, v.status, v.is_public, "                    \
 	"to_char(v.uploaded_at AT TIME ZONE 'UTC', "                           \
 	"'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') AS uploaded_at, "                   \
 	"to_char(v.processed_at AT TIME ZONE 'UTC', "                          \
 	"'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') AS processed_at, "                  \
-	"v.processed_key, v.poster_key"
+	"v.processed_key, v.poster_key, v.hls IS NOT NULL AS has_hls"
 /* the owner's view: error (code and message) and the owner's id */
 #define VC_OWNER ", v.error_code, v.error_message, v.user_id"
 /* the original's URL */

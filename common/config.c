@@ -13,6 +13,7 @@
 
 #include "cidr.h"
 #include "config.h"
+#include "hls_ladder.h"
 #include "log.h"
 #include "s3.h"
 #include "strlist.h"
@@ -188,6 +189,16 @@ static const char *check_position(const char *v)
 	return NULL;
 }
 
+static const char *check_ladder(const char *v)
+{
+	static char why[160];	/* read once, at start-up, before threads */
+	struct hls_ladder l;
+
+	if (hls_ladder_parse(v, &l, why, sizeof(why)))
+		return why;
+	return NULL;
+}
+
 /* A comma-separated list of lowercase names, no spaces, none empty. */
 static const char *check_names(const char *v)
 {
@@ -254,6 +265,9 @@ static const struct cfg_var vars[] = {
 	  "an S3 transfer that moves no byte for this long is failed and retried" },
 	{ "S3_PRESIGN_TTL_S", T_INT, OFF(s3_presign_ttl_s), "900", 1, 604800,
 	  CFG_ALL, 0, NULL, "lifetime of presigned URLs, in seconds" },
+	{ "HLS_PRESIGN_TTL_S", T_INT, OFF(hls_presign_ttl_s), "21600", 60, 604800,
+	  CFG_API, 0, NULL,
+	  "lifetime of the presigned media URLs in HLS playlists (long enough to watch)" },
 	{ "CONNECT_TIMEOUT_MS", T_INT, OFF(connect_timeout_ms), "2000", 100,
 	  60000, CFG_ALL, 0, NULL,
 	  "timeout for connecting to PostgreSQL, Redis and S3, and for health checks" },
@@ -495,6 +509,12 @@ static const struct cfg_var vars[] = {
 	  "x264 preset; slower ones make smaller files for more CPU (docs/benchmarks.md)" },
 	{ "TRANSCODE_CARD_MS", T_INT, OFF(transcode_card_ms), "2500", 0, 2500,
 	  PIPE, 0, NULL, "length of the opening card and of the closing card" },
+	{ "HLS_LADDER", T_STR, OFF(hls_ladder), "640x360@800", 0, 0, PIPE, 0,
+	  check_ladder,
+	  "HLS renditions below the 720p one, WxH@KBPS,...; empty: 720p only; "
+	  "off: no HLS, the MP4 only" },
+	{ "HLS_SEGMENT_S", T_INT, OFF(hls_segment_s), "4", 1, 10, PIPE, 0, NULL,
+	  "HLS segment length in seconds; every rendition has a keyframe at each" },
 	{ "WATERMARK_LOGO", T_STR, OFF(watermark_logo), "", 0, 0, PIPE, 0, NULL,
 	  "PNG or JPEG for the watermark and cards; empty: the built-in logo" },
 	{ "WATERMARK_POSITION", T_STR, OFF(watermark_position), "bottom-right",

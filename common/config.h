@@ -48,6 +48,7 @@ struct config {
 	int s3_max_attempts;
 	int s3_stall_timeout_ms;
 	int s3_presign_ttl_s;
+	int hls_presign_ttl_s;		/* the media files in HLS playlists */
 	int connect_timeout_ms;
 	int db_statement_timeout_ms;	/* a PostgreSQL statement's deadline */
 	char *api_host;
@@ -125,6 +126,8 @@ struct config {
 	int transcode_crf;
 	char *transcode_preset;
 	int transcode_card_ms;		/* each of the opening and closing cards */
+	char *hls_ladder;		/* hls_ladder.h: "off", "", WxH@KBPS,... */
+	int hls_segment_s;		/* segment length, seconds */
 	char *watermark_logo;		/* "" means the built-in logo */
 	char *watermark_position;	/* top-left, ..., bottom-right */
 	int watermark_opacity;		/* percent */

@@ -28,6 +28,11 @@ void videos_outputs_prefix(const char *id, char *out)
 	snprintf(out, VIDEO_KEY_MAX, "processed/%.64s/", id);
 }
 
+void videos_hls_prefix(const char *id, int attempt, char *out)
+{
+	snprintf(out, VIDEO_KEY_MAX, "processed/%.64s/hls/%d/", id, attempt);
+}
+
 enum sc_err videos_start(struct db *db, const char *id, int *attempt,
 			 char *key, size_t cap, int *found)
 {
@@ -91,18 +96,19 @@ static enum sc_err fenced_update(struct db *db, const char *sql, int n,
 
 enum sc_err videos_processed(struct db *db, const char *id, int attempt,
 			     const char *video_key, const char *poster_key,
-			     const char *report, int *applied)
+			     const char *hls, const char *report, int *applied)
 {
 	char att[16];
-	const char *params[] = { id, att, video_key, poster_key, report };
+	const char *params[] = { id, att, video_key, poster_key, report, hls };
 
 	snprintf(att, sizeof(att), "%d", attempt);
 	return fenced_update(db,
 			     "UPDATE videos SET status = 'processed', processed_key = $3, "
-			     "poster_key = $4, report = $5::jsonb, processed_at = now(), "
+			     "poster_key = $4, report = $5::jsonb, hls = $6::jsonb, "
+			     "processed_at = now(), "
 			     "error_code = NULL, error_message = NULL, updated_at = now() "
 			     "WHERE id = $1 AND attempt = $2 AND status = 'processing'",
-			     5, params, applied);
+			     6, params, applied);
 }
 
 enum sc_err videos_failed(struct db *db, const char *id, int attempt,

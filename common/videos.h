@@ -24,6 +24,7 @@
  *   originals/<id>/source.mp4
  *   processed/<id>/<attempt>/video.mp4
  *   processed/<id>/<attempt>/poster.jpg
+ *   processed/<id>/hls/<attempt>/...     HLS playlists and media files
  *
  * The fenced update that marks the video processed names the attempt's
  * keys in the row (processed_key, poster_key), which makes them current;
@@ -45,6 +46,10 @@ int videos_valid_id(const char *id);
 /* "processed/<id>/": the prefix of every attempt's outputs. */
 void videos_outputs_prefix(const char *id, char *out);
 
+/* "processed/<id>/hls/<attempt>/": the prefix of an attempt's HLS files
+ * (into out, VIDEO_KEY_MAX bytes). */
+void videos_hls_prefix(const char *id, int attempt, char *out);
+
 /*
  * Begin an attempt on video id: status 'processing', attempt + 1.  *found
  * is 0 when the video is gone or already processed or failed; else
@@ -53,10 +58,11 @@ void videos_outputs_prefix(const char *id, char *out);
 enum sc_err videos_start(struct db *db, const char *id, int *attempt,
 			 char *key, size_t cap, int *found);
 
-/* Mark processed (keys, report JSON); *applied 0 when fenced off. */
+/* Mark processed (keys, the HLS playlists' JSON or NULL for none: see
+ * migrations/010_hls.up.sql, report JSON); *applied 0 when fenced off. */
 enum sc_err videos_processed(struct db *db, const char *id, int attempt,
 			     const char *video_key, const char *poster_key,
-			     const char *report, int *applied);
+			     const char *hls, const char *report, int *applied);
 
 /* Mark failed with a reason code and message; report may be NULL. */
 enum sc_err videos_failed(struct db *db, const char *id, int attempt,

@@ -15,6 +15,8 @@
 #include "buf.h"
 #include "child.h"
 #include "clock.h"
+#include "hls.h"
+#include "hls_ladder.h"
 #include "job.h"
 #include "lease.h"
 #include "log.h"
@@ -244,6 +246,7 @@ static void remove_outputs(struct job_env *env, const char *id, int attempt)
 {
 	char key[VIDEO_KEY_MAX];
 	enum video_object o;
+	long n = 0;
 
 	s3_set_cancel(env->s3, NULL, NULL);
 	for (o = VIDEO_PROCESSED; o <= VIDEO_POSTER; o++) {
@@ -251,7 +254,89 @@ static void remove_outputs(struct job_env *env, const char *id, int attempt)
 		if (s3_delete_object(env->s3, key))
 			log_warn("cannot remove %s: %s", key, s3_errstr(env->s3));
 	}
+	videos_hls_prefix(id, attempt, key);
+	if (s3_delete_prefix(env->s3, key, &n))
+		log_warn("cannot remove %s: %s", key, s3_errstr(env->s3));
 	s3_set_cancel(env->s3, should_stop, env);
+}
+
+/* A playlist the transcoder wrote, as a string member of obj. */
+static enum sc_err add_playlist(cJSON *obj, const char *member, const char *dir,
+				const char *file)
+{
+	struct buf b = BUF_INIT(1 << 20);
+	char path[1400];
+	enum sc_err rc;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, file);
+	rc = child_read_output(path, &b);
+	if (!rc && !cJSON_AddStringToObject(obj, member, b.data ? b.data : ""))
+		rc = SC_ERR_NOMEM;
+	buf_release(&b);
+	return rc;
+}
+
+/* Upload one HLS file: dir/<name><ext> to <prefix><name><ext>. */
+static enum sc_err upload_hls_file(struct job_env *env, const char *dir,
+				   const char *prefix, const char *name,
+				   const char *ext, const char *type)
+{
+	char path[1400], key[VIDEO_KEY_MAX + HLS_NAME_MAX + 8];
+
+	snprintf(path, sizeof(path), "%s/%s%s", dir, name, ext);
+	snprintf(key, sizeof(key), "%s%s%s", prefix, name, ext);
+	return upload(env, path, key, type);
+}
+
+/*
+ * Store the HLS files the transcoder wrote into dir under the attempt's
+ * prefix, and describe them for the row (migrations/010_hls.up.sql): *json
+ * is then the caller's (free()), or NULL when HLS_LADDER is "off".
+ * SC_ERR_S3 or SC_ERR_CANCELLED from S3; SC_ERR_IO or SC_ERR_NOMEM when
+ * the playlists cannot be read.
+ */
+static enum sc_err store_hls(struct job_env *env, const char *id, int attempt,
+			     const char *dir, char **json)
+{
+	static const char m3u8[] = "application/vnd.apple.mpegurl";
+	char prefix[VIDEO_KEY_MAX], why[160];
+	struct hls_ladder l;
+	cJSON *root, *media;
+	enum sc_err rc = SC_OK;
+	int i;
+
+	*json = NULL;
+	/* validated at start-up; the transcoder parsed the same value */
+	if (hls_ladder_parse(env->cfg->hls_ladder, &l, why, sizeof(why)) ||
+	    !l.enabled)
+		return SC_OK;
+	videos_hls_prefix(id, attempt, prefix);
+	root = cJSON_CreateObject();
+	media = root ? cJSON_AddObjectToObject(root, "media") : NULL;
+	if (!media || !cJSON_AddStringToObject(root, "prefix", prefix)) {
+		rc = SC_ERR_NOMEM;
+		goto out;
+	}
+	for (i = -1; i < l.n && !rc; i++) {
+		const char *name = i < 0 ? HLS_TOP_NAME : l.rung[i].name;
+		char file[HLS_NAME_MAX + 8];
+
+		snprintf(file, sizeof(file), "%s.m3u8", name);
+		rc = upload_hls_file(env, dir, prefix, name, ".m4s", "video/mp4");
+		if (!rc)
+			rc = upload_hls_file(env, dir, prefix, name, ".m3u8", m3u8);
+		if (!rc)
+			rc = add_playlist(media, name, dir, file);
+	}
+	if (!rc)
+		rc = upload_hls_file(env, dir, prefix, "master", ".m3u8", m3u8);
+	if (!rc)
+		rc = add_playlist(root, "master", dir, HLS_MASTER);
+	if (!rc && !(*json = cJSON_PrintUnformatted(root)))
+		rc = SC_ERR_NOMEM;
+out:
+	cJSON_Delete(root);
+	return rc;
 }
 
 /* Earlier attempts may have stored outputs before they failed or were
@@ -264,7 +349,7 @@ static enum job_outcome finish_processed(struct job_env *env,
 					 const struct job_files *f)
 {
 	char vkey[VIDEO_KEY_MAX], pkey[VIDEO_KEY_MAX];
-	char *report;
+	char *report, *hls = NULL;
 	int applied = 0, exists = 1, a;
 	enum sc_err rc;
 
@@ -273,23 +358,30 @@ static enum job_outcome finish_processed(struct job_env *env,
 	videos_key(VIDEO_PROCESSED, job->video_id, attempt, vkey);
 	videos_key(VIDEO_POSTER, job->video_id, attempt, pkey);
 	if ((rc = upload(env, f->video, vkey, "video/mp4")) ||
-	    (rc = upload(env, f->poster, pkey, "image/jpeg"))) {
+	    (rc = upload(env, f->poster, pkey, "image/jpeg")) ||
+	    (rc = store_hls(env, job->video_id, attempt, f->dir, &hls))) {
 		if (rc == SC_ERR_CANCELLED || should_stop(env)) {
 			remove_outputs(env, job->video_id, attempt);
 			return stopped(env, job);
 		}
+		if (rc == SC_ERR_IO || rc == SC_ERR_NOMEM) {
+			remove_outputs(env, job->video_id, attempt);
+			return retry(env, job, "io", "cannot read the transcoder's outputs");
+		}
 		return retry(env, job, "s3", s3_errstr(env->s3));
 	}
 	if (lease_lost(env->lease)) {
+		free(hls);
 		remove_outputs(env, job->video_id, attempt);
 		return JOB_LOST;
 	}
 	report = read_report(f->report);
 	do
 		rc = videos_processed(env->db, job->video_id, attempt, vkey, pkey,
-				      report ? report : "{}", &applied);
+				      hls, report ? report : "{}", &applied);
 	while (rc && db_came_back(env));
 	free(report);
+	free(hls);
 	if (rc)
 		return retry(env, job, "db", db_errstr(env->db));
 	if (!applied) {
@@ -372,7 +464,7 @@ static enum job_outcome run_leased(struct job_env *env,
 	int attempt = 0, found = 0;
 	enum job_outcome out;
 	enum sc_err rc;
-	char *argv[12];
+	char *argv[13];
 
 	if (videos_start(env->db, job->video_id, &attempt, key, sizeof(key), &found)) {
 		/* PostgreSQL away (the probe fails too): nothing was done,
@@ -417,9 +509,11 @@ static enum job_outcome run_leased(struct job_env *env,
 	argv[5] = f.poster;
 	argv[6] = "--report";
 	argv[7] = f.report;
-	argv[8] = f.source;
-	argv[9] = f.video;
-	argv[10] = NULL;
+	argv[8] = "--hls";
+	argv[9] = f.dir;
+	argv[10] = f.source;
+	argv[11] = f.video;
+	argv[12] = NULL;
 	if (child_run(argv, &lim, tick, env, &res)) {
 		out = retry(env, job, "internal", "cannot start the transcoder");
 		goto out_clean;

@@ -5,7 +5,8 @@
 // request (header-signed and presigned).  Its package ships no working
 // command-line entry point, so this file starts it with the options the
 // stack needs: loopback address, a port, a data directory, the bucket, and
-// the access key pair the clients are configured with.
+// the access key pair the clients are configured with.  Unsigned object
+// reads are refused, as in a private bucket.
 //
 // Usage: s3-server.js DIR PORT BUCKET [ADDRESS]
 // Credentials: S3_LOCAL_ACCESS_KEY / S3_LOCAL_SECRET_KEY (default S3RVER/S3RVER);
@@ -41,6 +42,24 @@ async function main() {
     port: Number(port),
     silent: true,
     configureBuckets: [{ name: bucket, configs: [] }],
+  })
+  // The project's buckets are private in AWS: an object read that is not
+  // signed (no Authorization header, no presigned query) is refused there
+  // with AccessDenied, where s3rver would serve it.  The same here, ahead
+  // of s3rver's own middleware (path-style: /BUCKET/KEY).
+  server.middleware.unshift(async (ctx, next) => {
+    const read = ctx.method === 'GET' || ctx.method === 'HEAD'
+    const object = ctx.path.split('/').filter(Boolean).length >= 2
+    const signed = Boolean(ctx.get('authorization')) ||
+      'X-Amz-Signature' in ctx.query || 'Signature' in ctx.query
+    if (read && object && !signed) {
+      ctx.status = 403
+      ctx.type = 'application/xml'
+      ctx.body = '<?xml version="1.0" encoding="UTF-8"?>\n' +
+        '<Error><Code>AccessDenied</Code><Message>Access Denied</Message></Error>'
+      return
+    }
+    await next()
   })
   const addr = await server.run()
   console.log(`s3 server listening on ${addr.address}:${addr.port} bucket=${bucket}`)

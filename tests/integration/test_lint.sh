@@ -20,7 +20,7 @@ test_openapi_description_lints_clean() {
     # every route the server has is described, and nothing else
     local routes described
     routes=$(grep -ohE '\{ "(GET|POST|DELETE)", "[^"]+"' "$IT_TOP"/api/routes/*.c |
-        sed -E 's/.*"(GET|POST|DELETE)", "([^"]+)"/\2 \1/; s/\{\}/{id}/' | sort -u)
+        sed -E 's/.*"(GET|POST|DELETE)", "([^"]+)"/\2 \1/; s/\{\}/{id}/g' | sort -u)
     described=$(/usr/bin/python3 - "$IT_TOP/docs/openapi.yaml" <<'PY'
 import re, sys
 path = None

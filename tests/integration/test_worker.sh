@@ -135,10 +135,10 @@ sigterm_mid_job() {
 test_sigterm_within_grace_finishes_the_job() {
     local id
     id=$(add_videos 1 "$IT_DIR/long.mp4")
-    sigterm_mid_job graceful 60
+    sigterm_mid_job graceful 120
     check_eq "worker exit status" "$IT_EXIT" 0
     check_eq "the job finished before exit" "$(count "id = '$id' AND status = 'processed'")" 1
-    check_contains "log" "$(cat "$IT_DIR/graceful.log")" "finishing running jobs within 60 s"
+    check_contains "log" "$(cat "$IT_DIR/graceful.log")" "finishing running jobs within 120 s"
 }
 
 test_sigterm_past_grace_hands_the_job_back() {

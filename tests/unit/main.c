@@ -49,7 +49,7 @@ int main(int argc, char **argv)
 		test_buf_suite, test_child_suite, test_client_suite,
 		test_config_suite,
 		test_error_suite,
-		test_geometry_suite, test_jwt_suite, test_latency_suite,
+		test_geometry_suite, test_hls_suite, test_jwt_suite, test_latency_suite,
 		test_lcache_suite, test_log_suite, test_memo_suite, test_pace_suite,
 		test_peruser_suite, test_picture_suite,
 		test_policy_suite, test_pool_suite, test_probe_suite, test_redisconn_suite,

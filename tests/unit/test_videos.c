@@ -20,6 +20,9 @@ static void test_videos_keys_per_attempt(void)
 	/* every attempt's outputs share the prefix the delete route removes */
 	videos_outputs_prefix(id, prefix);
 	CHECK(!strncmp(key, prefix, strlen(prefix)));
+	videos_hls_prefix(id, 3, key);
+	CHECK_STR(key, "processed/0b5e4f0e-1c7a-4d7e-9a53-6c1f0d3b2a11/hls/3/");
+	CHECK(!strncmp(key, prefix, strlen(prefix)));
 	videos_key(VIDEO_ORIGINAL, id, 0, key);
 	CHECK(strncmp(key, prefix, strlen(prefix)) != 0);
 }

@@ -38,6 +38,7 @@ extern const struct unit_test test_client_suite[];
 extern const struct unit_test test_config_suite[];
 extern const struct unit_test test_error_suite[];
 extern const struct unit_test test_geometry_suite[];
+extern const struct unit_test test_hls_suite[];
 extern const struct unit_test test_jwt_suite[];
 extern const struct unit_test test_latency_suite[];
 extern const struct unit_test test_lcache_suite[];

@@ -2,9 +2,10 @@
  * showcase-transcode - the worker's pipeline on local files.
  *
  *   showcase-transcode [options] IN OUT.mp4 [--poster P.jpg] [--report R.json]
+ *                      [--hls DIR]
  *
  * Settings come from the same environment variables as the worker
- * (TRANSCODE_*, WATERMARK_*, POLICY_*); --set NAME=VALUE overrides one for
+ * (TRANSCODE_*, HLS_*, WATERMARK_*, POLICY_*); --set NAME=VALUE overrides one for
  * this run.  Exit status: 0 done, 1 usage, 2 configuration, and 10 + the
  * reason code when the source is refused or the run fails (reason.h;
  * `--help` lists them).
@@ -78,6 +79,7 @@ static void usage(FILE *f)
 		"usage: showcase-transcode [options] IN OUT.mp4\n"
 		"  --poster P.jpg       also write the poster frame\n"
 		"  --report R.json      write the run's report (- for stdout)\n"
+		"  --hls DIR            also write the HLS renditions into DIR (HLS_LADDER)\n"
 		"  --set NAME=VALUE     override a setting (see showcasectl config)\n"
 		"  --progress           show progress on stderr\n"
 		"  --progress-fd N      write \"progress PERCENT\" lines to file descriptor N\n"
@@ -112,6 +114,7 @@ int main(int argc, char **argv)
 	static const struct option longopts[] = {
 		{ "poster", required_argument, NULL, 'p' },
 		{ "report", required_argument, NULL, 'r' },
+		{ "hls", required_argument, NULL, 'H' },
 		{ "set", required_argument, NULL, 's' },
 		{ "progress", no_argument, NULL, 'P' },
 		{ "progress-fd", required_argument, NULL, 'F' },
@@ -124,17 +127,20 @@ int main(int argc, char **argv)
 	struct cli cli = { .last_pct = -1, .progress_fd = -1 };
 	struct config cfg;
 	struct transcode *t = NULL;
-	const char *poster = NULL, *report = NULL;
+	const char *poster = NULL, *report = NULL, *hls = NULL;
 	enum tc_reason r;
 	int opt, status = 1;
 
-	while ((opt = getopt_long(argc, argv, "p:r:s:PF:Sh", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "p:r:H:s:PF:Sh", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'p':
 			poster = optarg;
 			break;
 		case 'r':
 			report = optarg;
+			break;
+		case 'H':
+			hls = optarg;
 			break;
 		case 's':
 			if (cli.nset == MAX_SETS || !strchr(optarg, '=')) {
@@ -186,6 +192,7 @@ int main(int argc, char **argv)
 		hooks.progress = progress;
 		hooks.arg = &cli;
 	}
+	transcode_set_hls(t, hls);
 	r = transcode_run(t, argv[optind], argv[optind + 1], poster, &hooks);
 	if (cli.progress)
 		fprintf(stderr, "\n");

@@ -32,6 +32,7 @@
 #include "clock.h"
 #include "deint.h"
 #include "geometry.h"
+#include "hls.h"
 #include "log.h"
 #include "logo.h"
 #include "outcheck.h"
@@ -50,12 +51,12 @@
 #define MAX_VIDEO_STREAMS 16
 
 enum stage { ST_PROBE, ST_DECODE, ST_DEINTERLACE, ST_RENDER, ST_TONEMAP,
-	     ST_ENCODE, ST_FINISH, ST_CHECK, ST_POSTER, ST__COUNT };
+	     ST_ENCODE, ST_LADDER, ST_FINISH, ST_CHECK, ST_POSTER, ST__COUNT };
 
 /* "tonemap" is the HDR conversion inside rendering, counted apart */
 static const char *const stage_names[ST__COUNT] = {
 	"probe", "decode", "deinterlace", "render", "tonemap", "encode",
-	"finish", "check", "poster"
+	"ladder", "finish", "check", "poster"
 };
 
 /* What the last run found and did, for the report. */
@@ -98,6 +99,8 @@ struct report {
 	int poster_written;
 	long long stage_us[ST__COUNT];
 	long long deint_cpu_us, tonemap_cpu_us;	/* the two steps' thread CPU */
+	long long ladder_cpu_us;	/* scaling and encoding the HLS ladder */
+	int hls;			/* HLS renditions written */
 	long long total_us;
 };
 
@@ -106,6 +109,8 @@ struct transcode {
 	const struct config *cfg;	/* the caller's; outlives the transcoder */
 	struct policy policy;
 	struct pic_overlay *mark, *card_logo;
+	struct hls_ladder ladder;	/* from HLS_LADDER */
+	const char *hls_dir;		/* the caller's; NULL: no HLS */
 
 	/* one run */
 	const struct transcode_hooks *hooks;
@@ -117,6 +122,7 @@ struct transcode {
 	AVCodecContext *enc;
 	AVStream *ost;
 	struct render *render;
+	struct hls *hls;		/* NULL: no HLS this run */
 	struct tonemap *tonemap;	/* NULL: an SDR source */
 	struct deint *deint;		/* NULL: progressive source */
 	AVFrame *dframe;		/* a deinterlaced frame */
@@ -149,6 +155,7 @@ enum sc_err transcode_new(const struct config *cfg, struct transcode **out,
 	struct logo_size sizes[2];
 	struct pic_overlay *logos[2];
 	struct transcode *t;
+	char why[160];
 	enum sc_err rc;
 
 	*out = NULL;
@@ -158,6 +165,11 @@ enum sc_err transcode_new(const struct config *cfg, struct transcode **out,
 	buf_init(&t->msg, 4096);
 	t->cfg = cfg;
 	policy_from_config(&t->policy, cfg);
+	if (hls_ladder_parse(cfg->hls_ladder, &t->ladder, why, sizeof(why))) {
+		buf_appendf(err, "HLS_LADDER: %s", why);
+		rc = SC_ERR_CONFIG;
+		goto out_free;
+	}
 
 	sizes[0].height = TRANSCODE_OUT_H * cfg->watermark_size / 100;
 	sizes[0].opacity = cfg->watermark_opacity;
@@ -185,6 +197,11 @@ void transcode_free(struct transcode *t)
 	pic_overlay_free(t->mark);
 	buf_release(&t->msg);
 	free(t);
+}
+
+void transcode_set_hls(struct transcode *t, const char *dir)
+{
+	t->hls_dir = dir;
 }
 
 const char *transcode_message(const struct transcode *t)
@@ -623,12 +640,47 @@ static enum tc_reason open_encoder(struct transcode *t)
 	snprintf(crf, sizeof(crf), "%d", t->cfg->transcode_crf);
 	av_dict_set(&opts, "preset", t->cfg->transcode_preset, 0);
 	av_dict_set(&opts, "crf", crf, 0);
+	/* HLS segments start with IDR frames, in the MP4 too (hls.h) */
+	if (t->hls_dir && t->ladder.enabled)
+		av_dict_set(&opts, "forced-idr", "1", 0);
 	ret = avcodec_open2(t->enc, codec, &opts);
 	av_dict_free(&opts);
 	if (ret < 0)
 		return fail(t, TC_INTERNAL, "cannot open the H.264 encoder: %s",
 			    av_err2str(ret));
 	return TC_OK;
+}
+
+/* The HLS renditions beside the MP4, when asked for and not "off". */
+static enum tc_reason open_hls(struct transcode *t)
+{
+	struct hls_opts o = { 0 };
+	struct buf why = BUF_INIT(512);
+	enum tc_reason r = TC_OK;
+	enum sc_err rc;
+
+	if (!t->hls_dir || !t->ladder.enabled)
+		return TC_OK;
+	o.dir = t->hls_dir;
+	o.ladder = &t->ladder;
+	o.segment_s = t->cfg->hls_segment_s;
+	o.preset = t->cfg->transcode_preset;
+	o.top = t->enc;
+	if ((rc = hls_new(&o, &t->hls, &why)))
+		r = fail(t, TC_INTERNAL, "cannot set up HLS: %s",
+			 why.data ? why.data : sc_strerror(rc));
+	buf_release(&why);
+	return r;
+}
+
+/* An HLS step failed: the run fails with why. */
+static enum tc_reason hls_failed(struct transcode *t, struct buf *why)
+{
+	enum tc_reason r = fail(t, TC_INTERNAL, "HLS: %s",
+				why->data ? why->data : "failed");
+
+	buf_release(why);
+	return r;
 }
 
 static enum tc_reason open_output(struct transcode *t)
@@ -660,18 +712,20 @@ static enum tc_reason open_output(struct transcode *t)
 	if (ret < 0)
 		return fail(t, TC_INTERNAL, "cannot write the MP4 header: %s",
 			    av_err2str(ret));
-	return TC_OK;
+	return open_hls(t);
 }
 
 /* Send one picture (NULL: flush) and write what the encoder gives back. */
 static enum tc_reason encode(struct transcode *t, AVFrame *pic)
 {
+	struct buf why = BUF_INIT(512);
 	long long t_enc = clock_us();
 	int ret;
 
 	if (pic) {
 		pic->pts = t->pts++;
-		pic->pict_type = AV_PICTURE_TYPE_NONE;
+		pic->pict_type = t->hls && hls_keyframe(t->hls, pic->pts)
+					 ? AV_PICTURE_TYPE_I : AV_PICTURE_TYPE_NONE;
 	}
 	ret = avcodec_send_frame(t->enc, pic);
 	if (ret < 0)
@@ -684,6 +738,8 @@ static enum tc_reason encode(struct transcode *t, AVFrame *pic)
 		if (ret < 0)
 			return fail(t, TC_INTERNAL, "encoder failed: %s",
 				    av_err2str(ret));
+		if (t->hls && hls_top_packet(t->hls, t->pkt, t->enc->time_base, &why))
+			return hls_failed(t, &why);
 		av_packet_rescale_ts(t->pkt, t->enc->time_base, t->ost->time_base);
 		t->pkt->stream_index = t->ost->index;
 		ret = av_interleaved_write_frame(t->out, t->pkt);
@@ -692,6 +748,12 @@ static enum tc_reason encode(struct transcode *t, AVFrame *pic)
 				    t->tmp_out, av_err2str(ret));
 	}
 	took(t, ST_ENCODE, t_enc);
+	if (pic && t->hls) {
+		t_enc = clock_us();
+		if (hls_picture(t->hls, pic, &why))
+			return hls_failed(t, &why);
+		took(t, ST_LADDER, t_enc);
+	}
 	if (pic && t->hooks) {
 		/* a source longer than it claimed would go past 1 */
 		if (t->hooks->progress)
@@ -999,6 +1061,11 @@ static void reset_run(struct transcode *t)
 		avformat_free_context(t->out);
 		t->out = NULL;
 	}
+	if (t->hls) {
+		t->rep.ladder_cpu_us = hls_ladder_cpu_us(t->hls);
+		hls_free(t->hls);
+		t->hls = NULL;
+	}
 	render_free(t->render);
 	t->render = NULL;
 	deint_free(t->deint);
@@ -1137,10 +1204,12 @@ static enum tc_reason finish(struct transcode *t, const char *out)
 	ret = av_write_trailer(t->out);
 	if (ret >= 0)
 		ret = avio_closep(&t->out->pb);
-	took(t, ST_FINISH, t_fin);
 	if (ret < 0)
 		return fail(t, TC_INTERNAL, "cannot finish %s: %s", t->tmp_out,
 			    av_err2str(ret));
+	if (t->hls && hls_finish(t->hls, &why))
+		return hls_failed(t, &why);
+	took(t, ST_FINISH, t_fin);
 
 	t_fin = clock_us();
 	want.width = TRANSCODE_OUT_W;
@@ -1227,6 +1296,10 @@ out_clean:
 			unlink(t->tmp_out);
 		if (t->tmp_poster)
 			unlink(t->tmp_poster);
+		if (t->hls_dir && t->ladder.enabled)
+			hls_remove(t->hls_dir, &t->ladder);
+	} else {
+		t->rep.hls = t->hls_dir && t->ladder.enabled;
 	}
 	free(t->tmp_out);
 	free(t->tmp_poster);
@@ -1354,6 +1427,7 @@ enum sc_err transcode_report_json(const struct transcode *t, struct buf *out)
 		cJSON_AddNumberToObject(res, "audio_streams", p->out.audio_streams);
 		cJSON_AddBoolToObject(res, "moov_first", p->out.moov_first);
 		cJSON_AddBoolToObject(res, "poster", p->poster_written);
+		cJSON_AddBoolToObject(res, "hls", p->hls);
 	}
 	stages = cJSON_AddObjectToObject(root, "stages_ms");
 	if (stages) {
@@ -1368,6 +1442,7 @@ enum sc_err transcode_report_json(const struct transcode *t, struct buf *out)
 	if (steps) {
 		cJSON_AddNumberToObject(steps, "deinterlace", ms(p->deint_cpu_us));
 		cJSON_AddNumberToObject(steps, "tonemap", ms(p->tonemap_cpu_us));
+		cJSON_AddNumberToObject(steps, "ladder", ms(p->ladder_cpu_us));
 	}
 	if (src && res && stages && steps && (text = cJSON_PrintUnformatted(root)))
 		rc = buf_appends(out, text);

@@ -8,7 +8,8 @@
  * it upright, fit and pad it to 1280x720 (an HDR source tone-mapped to
  * BT.709 SDR on the way: tonemap.h), watermark it, add the opening and
  * closing cards, encode H.264 at a constant frame rate into an MP4 with
- * its index first, and write a JPEG poster.  One pass, FFmpeg's
+ * its index first, and write a JPEG poster; optionally the same frames as
+ * HLS renditions (hls.h).  One pass, FFmpeg's
  * libraries only.
  *
  * Invariants: a struct transcode owns every FFmpeg context of its job; no
@@ -58,6 +59,14 @@ void transcode_free(struct transcode *t);
 enum tc_reason transcode_run(struct transcode *t, const char *in,
 			     const char *out, const char *poster,
 			     const struct transcode_hooks *hooks);
+
+/*
+ * Also write the HLS renditions (hls.h: master.m3u8, <name>.m3u8 and
+ * <name>.m4s per rendition) into the directory dir on the next runs,
+ * unless HLS_LADDER is "off"; NULL: none.  dir is the caller's and must
+ * outlive the runs.  On a failed run the HLS files are removed too.
+ */
+void transcode_set_hls(struct transcode *t, const char *dir);
 
 /* The last run's outcome in words ("the video is 10.0 s long; ..."). */
 const char *transcode_message(const struct transcode *t);
