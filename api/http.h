@@ -254,5 +254,6 @@ extern const struct route route_events[];
 extern const struct route route_upload[];
 extern const struct route route_public[];
 extern const struct route route_metrics[];
+extern const struct route route_portal[];
 
 #endif
