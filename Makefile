@@ -150,11 +150,13 @@ bench: deps
 	@BIN_DIR=$(BUILD) tests/bench/run.sh
 
 # The release tarball the servers install (deploy/aws user data):
-# bin/, share/showcase/migrations and share/showcase/systemd, for /usr/local.
+# bin/, share/showcase/migrations, share/showcase/portal (the API finds it
+# beside bin/) and share/showcase/systemd, for /usr/local.
 dist: all
 	@rm -rf $(BUILD)/dist && mkdir -p $(BUILD)/dist/bin $(BUILD)/dist/share/showcase
 	@cp $(PROGRAMS) $(BUILD)/dist/bin/
 	@cp -r migrations deploy/systemd $(BUILD)/dist/share/showcase/
+	@cp -r api/portal $(BUILD)/dist/share/showcase/portal
 	@tar -czf $(BUILD)/showcase.tar.gz -C $(BUILD)/dist bin share
 	@echo "  DIST    $(BUILD)/showcase.tar.gz"
 

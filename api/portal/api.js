@@ -3,6 +3,11 @@
 // no other site can send it).
 const KEY = "showcase.token";
 
+// The API's origin: the page's own, unless index.html names another in
+// <meta name="showcase-api" content="https://api.example.org"> (a portal
+// served from a CDN; the API then allows its origin by API_CORS_ORIGINS).
+export const API = (document.querySelector('meta[name="showcase-api"]')?.content || "").replace(/\/$/, "");
+
 export function token() { return sessionStorage.getItem(KEY); }
 
 export function setToken(tok) {
@@ -34,7 +39,7 @@ export async function call(method, path, body) {
   if (body !== undefined) headers["Content-Type"] = "application/json";
   let resp;
   try {
-    resp = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+    resp = await fetch(API + path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
   } catch {
     return { status: 0, body: null };
   }

@@ -1,7 +1,7 @@
 // app.js - the portal's pages (hash routes, one view shown at a time),
 // all through the public API.  No framework: the DOM is built with
 // createElement and textContent, never from HTML strings.
-import { call, token, setToken, userId } from "./api.js";
+import { API, call, token, setToken, userId } from "./api.js";
 import { t, apply, set as setLang, current as currentLang, reason } from "./i18n.js";
 import { follow } from "./live.js";
 import { RULES, check } from "./rules.js";
@@ -268,7 +268,7 @@ async function onUpload(e) {
   uploading(true);
   const started = performance.now();
   const job = upload({
-    token: token(), file: state.file, title, isPublic: $("up-public").checked,
+    api: API, token: token(), file: state.file, title, isPublic: $("up-public").checked,
     onProgress: ({ loaded, total }) => showProgress(loaded, total, started),
   });
   state.sending = job;

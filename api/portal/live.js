@@ -4,7 +4,7 @@
 // stream drops, a new ticket is fetched and the stream resumes after the
 // last event seen (last_event_id).  Fallback, when no stream can be
 // opened: onPoll() every POLL_MS (the caller reloads the list).
-import { call } from "./api.js";
+import { API, call } from "./api.js";
 
 const POLL_MS = 5000;
 const RETRY_MS = 2000;
@@ -31,7 +31,7 @@ export function follow({ onStatus, onProgress, onMode, onPoll }) {
       timer = setTimeout(open, RETRY_MS);
       return;
     }
-    let url = "/api/videos/events?ticket=" + encodeURIComponent(r.body.ticket);
+    let url = API + "/api/videos/events?ticket=" + encodeURIComponent(r.body.ticket);
     if (last !== null) url += "&last_event_id=" + encodeURIComponent(last);
     es = new EventSource(url);
     es.onopen = () => { failures = 0; onMode("live"); };

@@ -3,11 +3,12 @@
 // POST /api/videos/upload over XMLHttpRequest, whose upload events give
 // the progress (fetch() has none for request bodies).
 //
-// upload({token, file, title, isPublic, onProgress}) returns
+// upload({api, token, file, title, isPublic, onProgress}) (api: the
+// API's origin, "" for the page's own) returns
 // {done, abort}: done resolves with {status, body} (the API's answer,
 // any status) and rejects with Error("aborted") or Error("network");
 // onProgress({loaded, total}) is called as bytes leave.
-export function upload({ token, file, title, isPublic, onProgress }) {
+export function upload({ api, token, file, title, isPublic, onProgress }) {
   const xhr = new XMLHttpRequest();
   const form = new FormData();
   form.append("title", title);
@@ -25,7 +26,7 @@ export function upload({ token, file, title, isPublic, onProgress }) {
     xhr.onabort = () => reject(new Error("aborted"));
     xhr.onerror = () => reject(new Error("network"));
   });
-  xhr.open("POST", "/api/videos/upload");
+  xhr.open("POST", api + "/api/videos/upload");
   xhr.setRequestHeader("Authorization", "Bearer " + token);
   xhr.send(form);
   return { done, abort: () => xhr.abort() };
