@@ -102,7 +102,7 @@ $(BUILD)/showcase-transcode: $(call obj,$(XCODE_SRC)) $(PIPE) $(LIB)
 # child process
 UNIT_API = api/jwt.c api/lcache.c api/password.c api/pace.c api/peruser.c \
            api/latency.c api/pool.c api/client.c api/fingerprint.c \
-           api/refusal_memo.c
+           api/refusal_memo.c api/portal_files.c
 UNIT_WORKER = worker/child.c
 $(call obj,$(UNIT_SRC)): ALL_CFLAGS += -Iapi -Iworker
 $(UNIT): $(call obj,$(UNIT_SRC) $(UNIT_API) $(UNIT_WORKER)) $(PIPE) $(LIB)
