@@ -2,8 +2,9 @@
 // portal_e2e.js - a player's journey through the portal in a real browser
 // (Debian's chromium, headless, driven by playwright-core), against a live
 // stack: sign up (with the API's field errors shown by field), log in, the
-// 8 s clip refused by the page before any upload, the 22 s 1080p clip
-// uploaded through the page with a moving progress bar, its status
+// 8 s clip dropped on the page and refused there before any upload, an
+// upload cancelled, the 22 s 1080p clip uploaded through the page with a
+// moving progress bar (percent, speed, time left), its status
 // reaching "processed" without a reload (events stream), played (time
 // advances, 1280 wide), a clip the worker refuses shown with its reason in
 // plain words, a vote for another player's video and the ranking that
@@ -148,7 +149,14 @@ async function journey(browser) {
   let uploads = 0;
   page.on("request", (r) => { if (r.url().endsWith("/api/videos/upload")) uploads += 1; });
   await go(page, "#/upload");
-  await page.setInputFiles("#up-file", fx("short.mp4"));
+  // dropped on the page, as a player would from a file manager
+  const bytes = require("fs").readFileSync(fx("short.mp4")).toString("base64");
+  await page.evaluate((b64) => {
+    const raw = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+    const dt = new DataTransfer();
+    dt.items.add(new File([raw], "short.mp4", { type: "video/mp4" }));
+    document.getElementById("drop").dispatchEvent(new DragEvent("drop", { dataTransfer: dt, bubbles: true, cancelable: true }));
+  }, bytes);
   await page.waitForSelector("#up-file-err:not(:empty)");
   const refused = await page.locator("#up-file-err").textContent();
   expect(refused.includes("The video is 8 s long; the contest needs at least 20 s."), `the page refuses the 8 s clip: "${refused}"`);
@@ -175,6 +183,14 @@ async function journey(browser) {
   const cdp = await ctx.newCDPSession(page);
   await cdp.send("Network.enable");
   await cdp.send("Network.emulateNetworkConditions", { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: 200 * 1024 });
+  // first a cancel: the upload stops and nothing is left of it
+  await page.click("#up-send");
+  await page.waitForFunction(() => document.getElementById("up-bar").value > 0, null, { timeout: 30000 });
+  await page.click("#up-cancel");
+  await page.waitForSelector("#upload-err:not(:empty)");
+  expect(await page.locator("#upload-err").textContent() === "The upload was cancelled.", "the upload can be cancelled");
+  expect(await page.locator("#up-send").isEnabled() && await page.locator("#up-progress").isHidden(), "the form is back after the cancel");
+  await page.evaluate(() => { window.__seen = { values: [], stats: [] }; });
   await page.click("#up-send");
   await page.waitForFunction(() => { const v = document.getElementById("up-bar").value; return v > 5 && v < 95; }, null, { timeout: 30000 });
   await shot(page, "upload-progress");
@@ -202,6 +218,7 @@ async function journey(browser) {
   await page.waitForSelector('#mine-list li.card[data-status="processed"]', { timeout: 120000 });
   expect(await page.evaluate(() => window.__noReload === true), "the page was not reloaded");
   expect(first !== "processed", `the status changed live (${first} -> processed)`);
+  expect(await page.locator("#mine-list li.card").count() === 1, "the cancelled upload left no video");
   const videoId = await page.locator('#mine-list li.card[data-status="processed"]').getAttribute("data-video-id");
   await page.waitForSelector(`#mine-list li.card[data-video-id="${videoId}"] img.poster`);
   await shot(page, "my-videos-processed");
