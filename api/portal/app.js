@@ -2,7 +2,7 @@
 // all through the public API.  No framework: the DOM is built with
 // createElement and textContent, never from HTML strings.
 import { API, call, token, setToken, userId } from "./api.js";
-import { t, apply, set as setLang, current as currentLang, reason } from "./i18n.js";
+import { t, apply, set as setLang, current as currentLang, reason, fieldReason } from "./i18n.js";
 import { follow } from "./live.js";
 import { RULES, check } from "./rules.js";
 import { upload } from "./upload.js";
@@ -100,10 +100,10 @@ function clearErrors(form) {
   for (const e of form.querySelectorAll("[aria-invalid]")) e.removeAttribute("aria-invalid");
 }
 
-// The API's reasons are English: Spanish readers get them introduced.
+// The API's reasons for its invalid_fields, in the page's language.
 function apiReasons(fields) {
   const out = {};
-  for (const [k, v] of Object.entries(fields || {})) out[k] = t("field_problem", { why: v });
+  for (const [k, v] of Object.entries(fields || {})) out[k] = fieldReason(v);
   return out;
 }
 

@@ -50,6 +50,27 @@ function nums(message) {
   });
 }
 
+// The API's reasons for invalid fields (api/input.c, api/password.c), in
+// the page's language; one it does not know is shown as it came.
+const FIELD_REASONS = {
+  "is required": "required",
+  "must not be empty": "required",
+  "is too short": "f_too_short",
+  "is too long": "f_too_long",
+  "is too long (200 bytes at most)": "f_title_too_long",
+  "must be UTF-8 text without control characters": "f_bad_text",
+  "is not an email address": "f_bad_email",
+  "must be at least 8 characters": "f_pw_short",
+  "must contain a letter and a digit": "f_pw_weak",
+  "does not match password1": "passwords_differ",
+  "is not an MP4 or MOV video": "f_not_video",
+};
+
+export function fieldReason(why) {
+  const key = FIELD_REASONS[why];
+  return key ? t(key) : t("field_problem", { why });
+}
+
 const OURS = new Set(["s3", "db", "redis", "timeout", "crashed", "internal", "worker_lost", "cancelled"]);
 
 // A failed video's reason in plain words, from the worker's code and the

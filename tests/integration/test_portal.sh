@@ -126,6 +126,22 @@ test_portal_off_and_its_directory() {
     check_contains "api log" "$(cat "$IT_DIR/api.log")" "serving the portal from $BIN_DIR/../api/portal"
 }
 
+test_languages_have_the_same_strings() {
+    local out
+    out=$(cd "$IT_TOP/api/portal" && node --input-type=module -e '
+        const en = (await import("./strings-en.js")).default;
+        const es = (await import("./strings-es.js")).default;
+        const miss = (a, b) => Object.keys(a).filter((k) => !(k in b));
+        console.log(JSON.stringify({ es: miss(en, es), en: miss(es, en) }));' 2>&1)
+    check_eq "keys missing per language" "$out" '{"es":[],"en":[]}'
+    # every key the page and the modules name is in the tables
+    out=$(cd "$IT_TOP/api/portal" && grep -ohE 'data-i18n(-aria)?="[a-z_0-9]+"|\bt\("[a-z_0-9]+"[,)]' index.html ./*.js |
+        sed -E 's/.*"([a-z_0-9]+)".*/\1/' | sort -u | while read -r k; do
+            grep -q "^  $k:" strings-en.js || echo "$k"
+        done)
+    check_eq "keys used but not defined" "$out" ""
+}
+
 # --- the browser ---------------------------------------------------------
 
 # the 22 s 1080p clip; an 8 s one the page refuses; one whose container says
