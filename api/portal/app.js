@@ -416,7 +416,7 @@ async function loadGallery() {
     if (v.poster_url) li.append(el("img", { class: "poster", src: v.poster_url, alt: t("poster_of", { title: v.title }) }));
     const body = el("div", { class: "body" });
     body.append(el("h3", { text: v.title }), el("p", { text: t("by_player", { player: v.player, city: v.city }) }));
-    const count = el("p", { class: "votes", text: t("votes", { n: v.votes }) });
+    const count = el("p", { class: "votes", text: votes(v.votes) });
     body.append(count);
     const actions = el("div", { class: "actions" });
     actions.append(el("a", { href: "#/watch/" + v.video_id, text: t("watch"), "aria-label": t("watch") + ": " + v.title }));
@@ -441,9 +441,11 @@ async function vote(v, count, button) {
   const err = r.body && r.body.error;
   if (r.status === 200) {
     v.votes += 1;
-    count.textContent = t("votes", { n: v.votes });
+    count.textContent = votes(v.votes);
+    votedButton(button, v.title);
     notice(t("voted", { title: v.title }));
   } else if (err === "already_voted") {
+    votedButton(button, v.title);
     notice(t("already_voted"));
   } else if (err === "own_video") {
     notice(t("own_video"));
@@ -452,6 +454,14 @@ async function vote(v, count, button) {
     notice(failure(r));
   }
 }
+
+// The button once the player's vote is in: its name says so too.
+function votedButton(button, title) {
+  button.textContent = t("voted_button");
+  button.setAttribute("aria-label", t("voted_button") + ": " + title);
+}
+
+function votes(n) { return n === 1 ? t("votes_one") : t("votes", { n }); }
 
 function pager(name, page, more) {
   $(name + "-page").textContent = t("page", { n: page });

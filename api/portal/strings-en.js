@@ -96,6 +96,8 @@ export default {
   gallery_title: "Gallery",
   by_player: "{player}, {city}",
   votes: "{n} votes",
+  votes_one: "1 vote",
+  voted_button: "Voted",
   vote: "Vote",
   vote_for: "Vote for “{title}”",
   voted: "Your vote for “{title}” is counted.",

@@ -96,6 +96,8 @@ export default {
   gallery_title: "Galería",
   by_player: "{player}, {city}",
   votes: "{n} votos",
+  votes_one: "1 voto",
+  voted_button: "Votado",
   vote: "Votar",
   vote_for: "Votar por «{title}»",
   voted: "Tu voto por «{title}» quedó registrado.",

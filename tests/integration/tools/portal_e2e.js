@@ -263,25 +263,30 @@ async function journey(browser) {
   await go(page, "#/rankings");
   await page.fill("#rank-city", "Medellin");
   await page.click("#rank-form button[type=submit]");
-  await page.waitForSelector("#rank-table tbody tr[data-player-id]");
-  const before = Number(await page.locator("#rank-table tbody tr[data-player-id] td.votes").first().textContent());
+  // the rival's row (the only player of Medellin)
+  const rivalRow = page.locator("#rank-table tbody tr[data-player-id]", { hasText: "Medellin" });
+  await rivalRow.waitFor();
+  const before = Number(await rivalRow.locator("td.votes").textContent());
   await go(page, "#/gallery");
   const rivalCard = page.locator(`#gallery-list li[data-video-id="${rival}"]`);
   await rivalCard.waitFor();
   const own = page.locator(`#gallery-list li[data-video-id="${videoId}"]`);
+  await own.waitFor();	// the list of this visit, not the first one's
   expect(await own.count() === 1 && await own.locator("button.vote").count() === 0, "no vote button on my own video");
   await rivalCard.locator("button.vote").click();
   await page.waitForFunction((id) => /voted|counted/.test(document.getElementById("notice").textContent), rival);
-  expect(await rivalCard.locator(".votes").textContent() === `${before + 1} votes`, "the vote is counted on the card");
+  const shown = before + 1 === 1 ? "1 vote" : `${before + 1} votes`;
+  expect(await rivalCard.locator(".votes").textContent() === shown, `the vote is counted on the card (${shown})`);
+  expect(await rivalCard.locator("button.vote").textContent() === "Voted" && await rivalCard.locator("button.vote").isDisabled(),
+    "the button says the vote is in");
   await shot(page, "voted");
   await axe(page, "the gallery, signed in");
   await go(page, "#/rankings");
   await page.click("#rank-form button[type=submit]");
-  await page.waitForFunction((want) => {
-    const c = document.querySelector("#rank-table tbody tr[data-player-id] td.votes");
-    return c && Number(c.textContent) === want;
-  }, before + 1, { timeout: 15000 }).catch(() => {});
-  const after = Number(await page.locator("#rank-table tbody tr[data-player-id] td.votes").first().textContent());
+  await page.waitForFunction((want) => [...document.querySelectorAll("#rank-table tbody tr[data-player-id]")]
+    .some((r) => r.textContent.includes("Medellin") && Number(r.querySelector("td.votes").textContent) === want),
+  before + 1, { timeout: 15000 }).catch(() => {});
+  const after = Number(await rivalRow.locator("td.votes").textContent());
   expect(after === before + 1, `the ranking changed: ${before} -> ${after} votes`);
   await shot(page, "rankings");
   await axe(page, "rankings");
