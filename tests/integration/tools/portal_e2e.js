@@ -4,14 +4,14 @@
 // stack: sign up (with the API's field errors shown by field), log in, the
 // 8 s clip dropped on the page and refused there before any upload, an
 // upload cancelled, the 22 s 1080p clip uploaded through the page with a
-// moving progress bar (percent, speed, time left), its status
-// reaching "processed" without a reload (events stream), played (time
-// advances, 1280 wide), a clip the worker refuses shown with its reason in
-// plain words, a vote for another player's video and the ranking that
-// follows, and the Spanish pages.  On every page: axe-core finds no
-// serious or critical violation; anywhere: no console error and no request
-// to a host but the API's and the S3 server's.  Screenshots of each step go
-// to ARTIFACTS.
+// moving progress bar (percent, speed, time left), its status reaching
+// "processed" without a reload (events stream), played (time advances,
+// 1280 wide), a clip the worker refuses shown with its reason in plain
+// words and then deleted, a vote for another player's video and the
+// ranking that follows, and the Spanish pages.  On every page: axe-core
+// finds no serious or critical violation; anywhere: no console error and
+// no request to a host but the API's and the S3 server's.  Screenshots of
+// each step go to ARTIFACTS.
 //
 // Environment: PORTAL_URL, S3_ORIGIN, FIXTURES (jump-shot.mp4, short.mp4,
 // picture-18s.mp4), ARTIFACTS, NODE_MODULES, CHROMIUM, RIVAL_VIDEO (a
@@ -257,6 +257,13 @@ async function journey(browser) {
   const reasonText = await failed.locator(".reason").textContent();
   expect(reasonText === "The video is 18 s long; the contest needs at least 20 s.", `the worker's reason in plain words: "${reasonText}"`);
   await shot(page, "worker-refused");
+  // the refused one can be deleted; the public processed one cannot
+  expect(await page.locator(`#mine-list li.card[data-video-id="${videoId}"] button`).count() === 0,
+    "no delete button on a video in the contest");
+  page.once("dialog", (d) => d.accept());
+  await failed.locator("button", { hasText: "Delete" }).click();
+  await failed.waitFor({ state: "detached" });
+  expect((await page.locator("#notice").textContent()).startsWith("Deleted"), "the refused video is deleted");
 
   // 8. vote for another player's video; the ranking follows
   const rival = env("RIVAL_VIDEO");
