@@ -292,7 +292,9 @@ static const struct route *find_route(struct request *req,
 	for (t = 0; t < sizeof(route_tables) / sizeof(route_tables[0]); t++) {
 		for (r = route_tables[t]; r->path; r++) {
 			if (!path_match(r->path, req->path, req->param,
-					sizeof(req->param)))
+					sizeof(req->param)) ||
+			    ((r->flags & R_FALLBACK) &&
+			     strcmp(r->method, req->method)))
 				continue;
 			*path_tpl = r->path;
 			if (strcmp(r->method, req->method) == 0)

@@ -326,6 +326,11 @@ async function refreshVideo(id) {
 }
 
 function liveStatus(ev) {
+  if (ev.status === "deleted") {	// here or in another tab
+    state.mine.delete(ev.video_id);
+    renderMine();
+    return;
+  }
   const v = state.mine.get(ev.video_id);
   if (!v) { if (visible("mine")) loadMine(); return; }
   v.status = ev.status;

@@ -9,7 +9,9 @@
  * time, Last-Modified) and gets 304 when nothing changed.  Every page
  * carries the Content-Security-Policy, refuses to be framed and sends no
  * Referer (presigned URLs stay private).  With API_PORTAL=0, or no files
- * found, these paths answer 404 like any unknown path.
+ * found, these paths answer 404 like any unknown path; other methods on
+ * them too (R_FALLBACK: "/{}" matches any name, so 405 would claim that
+ * /nowhere exists), and a HEAD of an API path has no file either: 404.
  */
 #define _GNU_SOURCE	/* strptime */
 #include <stdio.h>
@@ -102,9 +104,9 @@ static enum MHD_Result get_file(struct api *api, struct request *req,
 }
 
 const struct route route_portal[] = {
-	{ "GET", "/", get_file, 0, NULL },
-	{ "HEAD", "/", get_file, 0, NULL },
-	{ "GET", "/{}", get_file, 0, NULL },
-	{ "HEAD", "/{}", get_file, 0, NULL },
+	{ "GET", "/", get_file, R_FALLBACK, NULL },
+	{ "HEAD", "/", get_file, R_FALLBACK, NULL },
+	{ "GET", "/{}", get_file, R_FALLBACK, NULL },
+	{ "HEAD", "/{}", get_file, R_FALLBACK, NULL },
 	{ NULL, NULL, NULL, 0, NULL },
 };

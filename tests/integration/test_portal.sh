@@ -106,6 +106,10 @@ test_api_paths_are_not_shadowed() {
     check_eq "videos needs a token" "$(status_of "$out")" 401
     check_eq "unknown api path" "$(code /api/nope)" 404
     check_contains "api 404 is json" "$(curl -s "$API/api/nope")" '"error":"not_found"'
+    # the portal's paths answer GET and HEAD only; other methods: no route
+    check_eq "POST /nowhere" "$(code /nowhere -X POST)" 404
+    check_eq "DELETE /" "$(code / -X DELETE)" 404
+    check_eq "DELETE /health keeps its 405" "$(code /health -X DELETE)" 405
     check_eq "api answers are not kept" "$(header Cache-Control "$(headers /health/live)")" no-store
     check_eq "no csp on the api" "$(header Content-Security-Policy "$(headers /health/live)")" ""
 }

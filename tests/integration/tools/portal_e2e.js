@@ -263,6 +263,8 @@ async function journey(browser) {
   page.once("dialog", (d) => d.accept());
   await failed.locator("button", { hasText: "Delete" }).click();
   await failed.waitFor({ state: "detached" });
+  await page.waitForFunction(() => document.getElementById("notice").textContent.startsWith("Deleted"), null, { timeout: 10000 })
+    .catch(() => {});
   expect((await page.locator("#notice").textContent()).startsWith("Deleted"), "the refused video is deleted");
 
   // 8. vote for another player's video; the ranking follows
