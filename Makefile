@@ -102,7 +102,7 @@ $(BUILD)/showcase-transcode: $(call obj,$(XCODE_SRC)) $(PIPE) $(LIB)
 # child process
 UNIT_API = api/jwt.c api/lcache.c api/password.c api/pace.c api/peruser.c \
            api/latency.c api/pool.c api/client.c api/fingerprint.c \
-           api/refusal_memo.c
+           api/refusal_memo.c api/portal_files.c
 UNIT_WORKER = worker/child.c
 $(call obj,$(UNIT_SRC)): ALL_CFLAGS += -Iapi -Iworker
 $(UNIT): $(call obj,$(UNIT_SRC) $(UNIT_API) $(UNIT_WORKER)) $(PIPE) $(LIB)
@@ -150,11 +150,13 @@ bench: deps
 	@BIN_DIR=$(BUILD) tests/bench/run.sh
 
 # The release tarball the servers install (deploy/aws user data):
-# bin/, share/showcase/migrations and share/showcase/systemd, for /usr/local.
+# bin/, share/showcase/migrations, share/showcase/portal (the API finds it
+# beside bin/) and share/showcase/systemd, for /usr/local.
 dist: all
 	@rm -rf $(BUILD)/dist && mkdir -p $(BUILD)/dist/bin $(BUILD)/dist/share/showcase
 	@cp $(PROGRAMS) $(BUILD)/dist/bin/
 	@cp -r migrations deploy/systemd $(BUILD)/dist/share/showcase/
+	@cp -r api/portal $(BUILD)/dist/share/showcase/portal
 	@tar -czf $(BUILD)/showcase.tar.gz -C $(BUILD)/dist bin share
 	@echo "  DIST    $(BUILD)/showcase.tar.gz"
 

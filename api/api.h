@@ -33,6 +33,7 @@
 #include "s3.h"
 
 struct pool;
+struct portal_files;
 struct refusal_memo;
 struct sse_hub;
 struct transfers;
@@ -85,6 +86,8 @@ struct api {
 	struct quota quota;		/* API_VIDEOS_PER_DAY, API_VIDEOS_MAX */
 	struct refusal_memo *upload_refusals;	/* refused at the headers */
 	struct fingerprint_key audit_key;	/* votes' and logins' hashes */
+	/* the portal's files (API_PORTAL); NULL: not served */
+	struct portal_files *portal;
 	/* threads that wait for the event loops (http.h); made and freed
 	 * by http_start() and http_stop() */
 	struct pool *io_pool;		/* PostgreSQL, Redis, S3: API_WORKERS */

@@ -39,6 +39,8 @@ static const struct route *const route_tables[] = {
 	/* events before videos: "/api/videos/{}" would take "events" */
 	route_health, route_metrics, route_auth, route_upload, route_events,
 	route_videos, route_hls, route_public,
+	/* last: "/{}" takes one segment, never a path of the API's */
+	route_portal,
 };
 
 /* Accept a client's request id if it is short and plain; else make one. */
@@ -65,7 +67,10 @@ static void request_id(struct MHD_Connection *conn, char *id, size_t cap)
 static void common_headers(struct request *req, struct MHD_Response *resp)
 {
 	MHD_add_response_header(resp, "X-Request-Id", req->id);
-	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+	/* the API's answers are not kept; the portal's files say otherwise */
+	if (!MHD_get_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL))
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL,
+					"no-store");
 	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
 	if (req->origin[0]) {
 		MHD_add_response_header(resp, "Access-Control-Allow-Origin",
@@ -287,7 +292,9 @@ static const struct route *find_route(struct request *req,
 	for (t = 0; t < sizeof(route_tables) / sizeof(route_tables[0]); t++) {
 		for (r = route_tables[t]; r->path; r++) {
 			if (!path_match(r->path, req->path, req->param,
-					sizeof(req->param)))
+					sizeof(req->param)) ||
+			    ((r->flags & R_FALLBACK) &&
+			     strcmp(r->method, req->method)))
 				continue;
 			*path_tpl = r->path;
 			if (strcmp(r->method, req->method) == 0)

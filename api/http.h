@@ -141,6 +141,9 @@ enum route_flags {
 	R_STREAM = 1 << 3,
 	R_IO = 1 << 4,		/* waits on PostgreSQL, Redis or S3: I/O pool */
 	R_CPU = 1 << 5,		/* hashes a password: the hashing pool */
+	/* a path that also matches what is not there (the portal's "/{}"):
+	 * another method on it is 404, not 405 */
+	R_FALLBACK = 1 << 6,
 };
 
 /* The pools a handler can be sent to (API_WORKERS, API_HASH_WORKERS). */
@@ -255,5 +258,6 @@ extern const struct route route_events[];
 extern const struct route route_upload[];
 extern const struct route route_public[];
 extern const struct route route_metrics[];
+extern const struct route route_portal[];
 
 #endif

@@ -20,6 +20,7 @@
 #include "log.h"
 #include "password.h"
 #include "refusal_memo.h"
+#include "portal_files.h"
 #include "sse.h"
 
 /* The secret the local stack uses; refused unless API_DEMO=1. */
@@ -45,6 +46,30 @@ static int check_secret(const struct config *c)
 	return 0;
 }
 
+/* The portal's files, its pages allowed to show media from S3's origin. */
+static int portal_open(struct api *api)
+{
+	struct s3_client *s3 = api_s3_client(api);
+	enum sc_err err;
+
+	if (!s3) {
+		log_error("cannot start: out of memory");
+		return -1;
+	}
+	err = portal_files_new(api->cfg.api_portal_dir, s3_origin(s3),
+			       &api->portal);
+	s3_client_free(s3);
+	if (err) {
+		if (err == SC_ERR_NOMEM)
+			log_error("cannot start: out of memory");
+		return -1;
+	}
+	if (api->portal)
+		log_info("serving the portal from %s",
+			 portal_files_dir(api->portal));
+	return 0;
+}
+
 static int api_open(struct api *api)
 {
 	pthread_mutex_init(&api->lock, NULL);
@@ -65,7 +90,7 @@ static int api_open(struct api *api)
 		log_error("cannot start: out of memory");
 		return -1;
 	}
-	return 0;
+	return api->cfg.api_portal ? portal_open(api) : 0;
 }
 
 static void api_close(struct api *api)
@@ -76,6 +101,7 @@ static void api_close(struct api *api)
 	gate_destroy(&api->uploads);
 	peruser_destroy(&api->uploaders);
 	refusal_memo_free(api->upload_refusals);
+	portal_files_free(api->portal);
 	latency_free(&api->m.latency);
 	awscreds_free(api->creds);
 	pthread_mutex_destroy(&api->lock);

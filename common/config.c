@@ -309,6 +309,13 @@ static const struct cfg_var vars[] = {
 	  NULL, "lifetime of a login token (expires_in), in seconds" },
 	{ "API_DEMO", T_BOOL, OFF(api_demo), "0", 0, 1, CFG_API, 0, NULL,
 	  "1: a local demonstration; the API then accepts the demo JWT secret" },
+	{ "API_PORTAL", T_BOOL, OFF(api_portal), "1", 0, 1, CFG_API, 0, NULL,
+	  "1: serve the players' portal at /; 0: not (a portal hosted elsewhere)" },
+	{ "API_PORTAL_DIR", T_STR, OFF(api_portal_dir), "", 0, 0, CFG_API, 0,
+	  NULL,
+	  "directory of the portal's files; empty: beside the program, "
+	  "../share/showcase/portal (a release, the images) or else "
+	  "../api/portal (a build in the repository)" },
 	{ "API_CORS_ORIGINS", T_STR, OFF(api_cors_origins), "", 0, 0, CFG_API,
 	  0, NULL,
 	  "portal origins allowed by CORS, comma-separated (https://vote.example.org); empty: none" },

@@ -61,6 +61,8 @@ struct config {
 	int jwt_ttl_s;			/* a login token's lifetime */
 	int api_demo;			/* allows the well-known demo secret */
 	char *api_cors_origins;		/* comma-separated; "" : no CORS */
+	int api_portal;			/* serve the portal at / */
+	char *api_portal_dir;		/* the portal's files */
 	int api_max_upload_mb;
 	int api_upload_part_mb;		/* part buffer of one upload */
 	int api_upload_slots;		/* uploads streaming at once */

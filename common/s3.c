@@ -204,6 +204,11 @@ const char *s3_errstr(const struct s3_client *s3)
 	return s3->errstr;
 }
 
+const char *s3_origin(const struct s3_client *s3)
+{
+	return s3->origin;
+}
+
 /* S3 keys are 1 to 1024 bytes of UTF-8; we also refuse control bytes. */
 static enum sc_err check_key(struct s3_client *s3, const char *key)
 {

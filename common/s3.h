@@ -78,6 +78,13 @@ void s3_set_cancel(struct s3_client *s3, s3_cancel_fn fn, void *arg);
 /* The message of the last failure (S3's code and message when it sent one). */
 const char *s3_errstr(const struct s3_client *s3);
 
+/*
+ * The origin (RFC 6454: scheme, host and port, no path) that requests and
+ * presigned URLs go to, e.g. "http://127.0.0.1:9000" or
+ * "https://bucket.s3.eu-west-1.amazonaws.com"; owned by the client.
+ */
+const char *s3_origin(const struct s3_client *s3);
+
 /* HEAD the bucket: proves the endpoint answers and accepts the signature. */
 enum sc_err s3_head_bucket(struct s3_client *s3);
 

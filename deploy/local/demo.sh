@@ -16,6 +16,7 @@ echo "== starting the stack"
 echo
 echo "== readiness: GET http://127.0.0.1:$api_port/health"
 curl -s "http://127.0.0.1:$api_port/health" | jq .
+echo "the players' portal: http://127.0.0.1:$api_port/ ($(curl -s -o /dev/null -w '%{http_code} %{content_type}' "http://127.0.0.1:$api_port/"))"
 
 echo
 echo "== workers registered in redis (redis-cli --scan --pattern 'showcase:{q}:worker:*')"
@@ -114,6 +115,8 @@ and the workers.  The sample above was uploaded through the API (streamed
 into S3, a row 'uploaded', a job in Redis), leased by a worker, transcoded
 in a child process, stored in S3, marked processed, and voted for.
 
+Portal: $api/  (sign up, upload, watch, vote in a browser; the demo
+        accounts above log in with the password demo-pass-1)
 API:    docs/openapi.yaml; tests/postman/ for a Postman collection
 Queue:  deploy/local/stack.sh exec showcasectl queue stats
 Logs:   $run/logs/

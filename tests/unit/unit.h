@@ -49,6 +49,7 @@ extern const struct unit_test test_peruser_suite[];
 extern const struct unit_test test_picture_suite[];
 extern const struct unit_test test_policy_suite[];
 extern const struct unit_test test_pool_suite[];
+extern const struct unit_test test_portal_files_suite[];
 extern const struct unit_test test_probe_suite[];
 extern const struct unit_test test_redisconn_suite[];
 extern const struct unit_test test_s3_suite[];

@@ -1,0 +1,340 @@
+#!/usr/bin/env node
+// portal_e2e.js - a player's journey through the portal in a real browser
+// (Debian's chromium, headless, driven by playwright-core), against a live
+// stack: sign up (with the API's field errors shown by field), log in, the
+// 8 s clip dropped on the page and refused there before any upload, an
+// upload cancelled, the 22 s 1080p clip uploaded through the page with a
+// moving progress bar (percent, speed, time left), its status reaching
+// "processed" without a reload (events stream), played (time advances,
+// 1280 wide), a clip the worker refuses shown with its reason in plain
+// words and then deleted, a vote for another player's video and the
+// ranking that follows, and the Spanish pages.  On every page: axe-core
+// finds no serious or critical violation; anywhere: no console error and
+// no request to a host but the API's and the S3 server's.  Screenshots of
+// each step go to ARTIFACTS.
+//
+// Environment: PORTAL_URL, S3_ORIGIN, FIXTURES (jump-shot.mp4, short.mp4,
+// picture-18s.mp4), ARTIFACTS, NODE_MODULES, CHROMIUM, RIVAL_VIDEO (a
+// public processed video of another player), DOC_SHOT (optional: a file to
+// write the documentation's screenshot to).  Exit status 0 when all passed.
+"use strict";
+const path = require("path");
+const env = (k) => {
+  if (!process.env[k]) throw new Error(`${k} is not set`);
+  return process.env[k];
+};
+const { chromium } = require(path.join(env("NODE_MODULES"), "playwright-core"));
+const AXE_SRC = require("fs").readFileSync(path.join(env("NODE_MODULES"), "axe-core", "axe.min.js"), "utf8");
+
+const base = env("PORTAL_URL");
+const allowed = new Set([new URL(base).origin, new URL(env("S3_ORIGIN")).origin]);
+const fx = (f) => path.join(env("FIXTURES"), f);
+const shots = env("ARTIFACTS");
+const failures = [];
+const consoleErrors = [];
+const foreign = [];
+let step = 0;
+// the one answer the journey provokes on purpose (an invalid sign-up), which
+// chromium logs as a failed resource: taken once, when it is expected
+let expectedStatus = null;
+
+function log(msg) { console.log(`${new Date().toISOString().slice(11, 23)} ${msg}`); }
+function fail(msg) { failures.push(msg); log(`FAIL ${msg}`); }
+function expect(cond, msg) { if (!cond) fail(msg); else log(`ok   ${msg}`); }
+
+async function shot(page, name) {
+  step += 1;
+  const file = path.join(shots, `${String(step).padStart(2, "0")}-${name}.png`);
+  await page.screenshot({ path: file, fullPage: true });
+}
+
+async function axe(page, name) {
+  // page.addScriptTag() would add an inline script, which the page's
+  // policy (rightly) refuses: evaluated through the DevTools protocol instead
+  if (!(await page.evaluate(() => !!window.axe))) await page.evaluate(AXE_SRC);
+  const res = await page.evaluate(async () => {
+    const r = await window.axe.run(document, { resultTypes: ["violations"] });
+    return r.violations.map((v) => ({ id: v.id, impact: v.impact, n: v.nodes.length, target: v.nodes[0] && v.nodes[0].target }));
+  });
+  const bad = res.filter((v) => v.impact === "serious" || v.impact === "critical");
+  expect(bad.length === 0, `axe: no serious or critical violation on ${name}` +
+    (bad.length ? ": " + JSON.stringify(bad) : ""));
+}
+
+function watch(page) {
+  page.on("console", (m) => {
+    if (m.type() !== "error") return;
+    if (expectedStatus && m.text().includes(`status of ${expectedStatus} `)) {
+      log(`(expected) ${m.text()}`);
+      expectedStatus = null;
+      return;
+    }
+    consoleErrors.push(`${m.text()} (${page.url()})`);
+  });
+  page.on("pageerror", (e) => consoleErrors.push(`uncaught: ${e.message}`));
+  page.on("request", (r) => {
+    const u = new URL(r.url());
+    if ((u.protocol === "http:" || u.protocol === "https:") && !allowed.has(u.origin)) foreign.push(r.url());
+  });
+}
+
+async function go(page, hash) {
+  await page.evaluate((h) => { location.hash = h; }, hash);
+  await page.waitForSelector(`#view-${hash.split("/")[1]}:not([hidden])`);
+}
+
+async function main() {
+  const browser = await chromium.launch({
+    executablePath: env("CHROMIUM"),
+    headless: true,
+    args: process.getuid && process.getuid() === 0 ? ["--no-sandbox"] : [],
+  });
+  try {
+    await journey(browser);
+    await spanish(browser);
+  } finally {
+    await browser.close();
+  }
+}
+
+async function journey(browser) {
+  const ctx = await browser.newContext({ locale: "en-US", viewport: { width: 1100, height: 900 } });
+  const page = await ctx.newPage();
+  watch(page);
+  const stamp = Date.now();
+  const email = `player${stamp}@example.com`;
+
+  // 0. can this chromium play H.264 in MP4?
+  await page.goto(base);
+  const canPlay = await page.evaluate(() => document.createElement("video").canPlayType('video/mp4; codecs="avc1.42E01E"'));
+  log(`canPlayType('video/mp4; codecs="avc1.42E01E"') = "${canPlay}"`);
+  await page.waitForSelector("#view-gallery:not([hidden])");
+  expect(await page.locator("#h-gallery").textContent() === "Gallery", "English from the browser's language");
+  await shot(page, "gallery");
+  await axe(page, "the gallery");
+
+  // 1. sign up: the API's reason for a bad field is shown at that field
+  await go(page, "#/signup");
+  await page.fill("#su-first_name", "Valentina");
+  await page.fill("#su-last_name", "Rojas");
+  await page.fill("#su-email", email);
+  await page.fill("#su-password1", "short");
+  await page.fill("#su-password2", "short");
+  await page.fill("#su-city", "Cali");
+  expectedStatus = 400;
+  await page.click("#signup-form button[type=submit]");
+  await page.waitForSelector("#su-password1-err:not(:empty)");
+  const why = await page.locator("#su-password1-err").textContent();
+  expect(why === "The password needs at least 8 characters.", `the password's field says why: "${why}"`);
+  expect(await page.locator("#su-password1").getAttribute("aria-invalid") === "true", "the field is marked invalid");
+  await shot(page, "signup-field-error");
+  await axe(page, "sign-up with errors");
+  await page.fill("#su-password1", "jump-shot-9");
+  await page.fill("#su-password2", "jump-shot-9");
+  await page.click("#signup-form button[type=submit]");
+  await page.waitForSelector("#view-login:not([hidden])");
+  expect((await page.locator("#notice").textContent()).includes("log in"), "signed up, asked to log in");
+
+  // 2. log in
+  expect(await page.inputValue("#login-email") === email, "the email is filled in");
+  await page.fill("#login-password", "jump-shot-9");
+  await shot(page, "login");
+  await axe(page, "log-in");
+  await page.click("#login-form button[type=submit]");
+  await page.waitForSelector("#view-mine:not([hidden])");
+  expect(await page.evaluate(() => document.cookie === "" && !!sessionStorage.getItem("showcase.token")),
+    "the token is in session storage, no cookie");
+
+  // 3. the 8 s clip is refused by the page, before any upload
+  let uploads = 0;
+  page.on("request", (r) => { if (r.url().endsWith("/api/videos/upload")) uploads += 1; });
+  await go(page, "#/upload");
+  // dropped on the page, as a player would from a file manager
+  const bytes = require("fs").readFileSync(fx("short.mp4")).toString("base64");
+  await page.evaluate((b64) => {
+    const raw = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+    const dt = new DataTransfer();
+    dt.items.add(new File([raw], "short.mp4", { type: "video/mp4" }));
+    document.getElementById("drop").dispatchEvent(new DragEvent("drop", { dataTransfer: dt, bubbles: true, cancelable: true }));
+  }, bytes);
+  await page.waitForSelector("#up-file-err:not(:empty)");
+  const refused = await page.locator("#up-file-err").textContent();
+  expect(refused.includes("The video is 8 s long; the contest needs at least 20 s."), `the page refuses the 8 s clip: "${refused}"`);
+  await page.click("#up-send");
+  await page.waitForTimeout(300);
+  expect(uploads === 0, "nothing was sent for the short clip");
+  await shot(page, "upload-too-short");
+  await axe(page, "upload with a refused file");
+
+  // 4. the 22 s 1080p clip, with the network slowed so the bar moves
+  await page.setInputFiles("#up-file", fx("jump-shot.mp4"));
+  await page.waitForFunction(() => /1920×1080, 22 s/.test(document.getElementById("up-file-info").textContent));
+  expect(await page.locator("#up-file-err").textContent() === "", "the 22 s clip passes the page's checks");
+  await page.fill("#up-title", "Crossover and jump shot");
+  await page.evaluate(() => {
+    window.__seen = { values: [], stats: [] };
+    const bar = document.getElementById("up-bar");
+    const stats = document.getElementById("up-stats");
+    new MutationObserver(() => {
+      window.__seen.values.push(bar.value);
+      window.__seen.stats.push(stats.textContent);
+    }).observe(document.getElementById("up-progress"), { attributes: true, childList: true, subtree: true, characterData: true });
+  });
+  const cdp = await ctx.newCDPSession(page);
+  await cdp.send("Network.enable");
+  await cdp.send("Network.emulateNetworkConditions", { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: 200 * 1024 });
+  // first a cancel: the upload stops and nothing is left of it
+  await page.click("#up-send");
+  await page.waitForFunction(() => document.getElementById("up-bar").value > 0, null, { timeout: 30000 });
+  await page.click("#up-cancel");
+  await page.waitForSelector("#upload-err:not(:empty)");
+  expect(await page.locator("#upload-err").textContent() === "The upload was cancelled.", "the upload can be cancelled");
+  expect(await page.locator("#up-send").isEnabled() && await page.locator("#up-progress").isHidden(), "the form is back after the cancel");
+  await page.evaluate(() => { window.__seen = { values: [], stats: [] }; });
+  await page.click("#up-send");
+  await page.waitForFunction(() => { const v = document.getElementById("up-bar").value; return v > 5 && v < 95; }, null, { timeout: 30000 });
+  await shot(page, "upload-progress");
+  await page.waitForSelector("#view-mine:not([hidden])", { timeout: 60000 });
+  await cdp.send("Network.emulateNetworkConditions", { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: -1 });
+  const seen = await page.evaluate(() => window.__seen);
+  const mid = [...new Set(seen.values.filter((v) => v > 0 && v < 100))];
+  expect(mid.length >= 2, `the progress bar moved: ${JSON.stringify(mid)}`);
+  const statLine = seen.stats.find((s) => /^\d+% · [\d.]+ (KB|MB)\/s · .+ left$/.test(s));
+  expect(!!statLine, `percent, speed and time left shown: "${statLine || seen.stats.slice(-1)[0]}"`);
+
+  // 5. the status reaches "processed" live, without a reload
+  await page.evaluate(() => { window.__noReload = true; });
+  const card = page.locator("#mine-list li.card", { hasText: "Crossover and jump shot" });
+  await card.waitFor();
+  const first = await card.getAttribute("data-status");
+  log(`my video's status at first: ${first}`);
+  await page.evaluate(() => {
+    window.__statuses = [];
+    new MutationObserver(() => {
+      for (const li of document.querySelectorAll("#mine-list li.card")) window.__statuses.push(li.dataset.status);
+    }).observe(document.getElementById("mine-list"), { childList: true, subtree: true, attributes: true });
+  });
+  await shot(page, "my-videos-processing");
+  await page.waitForSelector('#mine-list li.card[data-status="processed"]', { timeout: 120000 });
+  expect(await page.evaluate(() => window.__noReload === true), "the page was not reloaded");
+  expect(first !== "processed", `the status changed live (${first} -> processed)`);
+  expect(await page.locator("#mine-list li.card").count() === 1, "the cancelled upload left no video");
+  const videoId = await page.locator('#mine-list li.card[data-status="processed"]').getAttribute("data-video-id");
+  await page.waitForSelector(`#mine-list li.card[data-video-id="${videoId}"] img.poster`);
+  await shot(page, "my-videos-processed");
+  await axe(page, "my videos");
+
+  // 6. watch it
+  await page.click(`#mine-list li.card[data-video-id="${videoId}"] a.watch`);
+  await page.waitForSelector("#view-watch:not([hidden])");
+  await page.waitForFunction(() => document.getElementById("player").readyState >= 1, null, { timeout: 30000 });
+  const poster = await page.evaluate(() => document.getElementById("player").poster);
+  expect(new URL(poster).origin === new URL(env_s3()).origin, "the player has the poster");
+  if (canPlay === "probably" || canPlay === "maybe") {
+    await page.evaluate(() => { const v = document.getElementById("player"); v.muted = true; return v.play(); });
+    await page.waitForFunction(() => document.getElementById("player").currentTime > 1, null, { timeout: 30000 });
+    const v = await page.evaluate(() => { const p = document.getElementById("player"); return { t: p.currentTime, w: p.videoWidth, h: p.videoHeight }; });
+    expect(v.t > 1 && v.w === 1280 && v.h === 720, `it plays: currentTime ${v.t.toFixed(2)} s, ${v.w}x${v.h}`);
+    await page.evaluate(() => document.getElementById("player").pause());
+  } else {
+    const v = await page.evaluate(() => { const p = document.getElementById("player"); return { w: p.videoWidth, d: p.duration }; });
+    log("this chromium cannot play H.264: checking the video's metadata instead of playing it");
+    expect(v.w === 1280 && v.d > 20, `metadata: ${v.w} wide, ${v.d} s`);
+  }
+  await shot(page, "watch");
+  await axe(page, "watch");
+
+  // 7. a clip the worker refuses: the page shows the worker's reason
+  await go(page, "#/upload");
+  await page.setInputFiles("#up-file", fx("picture-18s.mp4"));
+  await page.waitForFunction(() => /, 20 s$/.test(document.getElementById("up-file-info").textContent));
+  expect(await page.locator("#up-file-err").textContent() === "", "the page lets the 20 s file through");
+  await page.fill("#up-title", "Eighteen seconds of picture");
+  await page.click("#up-send");
+  await page.waitForSelector("#view-mine:not([hidden])", { timeout: 60000 });
+  const failed = page.locator('#mine-list li.card[data-status="failed"]', { hasText: "Eighteen seconds of picture" });
+  await failed.waitFor({ timeout: 120000 });
+  const reasonText = await failed.locator(".reason").textContent();
+  expect(reasonText === "The video is 18 s long; the contest needs at least 20 s.", `the worker's reason in plain words: "${reasonText}"`);
+  await shot(page, "worker-refused");
+  // the refused one can be deleted; the public processed one cannot
+  expect(await page.locator(`#mine-list li.card[data-video-id="${videoId}"] button`).count() === 0,
+    "no delete button on a video in the contest");
+  page.once("dialog", (d) => d.accept());
+  await failed.locator("button", { hasText: "Delete" }).click();
+  await failed.waitFor({ state: "detached" });
+  await page.waitForFunction(() => document.getElementById("notice").textContent.startsWith("Deleted"), null, { timeout: 10000 })
+    .catch(() => {});
+  expect((await page.locator("#notice").textContent()).startsWith("Deleted"), "the refused video is deleted");
+
+  // 8. vote for another player's video; the ranking follows
+  const rival = env("RIVAL_VIDEO");
+  await go(page, "#/rankings");
+  await page.fill("#rank-city", "Medellin");
+  await page.click("#rank-form button[type=submit]");
+  // the rival's row (the only player of Medellin)
+  const rivalRow = page.locator("#rank-table tbody tr[data-player-id]", { hasText: "Medellin" });
+  await rivalRow.waitFor();
+  const before = Number(await rivalRow.locator("td.votes").textContent());
+  await go(page, "#/gallery");
+  const rivalCard = page.locator(`#gallery-list li[data-video-id="${rival}"]`);
+  await rivalCard.waitFor();
+  const own = page.locator(`#gallery-list li[data-video-id="${videoId}"]`);
+  await own.waitFor();	// the list of this visit, not the first one's
+  expect(await own.count() === 1 && await own.locator("button.vote").count() === 0, "no vote button on my own video");
+  await rivalCard.locator("button.vote").click();
+  await page.waitForFunction((id) => /voted|counted/.test(document.getElementById("notice").textContent), rival);
+  const shown = before + 1 === 1 ? "1 vote" : `${before + 1} votes`;
+  expect(await rivalCard.locator(".votes").textContent() === shown, `the vote is counted on the card (${shown})`);
+  expect(await rivalCard.locator("button.vote").textContent() === "Voted" && await rivalCard.locator("button.vote").isDisabled(),
+    "the button says the vote is in");
+  await shot(page, "voted");
+  await axe(page, "the gallery, signed in");
+  await go(page, "#/rankings");
+  await page.click("#rank-form button[type=submit]");
+  await page.waitForFunction((want) => [...document.querySelectorAll("#rank-table tbody tr[data-player-id]")]
+    .some((r) => r.textContent.includes("Medellin") && Number(r.querySelector("td.votes").textContent) === want),
+  before + 1, { timeout: 15000 }).catch(() => {});
+  const after = Number(await rivalRow.locator("td.votes").textContent());
+  expect(after === before + 1, `the ranking changed: ${before} -> ${after} votes`);
+  await shot(page, "rankings");
+  await axe(page, "rankings");
+  if (process.env.DOC_SHOT) {
+    await go(page, "#/mine");
+    await page.waitForSelector('#mine-list li.card[data-status="processed"] img.poster');
+    await page.setViewportSize({ width: 1100, height: 760 });
+    await page.screenshot({ path: process.env.DOC_SHOT });
+  }
+  await ctx.close();
+}
+
+// the page in Spanish for a browser that asks for it, and the switch
+async function spanish(browser) {
+  const ctx = await browser.newContext({ locale: "es-CO", viewport: { width: 390, height: 844 } });
+  const page = await ctx.newPage();
+  watch(page);
+  await page.goto(base + "#/rankings");
+  await page.waitForSelector("#view-rankings:not([hidden])");
+  expect(await page.locator("#h-rankings").textContent() === "Clasificación", "Spanish from the browser's language");
+  expect(await page.evaluate(() => document.documentElement.lang) === "es", "the page says it is Spanish");
+  await shot(page, "phone-spanish");
+  await axe(page, "rankings in Spanish, at a phone's width");
+  await page.selectOption("#lang", "en");
+  expect(await page.locator("#h-rankings").textContent() === "Rankings", "the switch turns it to English");
+  await ctx.close();
+}
+
+function env_s3() { return env("S3_ORIGIN"); }
+
+main().then(() => {
+  expect(consoleErrors.length === 0, "no console error" + (consoleErrors.length ? ": " + JSON.stringify(consoleErrors) : ""));
+  expect(foreign.length === 0, "no request to another host" + (foreign.length ? ": " + JSON.stringify(foreign) : ""));
+  if (failures.length) {
+    log(`${failures.length} check(s) failed`);
+    process.exit(1);
+  }
+  log("all checks passed");
+}, (e) => {
+  log(`FAIL ${e.stack || e}`);
+  process.exit(1);
+});
