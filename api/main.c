@@ -18,6 +18,7 @@
 #include "api.h"
 #include "http.h"
 #include "log.h"
+#include "oidc/oidc.h"
 #include "password.h"
 #include "refusal_memo.h"
 #include "sse.h"
@@ -65,12 +66,21 @@ static int api_open(struct api *api)
 		log_error("cannot start: out of memory");
 		return -1;
 	}
+	if (api->cfg.api_oidc_issuer[0]) {
+		/* the first fetch of the keys runs while the API starts */
+		if (!(api->oidc = oidc_new(&api->cfg)) || oidc_start(api->oidc)) {
+			log_error("cannot start the identity provider's key "
+				  "refresher");
+			return -1;
+		}
+	}
 	return 0;
 }
 
 static void api_close(struct api *api)
 {
 	sse_stop(api);
+	oidc_free(api->oidc);
 	deps_free_all(api);
 	lcache_free(&api->rankings);
 	gate_destroy(&api->uploads);
