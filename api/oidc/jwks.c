@@ -104,11 +104,6 @@ const struct oidc_jwk *oidc_keyset_find(const struct oidc_keyset *s,
 
 /* ---- fetching ---------------------------------------------------------- */
 
-static size_t collect(char *data, size_t size, size_t n, void *arg)
-{
-	return buf_append(arg, data, size * n) ? 0 : size * n;
-}
-
 /* GET url into body within the deadline; errmsg says what failed. */
 static enum sc_err http_get(const struct oidc_jwks *j, const char *url,
 			    struct buf *body, struct buf *errmsg)
@@ -126,7 +121,7 @@ static enum sc_err http_get(const struct oidc_jwks *j, const char *url,
 	curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, j->timeout_ms);
 	curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, j->timeout_ms);
-	curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, collect);
+	curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, buf_curl_write);
 	curl_easy_setopt(curl, CURLOPT_WRITEDATA, body);
 	curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, cerr);
 	rc = curl_easy_perform(curl);
