@@ -1,4 +1,5 @@
 /* oidc/oidc.c - an issuer's tokens, checked in two halves (see oidc.h). */
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -12,6 +13,7 @@ struct oidc {
 	struct oidc_expect expect;	/* strings: the config's */
 	struct oidc_jwks *jwks;
 	struct oidc_players *players;
+	atomic_llong players_made;	/* for /metrics */
 };
 
 struct oidc *oidc_new(const struct config *c)
@@ -128,8 +130,26 @@ enum sc_err oidc_check_slow(struct oidc *o, struct db *db, const char *token,
 		*why = "the player cannot be looked up";
 		return rc;
 	}
-	if (created)
+	if (created) {
+		atomic_fetch_add(&o->players_made, 1);
 		log_info("user %lld made for a sub of the identity provider",
 			 *user_id);
+	}
 	return SC_OK;
+}
+
+enum sc_err oidc_metrics(struct oidc *o, struct buf *out)
+{
+	long long ok, failed;
+
+	oidc_jwks_counts(o->jwks, &ok, &failed);
+	return buf_appendf(out,
+		"# HELP showcase_api_oidc_key_fetches_total Fetches of the identity provider's keys by result (a failed one keeps the keys in use).\n"
+		"# TYPE showcase_api_oidc_key_fetches_total counter\n"
+		"showcase_api_oidc_key_fetches_total{result=\"ok\"} %lld\n"
+		"showcase_api_oidc_key_fetches_total{result=\"failed\"} %lld\n"
+		"# HELP showcase_api_oidc_players_made_total Players made on their first request with the identity provider's token.\n"
+		"# TYPE showcase_api_oidc_players_made_total counter\n"
+		"showcase_api_oidc_players_made_total %lld\n",
+		ok, failed, (long long)atomic_load(&o->players_made));
 }

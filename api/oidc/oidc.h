@@ -22,6 +22,7 @@
 #ifndef SC_OIDC_H
 #define SC_OIDC_H
 
+#include "buf.h"
 #include "config.h"
 #include "db.h"
 #include "error.h"
@@ -58,5 +59,11 @@ enum oidc_verdict oidc_check_fast(struct oidc *o, const char *token,
  */
 enum sc_err oidc_check_slow(struct oidc *o, struct db *db, const char *token,
 			    long long now, long long *user_id, const char **why);
+
+/*
+ * Append the Prometheus lines of the identity provider to out: fetches of
+ * its keys by result, players made.  Errors of buf_appendf.
+ */
+enum sc_err oidc_metrics(struct oidc *o, struct buf *out);
 
 #endif

@@ -60,6 +60,7 @@ sign() { keys sign "$KEYS" "$1" "$(claims "$2" "${3:-.}")"; }
 get_as() { status_of "$(call GET "${2:-/api/videos}" -H "Authorization: Bearer $1")"; }
 players() { it_psql -c "SELECT count(*) FROM users WHERE oidc_sub = '$1'"; }
 hits() { wc -l <"$IT_DIR/jwks.hits"; }
+made() { curl -s "$API/metrics" | sed -n 's/^showcase_api_oidc_players_made_total //p'; }
 # api_with NAME ENV=VALUE...: another API instance with those settings
 # (API set to it; tests set it back to MAIN_API)
 api_with() {
@@ -86,7 +87,8 @@ test_rs256_and_es256_tokens_reach_the_videos() {
 }
 
 test_the_first_requests_make_the_player_once() {
-    local tok i pids=()
+    local tok i pids=() made_before
+    made_before=$(made)
     tok=$(sign rsa1 bob)
     for i in 1 2 3 4 5 6; do
         get_as "$tok" >"$IT_DIR/bob.$i" &
@@ -96,6 +98,7 @@ test_the_first_requests_make_the_player_once() {
     check_eq "six answers 200" "$(cat "$IT_DIR"/bob.* | sort | uniq -c | tr -s ' ')" " 6 200"
     check_eq "one player for bob" "$(players bob)" 1
     check_eq "still one after more" "$(get_as "$tok")$(players bob)" 2001
+    check_eq "counted once" "$(made)" $((made_before + 1))
 }
 
 test_a_first_request_that_uploads() {
@@ -196,6 +199,9 @@ test_cached_keys_serve_while_the_issuer_is_down() {
     sc_stop_pidfile "$IT_DIR/issuer.pid" 5
     SC_WAIT=10 sc_wait_for grep -q "cannot refresh the identity provider's keys" "$IT_DIR/api_down.log" ||
         it_fail "no failed refresh logged"
+    check_contains "a failed fetch counted" "$(curl -s "$API/metrics")" \
+        'showcase_api_oidc_key_fetches_total{result="failed"} '
+    check "... more than none" bash -c "curl -s '$API/metrics' | grep -q 'oidc_key_fetches_total{result=\"failed\"} [1-9]'"
     check_eq "cached key, known player" "$(get_as "$(sign rsa2 heidi)")" 200
     check_eq "cached key, new player" "$(get_as "$(sign ec1 ivan)")" 200
     out=$(call GET /api/videos -H "Authorization: Bearer $(sign ec3 ivan)")
