@@ -1,5 +1,6 @@
 /* oidc/jwks.c - the issuer's key set: fetch, keep, refresh (see jwks.h). */
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -20,7 +21,8 @@ struct oidc_jwks {
 	long timeout_ms;
 	long refresh_s;
 	pthread_mutex_t fetch;		/* one fetch at a time */
-	long last_kid_fetch_ms;		/* under fetch; 0: never */
+	/* written under fetch; read by oidc_jwks_kid_fetch_allowed too */
+	atomic_long last_kid_fetch_ms;	/* 0: never */
 	pthread_mutex_t lock;		/* guards what follows */
 	pthread_cond_t wake;
 	struct oidc_keyset *set;
@@ -252,20 +254,24 @@ static int has_kid(struct oidc_jwks *j, const char *kid)
 	return found;
 }
 
+int oidc_jwks_kid_fetch_allowed(struct oidc_jwks *j)
+{
+	long last = atomic_load(&j->last_kid_fetch_ms);
+
+	return !last || clock_ms() - last >= OIDC_JWKS_UNKNOWN_KID_S * 1000L;
+}
+
 enum sc_err oidc_jwks_refresh_for(struct oidc_jwks *j, const char *kid)
 {
-	long now;
 	enum sc_err rc;
 
 	pthread_mutex_lock(&j->fetch);
-	now = clock_ms();
 	if (has_kid(j, kid)) {
 		rc = SC_OK;	/* another request's fetch brought it */
-	} else if (j->last_kid_fetch_ms &&
-		   now - j->last_kid_fetch_ms < OIDC_JWKS_UNKNOWN_KID_S * 1000L) {
+	} else if (!oidc_jwks_kid_fetch_allowed(j)) {
 		rc = SC_ERR_CONFLICT;
 	} else {
-		j->last_kid_fetch_ms = now;
+		atomic_store(&j->last_kid_fetch_ms, clock_ms());
 		rc = fetch_set(j);
 		if (!rc && !has_kid(j, kid))
 			rc = SC_ERR_NOT_FOUND;

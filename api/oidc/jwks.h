@@ -87,6 +87,13 @@ void oidc_jwks_put(struct oidc_jwks *j, struct oidc_keyset *s);
  */
 enum sc_err oidc_jwks_refresh_for(struct oidc_jwks *j, const char *kid);
 
+/*
+ * Would oidc_jwks_refresh_for() fetch now, rather than say SC_ERR_CONFLICT?
+ * No I/O, no waiting: the event loops ask it to refuse a made-up kid at
+ * once instead of sending it to a pool thread.
+ */
+int oidc_jwks_kid_fetch_allowed(struct oidc_jwks *j);
+
 /* Fetches so far, for /metrics: succeeded and failed. */
 void oidc_jwks_counts(struct oidc_jwks *j, long long *ok, long long *failed);
 

@@ -95,7 +95,10 @@ enum oidc_verdict oidc_check_fast(struct oidc *o, const char *token,
 	}
 	rc = verified(o, &t, token, now, &id, why);
 	oidc_token_free(&t);
-	if (rc == SC_ERR_AUTH)
+	/* an unknown kid that may not fetch now is refused here: a flood of
+	 * made-up kids takes no pool thread */
+	if (rc == SC_ERR_AUTH ||
+	    (rc == SC_ERR_NOT_FOUND && !oidc_jwks_kid_fetch_allowed(o->jwks)))
 		return OIDC_REFUSED;
 	if (rc || !(*user_id = oidc_players_cached(o->players, id.sub)))
 		return OIDC_NEEDS_IO;

@@ -60,6 +60,7 @@ sign() { keys sign "$KEYS" "$1" "$(claims "$2" "${3:-.}")"; }
 get_as() { status_of "$(call GET "${2:-/api/videos}" -H "Authorization: Bearer $1")"; }
 players() { it_psql -c "SELECT count(*) FROM users WHERE oidc_sub = '$1'"; }
 hits() { wc -l <"$IT_DIR/jwks.hits"; }
+refused_sql() { ! it_psql -c "$1" >/dev/null 2>&1; }
 made() { curl -s "$API/metrics" | sed -n 's/^showcase_api_oidc_players_made_total //p'; }
 # api_with NAME ENV=VALUE...: another API instance with those settings
 # (API set to it; tests set it back to MAIN_API)
@@ -215,10 +216,32 @@ test_local_tokens_still_work() {
     local tok
     check_eq "signup" "$(status_of "$(signup local@example.com)")" 201
     tok=$(token local@example.com)
-    check "a local token" test -n "$tok"
+    check "a local token" test "$tok" != null
     check_eq "local token" "$(get_as "$tok")" 200
     check_eq "local profile" "$(field "$(call GET /api/me -H "Authorization: Bearer $tok")" .provider)" local
     LOCAL_TOKEN=$tok
+}
+
+test_the_schema_keeps_the_two_kinds_apart() {
+    refused_sql "INSERT INTO users (oidc_issuer, oidc_sub, password_hash, first_name, last_name)
+         VALUES ('$ISS', 'zed', 'x', 'Z', '')" ||
+        it_fail "an issuer's player with a password: accepted"
+    refused_sql "INSERT INTO users (oidc_sub, first_name, last_name) VALUES ('zed', 'Z', '')" ||
+        it_fail "a sub without its issuer: accepted"
+    refused_sql "INSERT INTO users (email, password_hash, first_name, last_name, country)
+         VALUES ('zed@example.org', 'x', 'Z', 'Y', 'CO')" ||
+        it_fail "a local account without a city: accepted"
+    refused_sql "INSERT INTO users (email, password_hash, first_name, last_name, city, country)
+         VALUES ('zed@example.org', 'x', 'Z', '', 'Cali', 'CO')" ||
+        it_fail "a local account with an empty last name: accepted"
+    it_psql -c "INSERT INTO users (oidc_issuer, oidc_sub, first_name, last_name)
+                VALUES ('$ISS', 'yan', 'Y', '')" >/dev/null
+    refused_sql "INSERT INTO users (oidc_issuer, oidc_sub, first_name, last_name) VALUES ('$ISS', 'yan', 'A', '')" ||
+        it_fail "the same sub twice: accepted"
+    check "an issuer's player may share a local account's email" it_psql -c \
+        "INSERT INTO users (oidc_issuer, oidc_sub, email, first_name, last_name)
+         VALUES ('$ISS', 'zed', 'local@example.com', 'Z', '')"
+    check_eq "... and the local account still logs in" "$(get_as "$(token local@example.com)")" 200
 }
 
 # --- a real identity provider from npm -----------------------------------
