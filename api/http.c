@@ -578,25 +578,27 @@ static void identify_run(struct pool_task *t, int late)
 						 offsetof(struct request, later.task));
 	struct api *api = req->later.api;
 	struct MHD_Connection *conn = req->ident_conn;
-	const char *why = "the server is busy; try again shortly";
+	const char *why;
 	struct deps *d = NULL;
-	enum sc_err rc = SC_ERR_TIMEOUT;
+	enum sc_err rc;
 
 	log_set_request(req->id);
-	if (!late && !(d = deps_get(api)))
-		rc = SC_ERR_NOMEM, why = "out of memory";
-	else if (!late)
+	if (late) {	/* waited past API_QUEUE_TIMEOUT_MS */
+		rc = SC_ERR_TIMEOUT;
+		why = "the server is busy; try again shortly";
+	} else if (!(d = deps_get(api))) {
+		rc = SC_ERR_NOMEM;
+		why = "out of memory";
+	} else {
 		rc = oidc_check_slow(api->oidc, d->db, req->bearer,
 				     (long long)time(NULL), &req->user_id, &why);
+	}
 	if (rc == SC_ERR_AUTH)
 		http_set_error(req, MHD_HTTP_UNAUTHORIZED, "unauthorized", "%s",
 			       why);
-	else if (rc) {
-		if (d && (rc == SC_ERR_DB || rc == SC_ERR_TIMEOUT))
-			log_warn("%s: %s", why, db_errstr(d->db));
+	else if (rc)	/* the reason is logged where it was found */
 		http_set_error(req, MHD_HTTP_SERVICE_UNAVAILABLE, "unavailable",
 			       "%s", why);
-	}
 	if (d)
 		deps_put(api, d);
 	req->identifying = 2;

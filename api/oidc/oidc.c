@@ -130,8 +130,10 @@ enum sc_err oidc_check_slow(struct oidc *o, struct db *db, const char *token,
 		return rc;
 	if ((rc = oidc_players_provision(o->players, db, &id, user_id,
 					 &created))) {
+		log_warn("cannot find or make the player of an identity "
+			 "provider's token: %s", db_errstr(db));
 		*why = "the player cannot be looked up";
-		return rc;
+		return rc == SC_ERR_NOMEM ? rc : SC_ERR_DB;
 	}
 	if (created) {
 		atomic_fetch_add(&o->players_made, 1);

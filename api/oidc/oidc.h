@@ -54,8 +54,8 @@ enum oidc_verdict oidc_check_fast(struct oidc *o, const char *token,
  * The whole check, fetching keys and making the player as needed (blocks:
  * never on an event loop).  SC_OK: *user_id; SC_ERR_AUTH: refused (why);
  * SC_ERR_IO, SC_ERR_TIMEOUT: the issuer's keys could not be fetched for a
- * kid not seen yet; SC_ERR_DB, SC_ERR_NOMEM (db_errstr()).  why is set on
- * every failure.
+ * kid not seen yet; SC_ERR_DB: PostgreSQL failed (logged with its
+ * message); SC_ERR_NOMEM.  why is set on every failure.
  */
 enum sc_err oidc_check_slow(struct oidc *o, struct db *db, const char *token,
 			    long long now, long long *user_id, const char **why);

@@ -244,6 +244,18 @@ test_the_schema_keeps_the_two_kinds_apart() {
     check_eq "... and the local account still logs in" "$(get_as "$(token local@example.com)")" 200
 }
 
+test_postgresql_down_is_503_not_401() {
+    local out
+    sc_pg_stop "$IT_DIR/postgres"
+    out=$(call GET /api/me -H "Authorization: Bearer $(sign ec1 walt)")
+    check_eq "a new player while PostgreSQL is down" "$(status_of "$out")" 503
+    check_contains "why" "$out" "the player cannot be looked up"
+    check_contains "PostgreSQL's reason logged" "$(tail -n 20 "$IT_DIR/api.log")" \
+        "cannot find or make the player of an identity provider's token"
+    SC_PG_OPTS="-c fsync=off" sc_pg_start "$IT_DIR/postgres" "$IT_PG_PORT"
+    check_eq "made once it is back" "$(get_as "$(sign ec1 walt)")" 200
+}
+
 # --- a real identity provider from npm -----------------------------------
 
 test_oauth2_mock_server_tokens() {
