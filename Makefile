@@ -16,7 +16,8 @@ CC       ?= cc
 BUILD    ?= build
 SAN      ?=
 PKGS      = hiredis libcurl libpq libcjson libmicrohttpd libsodium \
-            libavformat libavcodec libswscale libavutil libavfilter libseccomp
+            libavformat libavcodec libswscale libavutil libavfilter libseccomp \
+            libcrypto
 
 WARN     = -Wall -Wextra -Werror -Wformat=2 -Wshadow -Wstrict-prototypes \
            -Wmissing-prototypes -Wvla
@@ -35,7 +36,7 @@ LDFLAGS    += -fsanitize=address,undefined
 endif
 
 COMMON_SRC = $(wildcard common/*.c)
-API_SRC    = $(wildcard api/*.c api/routes/*.c)
+API_SRC    = $(wildcard api/*.c api/routes/*.c api/oidc/*.c)
 WORKER_SRC = $(wildcard worker/*.c)
 PIPE_SRC   = $(wildcard worker/pipeline/*.c)
 XCODE_SRC  = $(wildcard worker/cli/*.c)
@@ -102,7 +103,8 @@ $(BUILD)/showcase-transcode: $(call obj,$(XCODE_SRC)) $(PIPE) $(LIB)
 # child process
 UNIT_API = api/jwt.c api/lcache.c api/password.c api/pace.c api/peruser.c \
            api/latency.c api/pool.c api/client.c api/fingerprint.c \
-           api/refusal_memo.c api/portal_files.c
+           api/refusal_memo.c api/portal_files.c api/oidc/jwk.c api/oidc/token.c \
+           api/oidc/jwks.c
 UNIT_WORKER = worker/child.c
 $(call obj,$(UNIT_SRC)): ALL_CFLAGS += -Iapi -Iworker
 $(UNIT): $(call obj,$(UNIT_SRC) $(UNIT_API) $(UNIT_WORKER)) $(PIPE) $(LIB)

@@ -32,6 +32,7 @@
 #include "redisconn.h"
 #include "s3.h"
 
+struct oidc;
 struct pool;
 struct portal_files;
 struct refusal_memo;
@@ -96,6 +97,10 @@ struct api {
 	/* live status streams and their listener thread (sse.h); made by
 	 * main() before http_start(), freed after http_stop() */
 	struct sse_hub *sse;
+	/* the identity provider's tokens (oidc/oidc.h), NULL without
+	 * API_OIDC_ISSUER; made and started by main() before http_start(),
+	 * freed after http_stop() */
+	struct oidc *oidc;
 	/* checked for unknown emails, at the cost of a real check; made on
 	 * first use (argon2id takes its memory, which an idle API need not);
 	 * under lock */

@@ -16,6 +16,7 @@
 #include "http.h"
 #include "jwt.h"
 #include "log.h"
+#include "oidc/oidc.h"
 #include "sse.h"
 #include "transfer.h"
 
@@ -37,8 +38,8 @@ struct http_server {
 
 static const struct route *const route_tables[] = {
 	/* events before videos: "/api/videos/{}" would take "events" */
-	route_health, route_metrics, route_auth, route_upload, route_events,
-	route_videos, route_hls, route_public,
+	route_health, route_metrics, route_auth, route_me, route_upload,
+	route_events, route_videos, route_hls, route_public,
 	/* last: "/{}" takes one segment, never a path of the API's */
 	route_portal,
 };
@@ -334,7 +335,7 @@ static enum MHD_Result preflight(struct request *req, struct MHD_Connection *con
 		return MHD_NO;
 	if (req->origin[0]) {
 		MHD_add_response_header(resp, "Access-Control-Allow-Methods",
-					"GET, POST, DELETE, OPTIONS");
+					"GET, POST, PUT, DELETE, OPTIONS");
 		MHD_add_response_header(resp, "Access-Control-Allow-Headers",
 					"Authorization, Content-Type, X-Request-Id");
 		MHD_add_response_header(resp, "Access-Control-Max-Age", "600");
@@ -342,25 +343,57 @@ static enum MHD_Result preflight(struct request *req, struct MHD_Connection *con
 	return send_response(req, conn, MHD_HTTP_NO_CONTENT, resp, NULL);
 }
 
-/* Who sent this?  0 and SC_OK when no token came; SC_ERR_AUTH when a bad one did. */
-static enum sc_err authenticate(struct api *api, struct MHD_Connection *conn,
-				struct request *req, const char **why)
+/* What authenticate() found. */
+enum who {
+	WHO_KNOWN,		/* req->user_id; 0: no token came */
+	WHO_REFUSED,		/* a bad token: why */
+	WHO_LATER,		/* an issuer's token that needs I/O: req->bearer */
+};
+
+/*
+ * Who sent this?  An issuer's token (RS256, ES256: oidc/oidc.h) when
+ * API_OIDC_ISSUER is set, else a local one (HS256: jwt.h), which
+ * API_LOCAL_ACCOUNTS=0 refuses.  No I/O: what needs some is WHO_LATER.
+ */
+static enum who authenticate(struct api *api, struct MHD_Connection *conn,
+			     struct request *req, const char **why)
 {
 	const char *h = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
 						    MHD_HTTP_HEADER_AUTHORIZATION);
+	long long now = (long long)time(NULL);
 
 	*why = "no Bearer token in the Authorization header";
 	if (!h)
-		return SC_OK;
+		return WHO_KNOWN;
 	if (strncasecmp(h, "Bearer ", 7)) {
 		*why = "the Authorization header is not a Bearer token";
-		return SC_ERR_AUTH;
+		return WHO_REFUSED;
 	}
 	h += 7;
 	while (*h == ' ')
 		h++;
-	return jwt_verify(api->cfg.jwt_secret, h, (long long)time(NULL),
-			  &req->user_id, why);
+	switch (api->oidc ? oidc_check_fast(api->oidc, h, now, &req->user_id, why)
+			  : OIDC_NOT_MINE) {
+	case OIDC_ACCEPTED:
+		return WHO_KNOWN;
+	case OIDC_REFUSED:
+		return WHO_REFUSED;
+	case OIDC_NEEDS_IO:
+		if (!(req->bearer = strdup(h))) {
+			*why = "out of memory";
+			return WHO_REFUSED;
+		}
+		return WHO_LATER;
+	case OIDC_NOT_MINE:
+		break;
+	}
+	if (!api->cfg.api_local_accounts) {
+		*why = "only the identity provider's tokens are accepted";
+		return WHO_REFUSED;
+	}
+	return jwt_verify(api->cfg.jwt_secret, h, now, &req->user_id, why)
+		       ? WHO_REFUSED
+		       : WHO_KNOWN;
 }
 
 /* ---- the edges: body deadlines, brief drains (pace.h) ------------------ */
@@ -528,6 +561,91 @@ static int is_metrics(const struct route *r)
 	return !strcmp(r->path, "/metrics");
 }
 
+static int headers_checked(struct api *api, struct MHD_Connection *conn,
+			   struct request *req, enum MHD_Result *ret);
+
+static int unauthorized(struct api *api, struct MHD_Connection *conn,
+			struct request *req, const char *why,
+			enum MHD_Result *ret)
+{
+	http_set_error(req, MHD_HTTP_UNAUTHORIZED, "unauthorized", "%s", why);
+	return refuse(api, conn, req, ret);
+}
+
+/*
+ * An issuer's token the event loop could not finish with (a key to
+ * fetch, a player to find or make): the I/O pool does (oidc_check_slow),
+ * with the connection suspended, and the request goes on when it is
+ * resumed (identified()).  Time suspended is not held against the body.
+ */
+static void identify_run(struct pool_task *t, int late)
+{
+	struct request *req = (struct request *)((char *)t -
+						 offsetof(struct request, later.task));
+	struct api *api = req->later.api;
+	struct MHD_Connection *conn = req->ident_conn;
+	const char *why;
+	struct deps *d = NULL;
+	enum sc_err rc;
+
+	log_set_request(req->id);
+	if (late) {	/* waited past API_QUEUE_TIMEOUT_MS */
+		rc = SC_ERR_TIMEOUT;
+		why = "the server is busy; try again shortly";
+	} else if (!(d = deps_get(api))) {
+		rc = SC_ERR_NOMEM;
+		why = "out of memory";
+	} else {
+		rc = oidc_check_slow(api->oidc, d->db, req->bearer,
+				     (long long)time(NULL), &req->user_id, &why);
+	}
+	if (rc == SC_ERR_AUTH)
+		http_set_error(req, MHD_HTTP_UNAUTHORIZED, "unauthorized", "%s",
+			       why);
+	else if (rc)	/* the reason is logged where it was found */
+		http_set_error(req, MHD_HTTP_SERVICE_UNAVAILABLE, "unavailable",
+			       "%s", why);
+	if (d)
+		deps_put(api, d);
+	req->identifying = 2;
+	log_set_request(NULL);
+	/* the last touch: the loop may go on with req at once */
+	MHD_resume_connection(conn);
+}
+
+static int identify_later(struct api *api, struct MHD_Connection *conn,
+			  struct request *req, enum MHD_Result *ret)
+{
+	req->later.api = api;
+	req->ident_conn = conn;
+	req->identifying = 1;
+	req->paused_at = clock_ms();
+	req->later.task.run = identify_run;
+	if (api->io_pool && !pool_submit(api->io_pool, &req->later.task, conn))
+		return 1;	/* *ret is MHD_YES: nothing queued yet */
+	req->identifying = 0;
+	req->paused_at = 0;
+	http_set_error(req, MHD_HTTP_SERVICE_UNAVAILABLE, "unavailable",
+		       "the server is shutting down; try again");
+	return refuse(api, conn, req, ret);
+}
+
+/*
+ * Resumed after identify_run: the rest of the first call.  A refusal is
+ * recorded and sent once the body is over, as for any refused body.
+ * Returns 1 when a response was queued.
+ */
+static int identified(struct api *api, struct MHD_Connection *conn,
+		      struct request *req, enum MHD_Result *ret)
+{
+	req->identifying = 0;
+	if (req->err_status)
+		return 0;
+	if (!req->user_id)
+		return unauthorized(api, conn, req, "no identity", ret);
+	return headers_checked(api, conn, req, ret);
+}
+
 /*
  * The first call, headers only: pick the route and check what can be
  * checked before the body.  Returns 1 when a response was queued.
@@ -571,13 +689,31 @@ static int on_headers(struct api *api, struct MHD_Connection *conn,
 	req->route = r;
 	req->tpl = r->path;
 	if (r->flags & (R_AUTH | R_AUTH_OPTIONAL)) {
-		if (authenticate(api, conn, req, &why) ||
-		    (!req->user_id && (r->flags & R_AUTH))) {
-			http_set_error(req, MHD_HTTP_UNAUTHORIZED,
-				       "unauthorized", "%s", why);
-			return refuse(api, conn, req, ret);
+		switch (authenticate(api, conn, req, &why)) {
+		case WHO_LATER:
+			return identify_later(api, conn, req, ret);
+		case WHO_REFUSED:
+			return unauthorized(api, conn, req, why, ret);
+		case WHO_KNOWN:
+			if (!req->user_id && (r->flags & R_AUTH))
+				return unauthorized(api, conn, req, why, ret);
+			break;
 		}
 	}
+	return headers_checked(api, conn, req, ret);
+}
+
+/*
+ * The rest of the first call, once the caller is known: what else can be
+ * checked before the body.  Returns 1 when a response was queued.
+ */
+static int headers_checked(struct api *api, struct MHD_Connection *conn,
+			   struct request *req, enum MHD_Result *ret)
+{
+	const struct route *r = req->route;
+	const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+						     MHD_HTTP_HEADER_CONTENT_LENGTH);
+
 	if ((r->flags & R_JSON) && cl && strtoll(cl, NULL, 10) > HTTP_JSON_MAX) {
 		http_set_error(req, MHD_HTTP_CONTENT_TOO_LARGE, "too_large",
 			       "the JSON body is larger than %d bytes",
@@ -864,6 +1000,14 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
 		return MHD_YES;
 	}
 	log_set_request(req->id);
+	if (req->identifying == 2) {
+		if (identified(srv->api, conn, req, &ret))
+			return ret;
+		/* libmicrohttpd calls once more, with no data, on resuming a
+		 * connection suspended at its headers: a body is still to come */
+		if (!*upload_data_size && req->in_body && !req->pace.bytes)
+			return MHD_YES;
+	}
 	if (req->later.conn)
 		return answer_resumed(req, conn);
 	if (*upload_data_size)
@@ -983,6 +1127,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn,
 	cJSON_Delete(req->json);
 	cJSON_Delete(req->err_fields);
 	buf_release(&req->body);
+	free(req->bearer);
 	if (req->later.resp)	/* answered, but the connection closed first */
 		MHD_destroy_response(req->later.resp);
 	free(req);

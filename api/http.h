@@ -98,6 +98,11 @@ struct request {
 	unsigned status;
 	const struct route *route;
 	long long user_id;	/* from the token; 0: anonymous */
+	/* an issuer's token checked off the loop (http.c: identify_later):
+	 * 1 while that runs, 2 once it has */
+	int identifying;
+	char *bearer;		/* that token, owned */
+	struct MHD_Connection *ident_conn;
 	struct buf body;	/* R_JSON: the body so far */
 	cJSON *json;		/* R_JSON: the parsed body */
 	/* an error found while a body arrived, sent when it has */
@@ -252,6 +257,7 @@ enum MHD_Result http_send_recorded(struct request *req,
 /* Route tables of the resources (one file each: routes/<resource>.c). */
 extern const struct route route_health[];
 extern const struct route route_auth[];
+extern const struct route route_me[];
 extern const struct route route_videos[];
 extern const struct route route_hls[];
 extern const struct route route_events[];

@@ -18,6 +18,7 @@
 #include "api.h"
 #include "http.h"
 #include "log.h"
+#include "oidc/oidc.h"
 #include "password.h"
 #include "refusal_memo.h"
 #include "portal_files.h"
@@ -90,12 +91,21 @@ static int api_open(struct api *api)
 		log_error("cannot start: out of memory");
 		return -1;
 	}
+	if (api->cfg.api_oidc_issuer[0]) {
+		/* the first fetch of the keys runs while the API starts */
+		if (!(api->oidc = oidc_new(&api->cfg)) || oidc_start(api->oidc)) {
+			log_error("cannot start the identity provider's key "
+				  "refresher");
+			return -1;
+		}
+	}
 	return api->cfg.api_portal ? portal_open(api) : 0;
 }
 
 static void api_close(struct api *api)
 {
 	sse_stop(api);
+	oidc_free(api->oidc);
 	deps_free_all(api);
 	lcache_free(&api->rankings);
 	gate_destroy(&api->uploads);

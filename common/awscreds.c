@@ -79,11 +79,6 @@ const char *awscreds_source(const struct awscreds *p)
 	return p->from_role ? "instance-role" : "environment";
 }
 
-static size_t collect(char *data, size_t size, size_t n, void *arg)
-{
-	return buf_append(arg, data, size * n) ? 0 : size * n;
-}
-
 /* One IMDS request; the body goes to *body.  `token` NULL asks for one. */
 static enum sc_err imds_call(struct awscreds *p, const char *path,
 			     const char *token, struct buf *body,
@@ -113,7 +108,7 @@ static enum sc_err imds_call(struct awscreds *p, const char *path,
 	curl_easy_setopt(curl, CURLOPT_NOPROXY, "*");
 	curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, p->timeout_ms);
 	curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, p->timeout_ms);
-	curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, collect);
+	curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, buf_curl_write);
 	curl_easy_setopt(curl, CURLOPT_WRITEDATA, body);
 	curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, cerr);
 	rc = curl_easy_perform(curl);

@@ -174,3 +174,8 @@ enum sc_err buf_read_file(struct buf *b, const char *path, struct buf *errmsg)
 		buf_appendf(errmsg, "cannot read %s: %s", path, sc_strerror(err));
 	return err;
 }
+
+size_t buf_curl_write(char *data, size_t size, size_t n, void *buf)
+{
+	return buf_append(buf, data, size * n) ? 0 : size * n;
+}

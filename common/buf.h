@@ -64,6 +64,14 @@ enum sc_err buf_vappendf(struct buf *b, const char *fmt, va_list ap);
 enum sc_err buf_append_json(struct buf *b, const char *s);
 
 /*
+ * A libcurl write callback (CURLOPT_WRITEFUNCTION) that appends what comes
+ * to the struct buf given as CURLOPT_WRITEDATA.  Past the buffer's max (or
+ * out of memory) it returns 0, which makes libcurl stop the transfer with
+ * CURLE_WRITE_ERROR: a body can never grow past its bound.
+ */
+size_t buf_curl_write(char *data, size_t size, size_t n, void *buf);
+
+/*
  * Append the whole file at path.  SC_ERR_IO when it cannot be opened or
  * read, SC_ERR_TOO_LARGE past the buffer's max; errmsg (may be NULL) then
  * gets "cannot open PATH: ..." or "cannot read PATH: ...".

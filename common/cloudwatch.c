@@ -59,11 +59,6 @@ static enum sc_err body_of(const struct cloudwatch_metric *m, int n,
 	return SC_OK;
 }
 
-static size_t collect(char *p, size_t size, size_t n, void *arg)
-{
-	return buf_append(arg, p, size * n) ? 0 : size * n;
-}
-
 enum sc_err cloudwatch_put(const struct config *cfg, struct awscreds *creds,
 			   const struct cloudwatch_metric *m, int n,
 			   struct buf *err)
@@ -95,7 +90,7 @@ enum sc_err cloudwatch_put(const struct config *cfg, struct awscreds *creds,
 	curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, (long)cfg->connect_timeout_ms);
 	curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, 10000L);
-	curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, collect);
+	curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, buf_curl_write);
 	curl_easy_setopt(curl, CURLOPT_WRITEDATA, &resp);
 	cc = curl_easy_perform(curl);
 	curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);

@@ -55,6 +55,25 @@ static const char *check_http_url(const char *v)
 	return NULL;
 }
 
+/* An issuer's keys decide who a player is: plain http only on loopback
+ * (a local identity provider), never across a network. */
+static const char *check_issuer_url(const char *v)
+{
+	static const char *const loopback[] = { "http://127.0.0.1:",
+						"http://127.0.0.1/",
+						"http://localhost:",
+						"http://localhost/",
+						"http://[::1]:" };
+	size_t i;
+
+	if (!v[0] || !strncmp(v, "https://", 8))
+		return NULL;
+	for (i = 0; i < sizeof(loopback) / sizeof(loopback[0]); i++)
+		if (!strncmp(v, loopback[i], strlen(loopback[i])))
+			return NULL;
+	return "must be empty or an https:// URL (http:// only on loopback)";
+}
+
 /* Empty, or arn:PARTITION:sns:REGION:ACCOUNT:NAME with none of them empty
  * and nothing outside printable ASCII (the ARN goes into a URL's host and
  * a table's text). */
@@ -418,6 +437,35 @@ static const struct cfg_var vars[] = {
 	  CFG_API, 1, NULL,
 	  "key of the hashes of voters' networks and browsers kept with each "
 	  "vote; change it with each contest; empty: derived from JWT_SECRET" },
+	{ "API_LOCAL_ACCOUNTS", T_BOOL, OFF(api_local_accounts), "1", 0, 1,
+	  CFG_API, 0, NULL,
+	  "1: players may sign up and log in with a password (HS256 tokens); "
+	  "0: signup and login answer 404 and only the identity provider's "
+	  "tokens are accepted (API_OIDC_ISSUER required)" },
+	{ "API_OIDC_ISSUER", T_STR, OFF(api_oidc_issuer), "", 0, 0, CFG_API, 0,
+	  check_issuer_url,
+	  "OpenID Connect issuer whose RS256 and ES256 tokens the API accepts "
+	  "(https://cognito-idp.REGION.amazonaws.com/POOL_ID); its tokens' iss "
+	  "must be exactly this; empty: none" },
+	{ "API_OIDC_AUDIENCE", T_STR, OFF(api_oidc_audience), "", 0, 0, CFG_API,
+	  0, NULL,
+	  "the app client id tokens must be for: their aud, or for Cognito "
+	  "access tokens client_id (required with API_OIDC_ISSUER)" },
+	{ "API_OIDC_JWKS_URL", T_STR, OFF(api_oidc_jwks_url), "", 0, 0, CFG_API,
+	  0, check_issuer_url,
+	  "the issuer's key set; empty: jwks_uri of the issuer's "
+	  "/.well-known/openid-configuration" },
+	{ "API_OIDC_LEEWAY_S", T_INT, OFF(api_oidc_leeway_s), "60", 0, 600,
+	  CFG_API, 0, NULL,
+	  "clock skew allowed on an issuer's tokens' exp and nbf, in seconds" },
+	{ "API_OIDC_JWKS_REFRESH_S", T_INT, OFF(api_oidc_jwks_refresh_s),
+	  "3600", 1, 86400, CFG_API, 0, NULL,
+	  "how often the issuer's key set is fetched again (also on a token "
+	  "with an unknown kid, at most once a minute); a failed fetch keeps "
+	  "the keys in use" },
+	{ "API_OIDC_JWKS_TIMEOUT_MS", T_INT, OFF(api_oidc_jwks_timeout_ms),
+	  "3000", 100, 60000, CFG_API, 0, NULL,
+	  "deadline of one fetch of the issuer's discovery document or key set" },
 	{ "WORKER_CONCURRENCY", T_INT, OFF(worker_concurrency), "2", 1, 64,
 	  CFG_WORKER, 0, NULL,
 	  "jobs one worker process runs at once (2 suits 2 cores: docs/benchmarks.md)" },
@@ -686,6 +734,22 @@ enum sc_err config_load_from(struct config *c, unsigned who,
 	if (!bad && s3_path_style(c->s3_endpoint, c->s3_bucket,
 				  c->s3_force_path_style, why, sizeof(why)) < 0) {
 		buf_appendf(err, "S3_FORCE_PATH_STYLE, S3_ENDPOINT: %s\n", why);
+		bad = 1;
+	}
+	if (!bad && c->api_oidc_issuer[0] && !c->api_oidc_audience[0]) {
+		buf_appends(err, "API_OIDC_AUDIENCE: required with API_OIDC_ISSUER "
+			    "(the app client id)\n");
+		bad = 1;
+	}
+	if (!bad && !c->api_oidc_issuer[0] &&
+	    (c->api_oidc_audience[0] || c->api_oidc_jwks_url[0])) {
+		buf_appends(err, "API_OIDC_AUDIENCE, API_OIDC_JWKS_URL: set without "
+			    "API_OIDC_ISSUER\n");
+		bad = 1;
+	}
+	if (!bad && !c->api_local_accounts && !c->api_oidc_issuer[0]) {
+		buf_appends(err, "API_LOCAL_ACCOUNTS=0 needs API_OIDC_ISSUER: "
+			    "otherwise nobody could sign in\n");
 		bad = 1;
 	}
 	if (!bad && c->policy_min_s > c->policy_max_s) {

@@ -94,6 +94,13 @@ struct config {
 	int api_videos_per_day;		/* uploads in 24 h; 0: no quota */
 	int api_videos_max;		/* videos a player has; 0: no quota */
 	char *api_vote_audit_key;	/* "" : derived from jwt_secret */
+	int api_local_accounts;		/* 0: no signup, login, local tokens */
+	char *api_oidc_issuer;		/* "" : no external identities */
+	char *api_oidc_audience;	/* the app client id */
+	char *api_oidc_jwks_url;	/* "" : from the discovery document */
+	int api_oidc_leeway_s;		/* clock skew allowed on exp and nbf */
+	int api_oidc_jwks_refresh_s;	/* periodic refresh of the key set */
+	int api_oidc_jwks_timeout_ms;	/* one fetch's deadline */
 	int worker_concurrency;
 	int worker_heartbeat_ms;
 	int worker_lease_ms;

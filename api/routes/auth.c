@@ -7,6 +7,9 @@
  * the password against a dummy hash, so both failures take as long and
  * say the same thing.
  *
+ * With API_LOCAL_ACCOUNTS=0 (players come from the identity provider
+ * only: oidc/oidc.h) both answer 404, as routes that do not exist.
+ *
  * Both are rate limited (rate_guard.h): signups per client address, failing
  * closed; logins per address and per account (the email asked for, as a
  * keyed hash), failing open, and an account's logins are locked for a
@@ -29,6 +32,15 @@
 
 #define NAME_MAX_BYTES 100
 
+/* API_LOCAL_ACCOUNTS=0: no such route. */
+static enum MHD_Result no_local_accounts(struct request *req,
+					struct MHD_Connection *conn)
+{
+	return http_send_error(req, conn, MHD_HTTP_NOT_FOUND, "not_found",
+			       "local accounts are switched off: sign in with "
+			       "the identity provider");
+}
+
 static enum MHD_Result post_signup(struct api *api, struct request *req,
 				   struct MHD_Connection *conn)
 {
@@ -40,6 +52,8 @@ static enum MHD_Result post_signup(struct api *api, struct request *req,
 	enum sc_err rc;
 	cJSON *body;
 
+	if (!api->cfg.api_local_accounts)
+		return no_local_accounts(req, conn);
 	first = input_string(&in, req->json, "first_name", 1, NAME_MAX_BYTES);
 	last = input_string(&in, req->json, "last_name", 1, NAME_MAX_BYTES);
 	email = input_string(&in, req->json, "email", 3, 254);
@@ -161,6 +175,8 @@ static enum MHD_Result post_login(struct api *api, struct request *req,
 	int ok;
 	cJSON *body;
 
+	if (!api->cfg.api_local_accounts)
+		return no_local_accounts(req, conn);
 	email = input_string(&in, req->json, "email", 1, 254);
 	pw = input_string(&in, req->json, "password", 1, PASSWORD_MAX);
 	if (input_failed(&in))
@@ -186,7 +202,7 @@ static enum MHD_Result post_login(struct api *api, struct request *req,
 
 		rc = db_exec_prepared(d->db,
 			     "SELECT id, password_hash FROM users "
-			     "WHERE lower(email) = lower($1)",
+			     "WHERE lower(email) = lower($1) AND oidc_sub IS NULL",
 			     1, params, &res);
 	}
 	if (rc)

@@ -7,6 +7,7 @@
 #include <stdio.h>
 
 #include "http.h"
+#include "oidc/oidc.h"
 
 /* The contest's guards: rate limits, quotas, own votes. */
 static enum sc_err contest_metrics(struct api *api, struct buf *out)
@@ -146,6 +147,8 @@ static enum MHD_Result get_metrics(struct api *api, struct request *req,
 		rc = contest_metrics(api, &out);
 	if (!rc)
 		rc = pool_metrics(api, &out);
+	if (!rc && api->oidc)
+		rc = oidc_metrics(api->oidc, &out);
 	if (!rc)
 		rc = latency_write(&m->latency, "showcase_api_request_duration_seconds",
 				   "Time from a request's headers to the end of its answer, by route template and method.",

@@ -422,16 +422,24 @@ test_secret_is_required() {
 }
 
 test_postman_collection_passes_with_newman() {
-    local newman="$IT_TOP/deploy/local/node_modules/.bin/newman" pm="$IT_TOP/tests/postman" base
+    local newman="$IT_TOP/deploy/local/node_modules/.bin/newman" pm="$IT_TOP/tests/postman" base idp_port
     check "newman is installed" test -x "$newman"
     # under the default limits, on an instance of its own, with the
     # buckets the tests above drained emptied
     redis-cli -p "$IT_REDIS_PORT" --scan --pattern 'showcase:rl:*' | xargs -r redis-cli -p "$IT_REDIS_PORT" DEL >/dev/null
-    API_RATE_LIMITS=1 it_start_api api_pm
+    # the identity provider's folder: a local provider from npm
+    idp_port=$(sc_free_port)
+    sc_daemon idp "$IT_DIR" "$IT_DIR/idp.log" node "$IT_TOP/tests/integration/tools/mock_idp.mjs" \
+        "$idp_port" showcase-app
+    sc_wait_for curl -sf -o /dev/null "http://127.0.0.1:$idp_port/.well-known/openid-configuration" ||
+        it_fail "the identity provider did not start: $(cat "$IT_DIR/idp.log")"
+    API_RATE_LIMITS=1 API_OIDC_ISSUER="http://127.0.0.1:$idp_port" API_OIDC_AUDIENCE=showcase-app \
+        it_start_api api_pm
     base="http://127.0.0.1:$IT_API_PORT"
     IT_API_PORT=${API#http://127.0.0.1:}
     "$newman" run "$pm/showcase.postman_collection.json" -e "$pm/showcase.postman_environment.json" \
         --env-var "base_url=$base" --env-var "clip_path=$FX/clip.mp4" --env-var "png_path=$FX/img.png" \
+        --env-var "idp_url=http://127.0.0.1:$idp_port" \
         --env-var "public_video_id=$(cat "$IT_DIR/public_id")" \
         --env-var "public_owner_token=$(token player@example.com)" --env-var public_city=Medellin \
         --reporters cli --reporter-cli-no-banner --reporter-cli-no-console --color off \

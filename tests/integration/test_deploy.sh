@@ -114,6 +114,14 @@ test_cloudformation_properties_that_matter() {
     check_contains "short hook caught" "$out" "FAIL termination hook's lowest timeout 100 s"
     check_contains "static key caught" "$out" "FAIL no key variables"
     check_contains "old TLS policy caught" "$out" "FAIL an HTTPS listener"
+    check_contains "sign-in wired" "$(/usr/bin/python3 "$IT_TOP/tests/integration/tools/cfn_check.py" \
+        "$TEMPLATE" "$grace" "$stop")" "ok   the API's API_OIDC_ISSUER and API_OIDC_AUDIENCE are the pool's"
+    sed -e 's/OidcAudience: !If \[HasCognito, !Ref UserPoolClient, ""\]/OidcAudience: !If [HasCognito, !Ref UserPool, ""]/' \
+        -e 's/LocalAccountsFlag: !If \[HasCognito, !If \[LocalAccountsOff, "0", "1"\], "1"\]/LocalAccountsFlag: !If [LocalAccountsOff, "0", "1"]/' \
+        "$TEMPLATE" >"$IT_DIR/bad-cognito.yaml"
+    out=$(/usr/bin/python3 "$IT_TOP/tests/integration/tools/cfn_check.py" "$IT_DIR/bad-cognito.yaml" "$grace" "$stop")
+    check_contains "the pool id as the audience caught" "$out" "FAIL the API's API_OIDC_ISSUER and API_OIDC_AUDIENCE"
+    check_contains "local accounts off without the pool caught" "$out" "FAIL API_LOCAL_ACCOUNTS is 0 only"
     # a fleet that cannot scale out from zero workers or miss stuck videos:
     # the backlog timer on workers only (nothing publishes while none
     # runs), an API role that may not publish, no step policy behind the

@@ -184,7 +184,55 @@ static void test_config_var_used_by(void)
 	CHECK(config_var_used_by("DATABASE_URL", 12, CFG_WORKER));
 }
 
+/* Does the API's configuration env load?  err: the reasons, if not. */
+static int api_loads(const char **env, struct buf *err)
+{
+	struct config c;
+	int ok;
+
+	buf_reset(err);
+	ok = config_load_from(&c, CFG_API, fake_get, env, err) == SC_OK;
+	if (ok)
+		config_free(&c);
+	return ok;
+}
+
+static void test_config_identity_provider(void)
+{
+	const char *good[] = { "S3_BUCKET", "b", "API_OIDC_ISSUER",
+			       "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_x",
+			       "API_OIDC_AUDIENCE", "app", "API_LOCAL_ACCOUNTS", "0",
+			       NULL };
+	const char *local[] = { "S3_BUCKET", "b", "API_OIDC_ISSUER",
+				"http://127.0.0.1:8081", "API_OIDC_AUDIENCE", "app",
+				NULL };
+	const char *plain[] = { "S3_BUCKET", "b", "API_OIDC_ISSUER",
+				"http://idp.example.org", "API_OIDC_AUDIENCE", "app",
+				NULL };
+	const char *sneaky[] = { "S3_BUCKET", "b", "API_OIDC_ISSUER",
+				 "http://127.0.0.1.example.org/", "API_OIDC_AUDIENCE",
+				 "app", NULL };
+	const char *no_aud[] = { "S3_BUCKET", "b", "API_OIDC_ISSUER",
+				 "https://idp.example.org", NULL };
+	const char *no_iss[] = { "S3_BUCKET", "b", "API_OIDC_AUDIENCE", "app", NULL };
+	const char *nobody[] = { "S3_BUCKET", "b", "API_LOCAL_ACCOUNTS", "0", NULL };
+	struct buf err = BUF_INIT(4096);
+
+	CHECK(api_loads(good, &err));
+	CHECK(api_loads(local, &err));
+	CHECK(!api_loads(plain, &err));
+	CHECK(err.data && strstr(err.data, "http:// only on loopback"));
+	CHECK(!api_loads(sneaky, &err));
+	CHECK(!api_loads(no_aud, &err));
+	CHECK(err.data && strstr(err.data, "API_OIDC_AUDIENCE: required"));
+	CHECK(!api_loads(no_iss, &err));
+	CHECK(!api_loads(nobody, &err));
+	CHECK(err.data && strstr(err.data, "API_LOCAL_ACCOUNTS=0 needs API_OIDC_ISSUER"));
+	buf_release(&err);
+}
+
 const struct unit_test test_config_suite[] = {
+	UNIT_TEST(test_config_identity_provider),
 	UNIT_TEST(test_config_defaults),
 	UNIT_TEST(test_config_values_override),
 	UNIT_TEST(test_config_names_every_bad_variable),

@@ -44,6 +44,7 @@ extern const struct unit_test test_latency_suite[];
 extern const struct unit_test test_lcache_suite[];
 extern const struct unit_test test_log_suite[];
 extern const struct unit_test test_memo_suite[];
+extern const struct unit_test test_oidc_suite[];
 extern const struct unit_test test_pace_suite[];
 extern const struct unit_test test_peruser_suite[];
 extern const struct unit_test test_picture_suite[];

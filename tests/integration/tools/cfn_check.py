@@ -261,6 +261,27 @@ def main():
               'echo "BACKLOG_PER_WORKER_TARGET=$TARGET"' in script,
               "%s: BACKLOG_PER_WORKER_TARGET is the BacklogPerWorkerTarget parameter" % name)
 
+    # players' sign-in (CognitoUserPool "yes"): the pool's issuer and the
+    # portal's client are the API's API_OIDC_ISSUER and API_OIDC_AUDIENCE
+    pool, client = res.get("UserPool", {}), res.get("UserPoolClient", {})
+    api_sub = res["ApiLaunchTemplate"]["Properties"]["LaunchTemplateData"]["UserData"]["Fn::Base64"]["Fn::Sub"]
+    issuer = {"Fn::Sub": "https://cognito-idp.${AWS::Region}.amazonaws.com/${UserPool}"}
+    check(pool.get("Type") == "AWS::Cognito::UserPool" and pool.get("Condition") == "HasCognito" and
+          client.get("Condition") == "HasCognito" and
+          client.get("Properties", {}).get("UserPoolId") == {"Ref": "UserPool"} and
+          client.get("Properties", {}).get("GenerateSecret") is False,
+          "a Cognito user pool and a public app client of it, with CognitoUserPool")
+    check(api_sub[1].get("OidcIssuer") == {"Fn::If": ["HasCognito", issuer, ""]} and
+          api_sub[1].get("OidcAudience") == {"Fn::If": ["HasCognito", {"Ref": "UserPoolClient"}, ""]} and
+          "\nOIDC_ISSUER=${OidcIssuer}\n" in api_sub[0] and "\nOIDC_AUDIENCE=${OidcAudience}\n" in api_sub[0] and
+          'echo "API_OIDC_ISSUER=$OIDC_ISSUER"' in script and
+          'echo "API_OIDC_AUDIENCE=$OIDC_AUDIENCE"' in script,
+          "the API's API_OIDC_ISSUER and API_OIDC_AUDIENCE are the pool's issuer and its app client")
+    check(api_sub[1].get("LocalAccountsFlag") ==
+          {"Fn::If": ["HasCognito", {"Fn::If": ["LocalAccountsOff", "0", "1"]}, "1"]} and
+          'echo "API_LOCAL_ACCOUNTS=$LOCAL_ACCOUNTS"' in script,
+          "API_LOCAL_ACCOUNTS is 0 only with the pool and LocalAccounts no")
+
     # alarms on what matters
     paged = {a["Properties"]["MetricName"] for a in alarms.values()
              if a["Properties"].get("AlarmActions") == [{"Ref": "AlarmTopic"}]}
