@@ -15,7 +15,7 @@
 CC       ?= cc
 BUILD    ?= build
 SAN      ?=
-PKGS      = hiredis libcurl libpq libcjson libmicrohttpd libsodium \
+PKGS      = hiredis libcurl libpq libcjson libmicrohttpd libsodium libcrypto \
             libavformat libavcodec libswscale libavutil libavfilter libseccomp
 
 WARN     = -Wall -Wextra -Werror -Wformat=2 -Wshadow -Wstrict-prototypes \

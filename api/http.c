@@ -37,8 +37,8 @@ struct http_server {
 
 static const struct route *const route_tables[] = {
 	/* events before videos: "/api/videos/{}" would take "events" */
-	route_health, route_metrics, route_auth, route_upload, route_events,
-	route_videos, route_public,
+	route_health, route_metrics, route_auth, route_upload, route_tus,
+	route_events, route_videos, route_public,
 };
 
 /* Accept a client's request id if it is short and plain; else make one. */
@@ -70,8 +70,13 @@ static void common_headers(struct request *req, struct MHD_Response *resp)
 	if (req->origin[0]) {
 		MHD_add_response_header(resp, "Access-Control-Allow-Origin",
 					req->origin);
+		/* a browser's script reads only the headers named here: the
+		 * tus client needs its own (tus 1.0, "CORS") */
 		MHD_add_response_header(resp, "Access-Control-Expose-Headers",
-					"X-Request-Id");
+					"X-Request-Id, Location, Tus-Resumable, "
+					"Tus-Version, Tus-Extension, Tus-Max-Size, "
+					"Tus-Checksum-Algorithm, Upload-Offset, "
+					"Upload-Length, Upload-Expires");
 		MHD_add_response_header(resp, "Vary", "Origin");
 	}
 	if (req->status == MHD_HTTP_UNAUTHORIZED)
@@ -317,6 +322,20 @@ static void cors_origin(struct api *api, struct MHD_Connection *conn,
 	}
 }
 
+void http_preflight_headers(const struct request *req, struct MHD_Response *resp)
+{
+	if (!req->origin[0])
+		return;
+	MHD_add_response_header(resp, "Access-Control-Allow-Methods",
+				"GET, POST, HEAD, PATCH, DELETE, OPTIONS");
+	MHD_add_response_header(resp, "Access-Control-Allow-Headers",
+				"Authorization, Content-Type, X-Request-Id, "
+				"Tus-Resumable, Upload-Length, Upload-Metadata, "
+				"Upload-Offset, Upload-Checksum, "
+				"X-HTTP-Method-Override");
+	MHD_add_response_header(resp, "Access-Control-Max-Age", "600");
+}
+
 /* OPTIONS on a known path: the CORS preflight. */
 static enum MHD_Result preflight(struct request *req, struct MHD_Connection *conn)
 {
@@ -325,13 +344,7 @@ static enum MHD_Result preflight(struct request *req, struct MHD_Connection *con
 
 	if (!resp)
 		return MHD_NO;
-	if (req->origin[0]) {
-		MHD_add_response_header(resp, "Access-Control-Allow-Methods",
-					"GET, POST, DELETE, OPTIONS");
-		MHD_add_response_header(resp, "Access-Control-Allow-Headers",
-					"Authorization, Content-Type, X-Request-Id");
-		MHD_add_response_header(resp, "Access-Control-Max-Age", "600");
-	}
+	http_preflight_headers(req, resp);
 	return send_response(req, conn, MHD_HTTP_NO_CONTENT, resp, NULL);
 }
 

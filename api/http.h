@@ -238,6 +238,11 @@ enum MHD_Result http_suspend(struct api *api, struct request *req,
 			     struct MHD_Connection *conn);
 void http_answer(struct request *req, route_fn fn);
 
+/* The CORS preflight's headers (methods and request headers allowed),
+ * added to resp when the request came from an allowed Origin. */
+void http_preflight_headers(const struct request *req,
+			    struct MHD_Response *resp);
+
 /* Record an error to send when the body is over (the first one wins). */
 void http_set_error(struct request *req, unsigned status, const char *code,
 		    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
@@ -252,6 +257,7 @@ extern const struct route route_auth[];
 extern const struct route route_videos[];
 extern const struct route route_events[];
 extern const struct route route_upload[];
+extern const struct route route_tus[];
 extern const struct route route_public[];
 extern const struct route route_metrics[];
 

@@ -21,6 +21,7 @@
 #include "password.h"
 #include "refusal_memo.h"
 #include "sse.h"
+#include "tus_sweeper.h"
 
 /* The secret the local stack uses; refused unless API_DEMO=1. */
 #define DEMO_JWT_SECRET "showcase-demo-secret-do-not-use-in-production"
@@ -87,6 +88,7 @@ int main(void)
 	struct buf errmsg = BUF_INIT(4096);
 	struct api api = { 0 };
 	struct http_server *srv = NULL;
+	struct tus_sweeper *sweeper = NULL;
 	sigset_t sigs;
 	int sig = 0, status = EXIT_FAILURE;
 
@@ -124,10 +126,16 @@ int main(void)
 		goto out_close;
 	if (http_start(&api, &srv))
 		goto out_close;
+	if (!(sweeper = tus_sweeper_start(&api))) {
+		http_stop(srv);
+		sse_stop(&api);
+		goto out_close;
+	}
 	log_info("listening on %s:%d with %d threads", api.cfg.api_host,
 		 api.cfg.api_port, api.cfg.api_threads);
 	sigwait(&sigs, &sig);
 	log_info("received %s, stopping", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+	tus_sweeper_stop(sweeper);
 	http_stop(srv);
 	sse_stop(&api);
 	log_info("stopped");

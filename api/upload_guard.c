@@ -195,3 +195,38 @@ int upload_guard_check(struct api *api, struct deps *d, long long user,
 	}
 	return 0;
 }
+
+int upload_guard_record(struct api *api, struct deps *d, long long user,
+			const char *video_id, const char *title, int is_public,
+			const char *key, long long bytes, struct refusal *out)
+{
+	char size[24], owner[24];
+	const char *params[] = { video_id, owner, title, is_public ? "t" : "f",
+				 key, size };
+	struct quota_verdict verdict;
+	enum sc_err rc;
+	int created;
+
+	snprintf(size, sizeof(size), "%lld", bytes);
+	snprintf(owner, sizeof(owner), "%lld", user);
+	rc = quota_insert(d->db, &api->quota, user, params, &verdict);
+	if (rc || verdict.outcome != QUOTA_OK) {
+		/* no row: the object must not stay either */
+		if (s3_delete_object(d->s3, key))
+			log_warn("cannot delete %s: %s", key, s3_errstr(d->s3));
+		if (rc)
+			return -1;
+		atomic_fetch_add(&api->m.uploads_refused, 1);
+		upload_quota_refusal(api, user, &verdict, out);
+		upload_remember(api, user, out);
+		return 1;
+	}
+	if (queue_enqueue(d->queue, video_id, &created))
+		log_warn("video %s stored but not queued (%s); the reconciler "
+			 "will queue it", video_id, redisconn_errstr(d->redis));
+	atomic_fetch_add(&api->m.uploads_accepted, 1);
+	atomic_fetch_add(&api->m.upload_bytes, bytes);
+	log_info("video %s uploaded by user %lld: %lld bytes", video_id, user,
+		 bytes);
+	return 0;
+}

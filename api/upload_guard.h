@@ -69,6 +69,17 @@ void upload_seat_release(struct api *api, struct upload_seat *s);
 int upload_guard_check(struct api *api, struct deps *d, long long user,
 		       const char *network, struct refusal *out);
 
+/*
+ * The object key (bytes long) is complete: the video's row, inserted
+ * if user's quotas still allow it (quota_insert), then its job (if
+ * Redis is down the reconciler queues it later).  0 recorded and
+ * counted; 1 refused by a quota (*out says why, remembered) and -1
+ * PostgreSQL failed (db_errstr(d->db)): the object is deleted then.
+ */
+int upload_guard_record(struct api *api, struct deps *d, long long user,
+			const char *video_id, const char *title, int is_public,
+			const char *key, long long bytes, struct refusal *out);
+
 /* A quota's verdict v (not QUOTA_OK) as a refusal, counted and logged. */
 void upload_quota_refusal(struct api *api, long long user,
 			  const struct quota_verdict *v, struct refusal *r);

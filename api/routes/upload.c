@@ -415,14 +415,8 @@ static enum MHD_Result upload_record(struct api *api, struct request *req,
 				     struct MHD_Connection *conn)
 {
 	struct upload *u = req->state;
-	char bytes[24], owner[24];
-	const char *params[] = { u->video_id, owner, u->title.data,
-				 u->pub ? "t" : "f", u->key, bytes };
-	struct quota_verdict verdict;
 	struct refusal refusal;
 	struct deps *d;
-	enum sc_err rc;
-	int created;
 
 	if (u->check && atomic_load(&u->check->refused)) {	/* before S3 */
 		atomic_fetch_add(&api->m.uploads_refused, 1);
@@ -437,32 +431,19 @@ static enum MHD_Result upload_record(struct api *api, struct request *req,
 				       "unavailable",
 				       "storage is unavailable; try again shortly");
 	}
-	snprintf(bytes, sizeof(bytes), "%lld", u->bytes);
-	snprintf(owner, sizeof(owner), "%lld", req->user_id);
 	if (!(d = deps_get(api)))
 		return http_send_unavailable(req, conn, "the server", "out of memory");
-	rc = quota_insert(d->db, &api->quota, req->user_id, params, &verdict);
-	if (rc || verdict.outcome != QUOTA_OK) {
-		/* no row: the object must not stay either */
-		if (s3_delete_object(d->s3, u->key))
-			log_warn("cannot delete %s: %s", u->key, s3_errstr(d->s3));
-		if (rc)
-			return http_send_db_unavailable(api, req, conn, d);
+	switch (upload_guard_record(api, d, req->user_id, u->video_id,
+				    u->title.data, u->pub, u->key, u->bytes,
+				    &refusal)) {
+	case -1:
+		return http_send_db_unavailable(api, req, conn, d);
+	case 1:
 		deps_put(api, d);
-		atomic_fetch_add(&api->m.uploads_refused, 1);
-		upload_quota_refusal(api, req->user_id, &verdict, &refusal);
-		upload_remember(api, req->user_id, &refusal);
 		refusal_record(req, &refusal);
 		return http_send_recorded(req, conn);
 	}
-	if ((rc = queue_enqueue(d->queue, u->video_id, &created)))
-		log_warn("video %s stored but not queued (%s); the reconciler "
-			 "will queue it", u->video_id, redisconn_errstr(d->redis));
 	deps_put(api, d);
-	atomic_fetch_add(&api->m.uploads_accepted, 1);
-	atomic_fetch_add(&api->m.upload_bytes, u->bytes);
-	log_info("video %s uploaded by user %lld: %lld bytes", u->video_id,
-		 req->user_id, u->bytes);
 	return http_send_json(req, conn, MHD_HTTP_CREATED,
 			      http_strings("message", "upload received; the video "
 					   "is queued for processing",

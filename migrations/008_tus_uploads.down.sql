@@ -1,0 +1,2 @@
+DROP TABLE IF EXISTS tus_parts;
+DROP TABLE IF EXISTS tus_uploads;
