@@ -38,6 +38,7 @@ struct http_server {
 static const struct route *const route_tables[] = {
 	/* events before videos: "/api/videos/{}" would take "events" */
 	route_health, route_metrics, route_auth, route_upload, route_tus,
+	route_direct,
 	route_events, route_videos, route_public,
 };
 

@@ -258,6 +258,7 @@ extern const struct route route_videos[];
 extern const struct route route_events[];
 extern const struct route route_upload[];
 extern const struct route route_tus[];
+extern const struct route route_direct[];
 extern const struct route route_public[];
 extern const struct route route_metrics[];
 

@@ -21,7 +21,7 @@
 #include "password.h"
 #include "refusal_memo.h"
 #include "sse.h"
-#include "tus_sweeper.h"
+#include "upload_sweeper.h"
 
 /* The secret the local stack uses; refused unless API_DEMO=1. */
 #define DEMO_JWT_SECRET "showcase-demo-secret-do-not-use-in-production"
@@ -88,7 +88,7 @@ int main(void)
 	struct buf errmsg = BUF_INIT(4096);
 	struct api api = { 0 };
 	struct http_server *srv = NULL;
-	struct tus_sweeper *sweeper = NULL;
+	struct upload_sweeper *sweeper = NULL;
 	sigset_t sigs;
 	int sig = 0, status = EXIT_FAILURE;
 
@@ -126,7 +126,7 @@ int main(void)
 		goto out_close;
 	if (http_start(&api, &srv))
 		goto out_close;
-	if (!(sweeper = tus_sweeper_start(&api))) {
+	if (!(sweeper = upload_sweeper_start(&api))) {
 		http_stop(srv);
 		sse_stop(&api);
 		goto out_close;
@@ -135,7 +135,7 @@ int main(void)
 		 api.cfg.api_port, api.cfg.api_threads);
 	sigwait(&sigs, &sig);
 	log_info("received %s, stopping", sig == SIGTERM ? "SIGTERM" : "SIGINT");
-	tus_sweeper_stop(sweeper);
+	upload_sweeper_stop(sweeper);
 	http_stop(srv);
 	sse_stop(&api);
 	log_info("stopped");

@@ -9,21 +9,6 @@
 #include "tus_store.h"
 #include "videos.h"
 
-int tus_id_ok(const char *id)
-{
-	size_t i;
-
-	if (strlen(id) != TUS_ID_LEN)
-		return 0;
-	for (i = 0; i < TUS_ID_LEN; i++) {
-		int dash = i == 8 || i == 13 || i == 18 || i == 23;
-
-		if (dash ? id[i] != '-' : !strchr("0123456789abcdef", id[i]))
-			return 0;
-	}
-	return 1;
-}
-
 void tus_tail_key(const char *id, long long offset, char *out)
 {
 	snprintf(out, VIDEO_KEY_MAX, "uploads/%s/tail-%lld", id, offset);

@@ -1,7 +1,7 @@
 /*
  * tus_store.h - the state of resumable uploads (tus 1.0) in PostgreSQL
  * and their temporary objects in S3: the SQL of tables tus_uploads and
- * tus_parts (migrations/008_tus_uploads.up.sql) in one place.
+ * tus_parts (migrations/008_resumable_uploads.up.sql) in one place.
  *
  * Invariants: every part but the last has part_size bytes, so the
  * parts committed are 1..offset / part_size, and the offset % part_size
@@ -20,8 +20,6 @@
 
 #include "api.h"
 
-#define TUS_ID_LEN 36
-
 /* One upload's row. */
 struct tus_row {
 	long long user;
@@ -35,10 +33,6 @@ struct tus_row {
 	int expired;
 	int completed;
 };
-
-/* Is id a UUID in its text form (36 characters)?  Anything else is no
- * upload of ours, answered 404 without a query. */
-int tus_id_ok(const char *id);
 
 /* The tail object for an upload at offset (VIDEO_KEY_MAX bytes). */
 void tus_tail_key(const char *id, long long offset, char *out);

@@ -10,6 +10,8 @@
 #include "refusal_memo.h"
 #include "upload_guard.h"
 
+#define UPLOAD_ID_LEN 36
+
 void upload_new_id(char out[40])
 {
 	unsigned char b[16];
@@ -22,6 +24,21 @@ void upload_new_id(char out[40])
 		 "%02x%02x%02x%02x%02x%02x",
 		 b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9],
 		 b[10], b[11], b[12], b[13], b[14], b[15]);
+}
+
+int upload_id_ok(const char *id)
+{
+	size_t i;
+
+	if (strlen(id) != UPLOAD_ID_LEN)
+		return 0;
+	for (i = 0; i < UPLOAD_ID_LEN; i++) {
+		int dash = i == 8 || i == 13 || i == 18 || i == 23;
+
+		if (dash ? id[i] != '-' : !strchr("0123456789abcdef", id[i]))
+			return 0;
+	}
+	return 1;
 }
 
 int upload_admit(struct api *api, struct request *req)

@@ -31,6 +31,10 @@
 /* A new random id, 36 characters and a NUL. */
 void upload_new_id(char out[40]);
 
+/* Is id such an id (a UUID in its lower-case text form)?  Anything else
+ * is no upload of ours, answered 404 without a query. */
+int upload_id_ok(const char *id);
+
 /*
  * At the headers, on the event loop: 0 admitted (counted in the
  * player's uploads: upload_release() gives it back), 1 refused (the

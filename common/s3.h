@@ -187,4 +187,30 @@ enum sc_err s3_multipart_complete(struct s3_client *s3, const char *key,
 enum sc_err s3_multipart_abort(struct s3_client *s3, const char *key,
 			       const char *upload_id);
 
+/*
+ * A browser-based POST upload of one object, presigned (AWS S3 API
+ * Reference, "Browser-Based Uploads Using POST (AWS Signature Version
+ * 4)"): a form sent as multipart/form-data to url with fields, in order,
+ * then the file as the last field, "file".  The policy allows exactly
+ * key, a Content-Type starting with type_prefix (content_type is the
+ * field's value and must start with it), 1..max_bytes bytes, for ttl_s
+ * seconds (1..604800), signed with the client's current keys
+ * (sigv4_sign_string).  On SC_OK *out is the caller's until
+ * s3_post_release(); on failure it is empty.  SC_ERR_INVALID,
+ * SC_ERR_AUTH (no keys), SC_ERR_NOMEM.
+ */
+#define S3_POST_FIELDS 10
+struct s3_post {
+	char *url;
+	struct {
+		char name[32];
+		char *value;
+	} fields[S3_POST_FIELDS];
+	int nfields;
+};
+enum sc_err s3_presign_post(struct s3_client *s3, const char *key,
+			    const char *type_prefix, const char *content_type,
+			    long long max_bytes, long ttl_s, struct s3_post *out);
+void s3_post_release(struct s3_post *p);
+
 #endif

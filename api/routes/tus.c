@@ -317,7 +317,7 @@ static enum MHD_Result tus_head(struct api *api, struct request *req,
 
 	if (!version_ok(req, conn))
 		return send_refusal(req, conn);
-	if (!tus_id_ok(req->param))
+	if (!upload_id_ok(req->param))
 		return http_send_error(req, conn, MHD_HTTP_NOT_FOUND, "not_found",
 				       "no such upload");
 	if (!(d = deps_get(api)))
@@ -358,7 +358,7 @@ static enum MHD_Result tus_delete(struct api *api, struct request *req,
 
 	if (!version_ok(req, conn))
 		return send_refusal(req, conn);
-	if (!tus_id_ok(req->param))
+	if (!upload_id_ok(req->param))
 		return http_send_error(req, conn, MHD_HTTP_NOT_FOUND, "not_found",
 				       "no such upload");
 	if (!(d = deps_get(api)))
@@ -459,7 +459,7 @@ static int patch_begin(struct api *api, struct request *req,
 
 	if (!version_ok(req, conn))
 		return 0;
-	if (!tus_id_ok(req->param)) {
+	if (!upload_id_ok(req->param)) {
 		http_set_error(req, MHD_HTTP_NOT_FOUND, "not_found", "no such upload");
 		return 0;
 	}

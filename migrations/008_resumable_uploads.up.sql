@@ -29,3 +29,16 @@ CREATE TABLE IF NOT EXISTS tus_parts (
     etag        text NOT NULL,
     PRIMARY KEY (upload_id, part_number)
 );
+
+-- Direct uploads to S3 (a presigned POST) not completed yet: the video's
+-- id, its owner and fields until POST /api/videos/{id}/complete makes the
+-- video, or the sweeper removes the row and any object after expires_at.
+CREATE TABLE IF NOT EXISTS direct_uploads (
+    id         uuid PRIMARY KEY,
+    user_id    bigint NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    title      text NOT NULL,
+    is_public  boolean NOT NULL DEFAULT false,
+    created_at timestamptz NOT NULL DEFAULT now(),
+    expires_at timestamptz NOT NULL
+);
+CREATE INDEX IF NOT EXISTS direct_uploads_expires_idx ON direct_uploads (expires_at);

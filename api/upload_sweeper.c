@@ -1,4 +1,4 @@
-/* tus_sweeper.c - expired resumable uploads removed (see tus_sweeper.h). */
+/* upload_sweeper.c - expired uploads removed (see upload_sweeper.h). */
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -8,13 +8,14 @@
 #include <libpq-fe.h>
 
 #include "clock.h"
+#include "direct_store.h"
 #include "log.h"
 #include "tus_store.h"
-#include "tus_sweeper.h"
+#include "upload_sweeper.h"
 
 #define SWEEP_BATCH "100"
 
-struct tus_sweeper {
+struct upload_sweeper {
 	struct api *api;
 	pthread_t thread;
 	atomic_int stop;
@@ -60,7 +61,7 @@ int tus_sweep(struct api *api, struct deps *d)
 
 static void *run(void *arg)
 {
-	struct tus_sweeper *sw = arg;
+	struct upload_sweeper *sw = arg;
 	long next = clock_ms();
 	struct deps *d;
 
@@ -74,14 +75,15 @@ static void *run(void *arg)
 		if (!(d = deps_get(sw->api)))
 			continue;
 		tus_sweep(sw->api, d);
+		direct_store_sweep(d);
 		deps_put(sw->api, d);
 	}
 	return NULL;
 }
 
-struct tus_sweeper *tus_sweeper_start(struct api *api)
+struct upload_sweeper *upload_sweeper_start(struct api *api)
 {
-	struct tus_sweeper *sw = calloc(1, sizeof(*sw));
+	struct upload_sweeper *sw = calloc(1, sizeof(*sw));
 
 	if (!sw) {
 		log_error("cannot start the upload sweeper: out of memory");
@@ -96,7 +98,7 @@ struct tus_sweeper *tus_sweeper_start(struct api *api)
 	return sw;
 }
 
-void tus_sweeper_stop(struct tus_sweeper *sw)
+void upload_sweeper_stop(struct upload_sweeper *sw)
 {
 	if (!sw)
 		return;
