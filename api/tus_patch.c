@@ -79,6 +79,26 @@ static int unavailable(struct tus_job *j, const char *what)
 			  "%s is unavailable; try again shortly", what);
 }
 
+/* creation-with-upload: the controls of a new upload, then its row. */
+static int create(struct tus_job *j)
+{
+	const struct tus_creation *c = &j->create;
+	char expires[40];
+
+	if (upload_guard_check(j->api, j->d, j->user, c->network, &j->refusal)) {
+		atomic_fetch_add(&j->api->m.uploads_refused, 1);
+		upload_remember(j->api, j->user, &j->refusal);
+		atomic_store(&j->refused, 1);
+		return 1;
+	}
+	if (tus_store_create(j->d->db, j->id, j->user, c->length, c->part_size,
+			     c->title, c->is_public, c->expiry_s, expires))
+		return unavailable(j, "the database");
+	log_info("tus upload %s created by user %lld with its first bytes: "
+		 "%lld bytes", j->id, j->user, c->length);
+	return 0;
+}
+
 int tus_job_check(void *job)
 {
 	struct tus_job *j = job;
@@ -87,6 +107,8 @@ int tus_job_check(void *job)
 
 	if (!(j->d = deps_get(j->api)))
 		return unavailable(j, "the server");
+	if (j->creating && create(j))
+		return 1;
 	if ((got = tus_store_lock(j->d->db, j->id)) < 0)
 		return unavailable(j, "the database");
 	if (!got)

@@ -3,7 +3,9 @@
  * (transfer.h): the check before them and what is done with them.
  *
  * tus 1.0 (https://tus.io/protocols/resumable-upload, core protocol and
- * the checksum extension).  The check takes the upload's lock (another
+ * the checksum extension).  A job with a creation (the creation-with-
+ * upload extension) first holds the player to the rate limits and quotas
+ * (upload_guard_check) and makes the upload's row.  The check takes the upload's lock (another
  * writer: 423), and refuses an unknown or another player's upload (404),
  * an expired one (410), an Upload-Offset that is not the upload's (409)
  * and a Content-Length past Upload-Length (413).  Then the bytes are
@@ -39,10 +41,22 @@
 
 #define TUS_SHA1_LEN 20
 
+/* What a job that creates its upload first needs (creation-with-upload). */
+struct tus_creation {
+	char network[64];		/* the client's, for the rate limits */
+	long long length;		/* Upload-Length */
+	long long part_size;
+	char title[256];
+	int is_public;
+	int expiry_s;
+};
+
 struct tus_job {
 	struct api *api;
 	long long user;
 	char id[40];
+	int creating;			/* make the upload first, from create */
+	struct tus_creation create;
 	long long client_offset;	/* Upload-Offset */
 	long long content_length;	/* -1: not sent */
 	int has_checksum;
@@ -73,7 +87,8 @@ void tus_job_unref(struct tus_job *j);
  * transfer_check's ctx_free. */
 void tus_job_done(void *job);
 
-/* transfer_check's fn: 0 go on; 1 refused (job->refusal). */
+/* transfer_check's fn: 0 go on; 1 refused (job->refusal).  With
+ * job->creating set, the upload is made first. */
 int tus_job_check(void *job);
 
 /* transfer_check's send (transfer.h). */

@@ -247,3 +247,52 @@ int upload_guard_record(struct api *api, struct deps *d, long long user,
 		 bytes);
 	return 0;
 }
+
+struct deps *upload_guard_begin(struct api *api, struct request *req,
+				struct MHD_Connection *conn,
+				enum MHD_Result *ret)
+{
+	struct refusal refusal;
+	struct deps *d;
+
+	if (!(d = deps_get(api))) {
+		*ret = http_send_unavailable(req, conn, "the server",
+					     "out of memory");
+		return NULL;
+	}
+	if (!upload_guard_check(api, d, req->user_id, req->client.network,
+				&refusal))
+		return d;
+	deps_put(api, d);
+	atomic_fetch_add(&api->m.uploads_refused, 1);
+	upload_remember(api, req->user_id, &refusal);
+	refusal_record(req, &refusal);
+	*ret = http_send_recorded(req, conn);
+	return NULL;
+}
+
+enum MHD_Result upload_guard_answer(struct api *api, struct request *req,
+				    struct MHD_Connection *conn, struct deps *d,
+				    const char *video_id, const char *title,
+				    int is_public, const char *key,
+				    long long bytes)
+{
+	struct refusal refusal;
+
+	switch (upload_guard_record(api, d, req->user_id, video_id, title,
+				    is_public, key, bytes, &refusal)) {
+	case -1:
+		return http_send_db_unavailable(api, req, conn, d);
+	case 1:
+		deps_put(api, d);
+		refusal_record(req, &refusal);
+		return http_send_recorded(req, conn);
+	}
+	deps_put(api, d);
+	return http_send_json(req, conn, MHD_HTTP_CREATED,
+			      http_strings("message", "upload received; the video "
+					   "is queued for processing",
+					   "task_id", video_id,
+					   "video_id", video_id,
+					   "status", "uploaded", NULL));
+}

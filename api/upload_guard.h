@@ -84,6 +84,27 @@ int upload_guard_record(struct api *api, struct deps *d, long long user,
 			const char *video_id, const char *title, int is_public,
 			const char *key, long long bytes, struct refusal *out);
 
+/*
+ * Away from the event loop, before a new upload is made: handles, then
+ * upload_guard_check() for req's player and network.  The handles (the
+ * caller's, for deps_put()), or NULL when answered: refused (counted,
+ * remembered, sent) or out of memory; *ret is then the answer's.
+ */
+struct deps *upload_guard_begin(struct api *api, struct request *req,
+				struct MHD_Connection *conn,
+				enum MHD_Result *ret);
+
+/*
+ * The object key (bytes long) is complete: upload_guard_record(), then
+ * the answer: 201 with the ids as the classic upload's contract says,
+ * the quota's refusal, or 503.  d is given back.
+ */
+enum MHD_Result upload_guard_answer(struct api *api, struct request *req,
+				    struct MHD_Connection *conn, struct deps *d,
+				    const char *video_id, const char *title,
+				    int is_public, const char *key,
+				    long long bytes);
+
 /* A quota's verdict v (not QUOTA_OK) as a refusal, counted and logged. */
 void upload_quota_refusal(struct api *api, long long user,
 			  const struct quota_verdict *v, struct refusal *r);

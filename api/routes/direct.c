@@ -36,8 +36,8 @@ static enum MHD_Result post_upload_url(struct api *api, struct request *req,
 	long long max = (long long)api->cfg.api_max_upload_mb << 20;
 	int ttl = api->cfg.api_direct_url_ttl_s;
 	struct input in = { 0 };
-	struct refusal refusal;
 	struct s3_post post;
+	enum MHD_Result ret;
 	const char *title;
 	char id[40], key[VIDEO_KEY_MAX], ttl_text[16], max_text[24];
 	cJSON *body, *fields;
@@ -50,16 +50,8 @@ static enum MHD_Result post_upload_url(struct api *api, struct request *req,
 	pub = input_bool(&in, req->json, "is_public", 0);
 	if (input_failed(&in))
 		return input_reply(&in, req, conn);
-	if (!(d = deps_get(api)))
-		return http_send_unavailable(req, conn, "the server", "out of memory");
-	if (upload_guard_check(api, d, req->user_id, req->client.network,
-			       &refusal)) {
-		deps_put(api, d);
-		atomic_fetch_add(&api->m.uploads_refused, 1);
-		upload_remember(api, req->user_id, &refusal);
-		refusal_record(req, &refusal);
-		return http_send_recorded(req, conn);
-	}
+	if (!(d = upload_guard_begin(api, req, conn, &ret)))
+		return ret;
 	upload_new_id(id);
 	videos_key(VIDEO_ORIGINAL, id, 0, key);
 	if (s3_presign_post(d->s3, key, "video/", "video/mp4", max, ttl, &post)) {
@@ -139,7 +131,6 @@ static enum MHD_Result post_complete(struct api *api, struct request *req,
 	struct s3_object_info info;
 	struct head_bytes head = { .n = 0 };
 	struct direct_row row;
-	struct refusal refusal;
 	struct deps *d;
 	enum sc_err rc;
 
@@ -188,22 +179,8 @@ static enum MHD_Result post_complete(struct api *api, struct request *req,
 				       "this upload was completed or removed "
 				       "meanwhile");
 	}
-	switch (upload_guard_record(api, d, req->user_id, req->param, row.title,
-				    row.is_public, key, info.size, &refusal)) {
-	case -1:
-		return http_send_db_unavailable(api, req, conn, d);
-	case 1:
-		deps_put(api, d);
-		refusal_record(req, &refusal);
-		return http_send_recorded(req, conn);
-	}
-	deps_put(api, d);
-	return http_send_json(req, conn, MHD_HTTP_CREATED,
-			      http_strings("message", "upload received; the video "
-					   "is queued for processing",
-					   "task_id", req->param,
-					   "video_id", req->param,
-					   "status", "uploaded", NULL));
+	return upload_guard_answer(api, req, conn, d, req->param, row.title,
+				   row.is_public, key, info.size);
 }
 
 const struct route route_direct[] = {

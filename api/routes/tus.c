@@ -2,8 +2,8 @@
  * routes/tus.c - resumable uploads, tus 1.0 at /api/uploads/.
  *
  * tus 1.0 (https://tus.io/protocols/resumable-upload): the core protocol
- * (HEAD, PATCH, OPTIONS) and the creation, expiration, termination and
- * checksum (sha1) extensions.  Every request but OPTIONS carries a
+ * (HEAD, PATCH, OPTIONS) and the creation, creation-with-upload,
+ * expiration, termination and checksum (sha1) extensions.  Every request but OPTIONS carries a
  * Bearer token and Tus-Resumable: 1.0.0 (412 otherwise); an upload is
  * its creator's alone (404 to anyone else).  The id in Location is the
  * future video's id.
@@ -13,6 +13,9 @@
  * is_public and filename (ignored, as the classic upload ignores it),
  * after the same rate limits and quotas as the classic upload
  * (upload_guard.h); it expires API_TUS_EXPIRY_S later (Upload-Expires).
+ * A POST may carry the first bytes (creation-with-upload): it is then a
+ * PATCH at offset 0 whose check makes the upload first, answered 201
+ * with Location and Upload-Offset.
  * HEAD says how many bytes arrived.  PATCH appends bytes at
  * Upload-Offset: like the classic upload it counts in the player's
  * uploads in flight and takes an upload slot, and its bytes go to S3 on
@@ -35,7 +38,8 @@
 #include "videos.h"
 
 #define TUS_VERSION "1.0.0"
-#define TUS_EXTENSIONS "creation,expiration,termination,checksum"
+#define TUS_EXTENSIONS \
+	"creation,creation-with-upload,expiration,termination,checksum"
 #define TITLE_MAX 200
 #define METADATA_MAX 4096
 #define OFFSET_CT "application/offset+octet-stream"
@@ -62,8 +66,8 @@ static long long parse_size(const char *v)
 	return n;
 }
 
-/* An answer of tus: no body, Tus-Resumable and the given header pairs
- * (name, value, ..., NULL). */
+/* An answer of tus: no body, the given header pairs (name, value, ...,
+ * NULL); Tus-Resumable is added to every answer of these routes (R_TUS). */
 static enum MHD_Result send_tus(struct request *req, struct MHD_Connection *conn,
 				unsigned status, ...) __attribute__((sentinel));
 static enum MHD_Result send_tus(struct request *req, struct MHD_Connection *conn,
@@ -76,7 +80,6 @@ static enum MHD_Result send_tus(struct request *req, struct MHD_Connection *conn
 
 	if (!resp)
 		return MHD_NO;
-	MHD_add_response_header(resp, "Tus-Resumable", TUS_VERSION);
 	va_start(ap, status);
 	while ((name = va_arg(ap, const char *))) {
 		value = va_arg(ap, const char *);
@@ -125,7 +128,6 @@ static enum MHD_Result tus_options(struct api *api, struct request *req,
 	if (!resp)
 		return MHD_NO;
 	snprintf(max, sizeof(max), "%lld", (long long)api->cfg.api_max_upload_mb << 20);
-	MHD_add_response_header(resp, "Tus-Resumable", TUS_VERSION);
 	MHD_add_response_header(resp, "Tus-Version", TUS_VERSION);
 	MHD_add_response_header(resp, "Tus-Extension", TUS_EXTENSIONS);
 	MHD_add_response_header(resp, "Tus-Max-Size", max);
@@ -203,37 +205,36 @@ static void parse_metadata(const char *v, struct metadata *m)
 	}
 }
 
-static enum MHD_Result tus_create(struct api *api, struct request *req,
-				  struct MHD_Connection *conn)
+/*
+ * A creation's headers into *c, without I/O: 0, or 1 refused (recorded
+ * in req: 412, 400 with the fields, 413 past the upload limit).
+ */
+static int creation_parse(struct api *api, struct request *req,
+			  struct MHD_Connection *conn, struct tus_creation *c)
 {
 	long long max = (long long)api->cfg.api_max_upload_mb << 20;
-	long long length = parse_size(header(conn, "Upload-Length"));
 	struct input in = { 0 };
-	struct refusal refusal;
 	struct metadata m;
-	char id[40], loc[80], expires[40];
-	struct deps *d;
-	enum sc_err rc;
 
 	if (!version_ok(req, conn))
-		return send_refusal(req, conn);
-	if (header(conn, "Upload-Defer-Length"))
-		return http_send_error(req, conn, MHD_HTTP_BAD_REQUEST,
-				       "invalid_fields",
-				       "send Upload-Length: the size must be "
-				       "known (Upload-Defer-Length is not supported)");
-	if (length <= 0)
-		return http_send_error(req, conn, MHD_HTTP_BAD_REQUEST,
-				       "invalid_fields",
-				       "Upload-Length must be the file's size in bytes");
-	if (length > max) {
-		char msg[96];
-
+		return 1;
+	if (header(conn, "Upload-Defer-Length")) {
+		http_set_error(req, MHD_HTTP_BAD_REQUEST, "invalid_fields",
+			       "send Upload-Length: the size must be known "
+			       "(Upload-Defer-Length is not supported)");
+		return 1;
+	}
+	if ((c->length = parse_size(header(conn, "Upload-Length"))) <= 0) {
+		http_set_error(req, MHD_HTTP_BAD_REQUEST, "invalid_fields",
+			       "Upload-Length must be the file's size in bytes");
+		return 1;
+	}
+	if (c->length > max) {
 		atomic_fetch_add(&api->m.uploads_refused, 1);
-		snprintf(msg, sizeof(msg), "the file is larger than %d MB",
-			 api->cfg.api_max_upload_mb);
-		return http_send_error(req, conn, MHD_HTTP_CONTENT_TOO_LARGE,
-				       "too_large", msg);
+		http_set_error(req, MHD_HTTP_CONTENT_TOO_LARGE, "too_large",
+			       "the file is larger than %d MB",
+			       api->cfg.api_max_upload_mb);
+		return 1;
 	}
 	parse_metadata(header(conn, "Upload-Metadata"), &m);
 	if (m.bad)
@@ -245,37 +246,65 @@ static enum MHD_Result tus_create(struct api *api, struct request *req,
 		input_bad(&in, "title", "must be UTF-8 text of 200 bytes at most");
 	if (m.bad_public)
 		input_bad(&in, "is_public", "must be true or false");
-	if (input_failed(&in))
-		return http_send_error_fields(req, conn, MHD_HTTP_BAD_REQUEST,
-					      "invalid_fields",
-					      "some fields are missing or invalid",
-					      in.fields);
-	if (!(d = deps_get(api)))
-		return http_send_unavailable(req, conn, "the server", "out of memory");
-	if (upload_guard_check(api, d, req->user_id, req->client.network,
-			       &refusal)) {
-		deps_put(api, d);
-		atomic_fetch_add(&api->m.uploads_refused, 1);
-		upload_remember(api, req->user_id, &refusal);
-		refusal_record(req, &refusal);
-		return http_send_recorded(req, conn);
+	if (input_failed(&in)) {
+		http_set_error(req, MHD_HTTP_BAD_REQUEST, "invalid_fields",
+			       "some fields are missing or invalid");
+		req->err_fields = in.fields;
+		return 1;
 	}
+	snprintf(c->network, sizeof(c->network), "%s", req->client.network);
+	snprintf(c->title, sizeof(c->title), "%s", m.title);
+	c->is_public = m.is_public;
+	c->part_size = (long long)api->cfg.api_upload_part_mb << 20;
+	c->expiry_s = api->cfg.api_tus_expiry_s;
+	return 0;
+}
+
+/* POST without a body, on the I/O pool: the upload alone. */
+static enum MHD_Result tus_create(struct api *api, struct request *req,
+				  struct MHD_Connection *conn)
+{
+	struct tus_creation c;
+	char id[40], loc[80], expires[40];
+	enum MHD_Result ret;
+	struct deps *d;
+
+	if (creation_parse(api, req, conn, &c))
+		return send_refusal(req, conn);
+	if (!(d = upload_guard_begin(api, req, conn, &ret)))
+		return ret;
 	upload_new_id(id);
-	rc = tus_store_create(d->db, id, req->user_id, length,
-			      (long long)api->cfg.api_upload_part_mb << 20,
-			      m.title, m.is_public, api->cfg.api_tus_expiry_s,
-			      expires);
-	if (rc)
+	if (tus_store_create(d->db, id, req->user_id, c.length, c.part_size,
+			     c.title, c.is_public, c.expiry_s, expires))
 		return http_send_db_unavailable(api, req, conn, d);
 	deps_put(api, d);
 	log_info("tus upload %s created by user %lld: %lld bytes", id,
-		 req->user_id, length);
+		 req->user_id, c.length);
 	snprintf(loc, sizeof(loc), "/api/uploads/%s", id);
 	return send_tus(req, conn, MHD_HTTP_CREATED, "Location", loc,
 			"Upload-Expires", expires, NULL);
 }
 
 /* ---- HEAD and DELETE ------------------------------------------------ */
+
+/* The version and the id checked, handles taken: d, or NULL answered. */
+static struct deps *tus_begin(struct api *api, struct request *req,
+			      struct MHD_Connection *conn, enum MHD_Result *ret)
+{
+	struct deps *d;
+
+	if (!version_ok(req, conn))
+		*ret = send_refusal(req, conn);
+	else if (!upload_id_ok(req->param))
+		*ret = http_send_error(req, conn, MHD_HTTP_NOT_FOUND, "not_found",
+				       "no such upload");
+	else if (!(d = deps_get(api)))
+		*ret = http_send_unavailable(req, conn, "the server",
+					     "out of memory");
+	else
+		return d;
+	return NULL;
+}
 
 /* The caller's upload named in the path, into *row: 0, or the status
  * to answer (404 unknown or another player's, 410 expired, 503). */
@@ -312,16 +341,12 @@ static enum MHD_Result tus_head(struct api *api, struct request *req,
 {
 	char off[24], len[24];
 	struct tus_row row;
+	enum MHD_Result ret;
 	struct deps *d;
 	unsigned st;
 
-	if (!version_ok(req, conn))
-		return send_refusal(req, conn);
-	if (!upload_id_ok(req->param))
-		return http_send_error(req, conn, MHD_HTTP_NOT_FOUND, "not_found",
-				       "no such upload");
-	if (!(d = deps_get(api)))
-		return http_send_unavailable(req, conn, "the server", "out of memory");
+	if (!(d = tus_begin(api, req, conn, &ret)))
+		return ret;
 	if ((st = own_row(req, d, &row)))
 		return send_row_refusal(api, req, conn, d, st);
 	deps_put(api, d);
@@ -352,17 +377,13 @@ static unsigned terminate(struct request *req, struct deps *d)
 static enum MHD_Result tus_delete(struct api *api, struct request *req,
 				  struct MHD_Connection *conn)
 {
+	enum MHD_Result ret;
 	struct deps *d;
 	unsigned st;
 	int got;
 
-	if (!version_ok(req, conn))
-		return send_refusal(req, conn);
-	if (!upload_id_ok(req->param))
-		return http_send_error(req, conn, MHD_HTTP_NOT_FOUND, "not_found",
-				       "no such upload");
-	if (!(d = deps_get(api)))
-		return http_send_unavailable(req, conn, "the server", "out of memory");
+	if (!(d = tus_begin(api, req, conn, &ret)))
+		return ret;
 	if ((got = tus_store_lock(d->db, req->param)) < 0)
 		return http_send_db_unavailable(api, req, conn, d);
 	if (!got) {
@@ -446,16 +467,54 @@ static int parse_checksum(struct request *req, const char *v,
 	return 0;
 }
 
+/*
+ * The request's state for a body at offset of upload id (made first
+ * from *create when not NULL): the job, the admission, an S3 client.
+ * 0, or -1 out of memory; a refusal is recorded in req.
+ */
+static int stream_begin(struct api *api, struct request *req,
+			struct MHD_Connection *conn, const char *id,
+			long long offset, const struct tus_creation *create)
+{
+	const char *cl = header(conn, MHD_HTTP_HEADER_CONTENT_LENGTH);
+	struct tus_req *t = NULL;
+	struct tus_job *j;
+	int rc = 0;
+
+	if (!(j = tus_job_new(api, req->user_id, id)))
+		return -1;
+	j->client_offset = offset;
+	j->content_length = cl ? parse_size(cl) : -1;
+	if (parse_checksum(req, header(conn, "Upload-Checksum"), j) ||
+	    (rc = upload_admit(api, req)) != 0 ||
+	    !(t = calloc(1, sizeof(*t)))) {
+		if (rc == 0 && !req->err_status)
+			upload_release(api, req->user_id);	/* no memory */
+		tus_job_unref(j);
+		tus_job_unref(j);
+		return req->err_status ? 0 : -1;
+	}
+	t->api = api;
+	t->req = req;
+	t->job = j;
+	t->user = req->user_id;
+	if (create) {
+		j->create = *create;
+		j->creating = 1;
+	}
+	req->state = t;
+	req->state_free = tus_req_free;
+	if (!(t->s3 = api_s3_client(api)))
+		return -1;
+	return 0;
+}
+
 /* Headers: what can be refused without a query, before the body. */
 static int patch_begin(struct api *api, struct request *req,
 		       struct MHD_Connection *conn)
 {
 	const char *ct = header(conn, MHD_HTTP_HEADER_CONTENT_TYPE);
-	const char *cl = header(conn, MHD_HTTP_HEADER_CONTENT_LENGTH);
 	long long offset = parse_size(header(conn, "Upload-Offset"));
-	struct tus_req *t = NULL;
-	struct tus_job *j;
-	int rc = 0;
 
 	if (!version_ok(req, conn))
 		return 0;
@@ -474,28 +533,7 @@ static int patch_begin(struct api *api, struct request *req,
 			       "Upload-Offset must be a number of bytes");
 		return 0;
 	}
-	if (!(j = tus_job_new(api, req->user_id, req->param)))
-		return -1;
-	j->client_offset = offset;
-	j->content_length = cl ? parse_size(cl) : -1;
-	if (parse_checksum(req, header(conn, "Upload-Checksum"), j) ||
-	    (rc = upload_admit(api, req)) != 0 ||
-	    !(t = calloc(1, sizeof(*t)))) {
-		if (rc == 0 && !req->err_status)
-			upload_release(api, req->user_id);	/* no memory */
-		tus_job_unref(j);
-		tus_job_unref(j);
-		return req->err_status ? 0 : -1;
-	}
-	t->api = api;
-	t->req = req;
-	t->job = j;
-	t->user = req->user_id;
-	req->state = t;
-	req->state_free = tus_req_free;
-	if (!(t->s3 = api_s3_client(api)))
-		return -1;
-	return 0;
+	return stream_begin(api, req, conn, req->param, offset, NULL);
 }
 
 /* The transfer failed while the body came: its refusal, or S3's. */
@@ -539,14 +577,14 @@ static int patch_start(struct tus_req *t)
 	return 1;
 }
 
-static int patch_stream(struct api *api, struct request *req,
-			struct MHD_Connection *conn, const char *data, size_t len)
+/* A piece of a PATCH's (or a creation's) body. */
+static int body_piece(struct api *api, struct request *req,
+		      struct MHD_Connection *conn, const char *data, size_t len)
 {
 	struct tus_req *t = req->state;
 	int room;
 
-	if (!data)
-		return patch_begin(api, req, conn);
+	(void)data;
 	if (!t || req->err_status || len == 0)
 		return 0;
 	if (t->seat.waiting && upload_seat_resumed(api, req, &t->seat))
@@ -566,29 +604,78 @@ static int patch_stream(struct api *api, struct request *req,
 	return 0;
 }
 
-/* The PATCH's answer: 204 with the new offset, or why not. */
-static enum MHD_Result patch_answer(struct api *api, struct request *req,
-				    struct MHD_Connection *conn)
+static int patch_stream(struct api *api, struct request *req,
+			struct MHD_Connection *conn, const char *data, size_t len)
 {
-	struct tus_req *t = req->state;
-	struct tus_job *j = t->job;
-	char off[24];
+	if (!data)
+		return patch_begin(api, req, conn);
+	return body_piece(api, req, conn, data, len);
+}
 
-	(void)api;
-	if (j && atomic_load(&j->refused)) {
+/*
+ * POST's headers (creation-with-upload): with a body, the upload is made
+ * by the transfer's check before the body's bytes go on (tus_patch.h);
+ * without one, by tus_create() on the I/O pool.
+ */
+static int create_stream(struct api *api, struct request *req,
+			 struct MHD_Connection *conn, const char *data,
+			 size_t len)
+{
+	const char *ct = header(conn, MHD_HTTP_HEADER_CONTENT_TYPE);
+	struct tus_creation c;
+	char id[40];
+
+	if (data)
+		return body_piece(api, req, conn, data, len);
+	if (!req->in_body || creation_parse(api, req, conn, &c))
+		return 0;
+	if (!ct || strcmp(ct, OFFSET_CT)) {
+		http_set_error(req, MHD_HTTP_UNSUPPORTED_MEDIA_TYPE,
+			       "unsupported_media",
+			       "a creation's body has Content-Type " OFFSET_CT);
+		return 0;
+	}
+	upload_new_id(id);
+	return stream_begin(api, req, conn, id, 0, &c);
+}
+
+/* A job's outcome: its refusal, or the new offset (204; 201 with
+ * Location for a creation). */
+static enum MHD_Result job_answer(struct request *req,
+				  struct MHD_Connection *conn, struct tus_job *j)
+{
+	char off[24], loc[80];
+
+	if (atomic_load(&j->refused)) {
 		refusal_record(req, &j->refusal);
 		return send_refusal(req, conn);
-	}
-	if (t->result.err) {
-		log_error("tus PATCH failed: %s", t->result.errstr);
-		return http_send_error(req, conn, MHD_HTTP_SERVICE_UNAVAILABLE,
-				       "unavailable",
-				       "storage is unavailable; try again shortly");
 	}
 	snprintf(off, sizeof(off), "%lld", j->offset);
 	if (j->completed)
 		log_info("tus upload %s complete: video recorded", j->id);
-	return send_tus(req, conn, MHD_HTTP_NO_CONTENT, "Upload-Offset", off, NULL);
+	if (!j->creating)
+		return send_tus(req, conn, MHD_HTTP_NO_CONTENT, "Upload-Offset",
+				off, NULL);
+	snprintf(loc, sizeof(loc), "/api/uploads/%s", j->id);
+	return send_tus(req, conn, MHD_HTTP_CREATED, "Location", loc,
+			"Upload-Offset", off, "Upload-Expires", j->row.expires,
+			NULL);
+}
+
+/* The transfer's answer. */
+static enum MHD_Result patch_answer(struct api *api, struct request *req,
+				    struct MHD_Connection *conn)
+{
+	struct tus_req *t = req->state;
+
+	(void)api;
+	if (t->result.err && !atomic_load(&t->job->refused)) {
+		log_error("tus upload failed: %s", t->result.errstr);
+		return http_send_error(req, conn, MHD_HTTP_SERVICE_UNAVAILABLE,
+				       "unavailable",
+				       "storage is unavailable; try again shortly");
+	}
+	return job_answer(req, conn, t->job);
 }
 
 /* A PATCH without a body: the checks alone, on the I/O pool. */
@@ -598,17 +685,10 @@ static enum MHD_Result patch_empty(struct api *api, struct request *req,
 	struct tus_req *t = req->state;
 	struct tus_job *j = t->job;
 	enum MHD_Result ret;
-	char off[24];
 
 	(void)api;
-	if (tus_job_check(j)) {
-		refusal_record(req, &j->refusal);
-		ret = send_refusal(req, conn);
-	} else {
-		snprintf(off, sizeof(off), "%lld", j->offset);
-		ret = send_tus(req, conn, MHD_HTTP_NO_CONTENT, "Upload-Offset",
-			       off, NULL);
-	}
+	tus_job_check(j);	/* a refusal is in j */
+	ret = job_answer(req, conn, j);
 	t->job_given = 1;
 	tus_job_done(j);	/* unlocks; the request's reference stays */
 	return ret;
@@ -633,13 +713,26 @@ static enum MHD_Result tus_patch(struct api *api, struct request *req,
 	return patch_answer(api, req, conn);
 }
 
+/* POST: without a body the upload alone, on the I/O pool; with one, as
+ * a PATCH at offset 0 whose check makes the upload. */
+static enum MHD_Result tus_post(struct api *api, struct request *req,
+				struct MHD_Connection *conn)
+{
+	if (!req->state)
+		return http_defer(api, req, conn, HTTP_POOL_IO, tus_create);
+	return tus_patch(api, req, conn);
+}
+
 const struct route route_tus[] = {
-	{ "OPTIONS", "/api/uploads/", tus_options, 0, NULL },
-	{ "OPTIONS", "/api/uploads", tus_options, 0, NULL },
-	{ "POST", "/api/uploads/", tus_create, R_AUTH | R_IO, NULL },
-	{ "POST", "/api/uploads", tus_create, R_AUTH | R_IO, NULL },
-	{ "HEAD", "/api/uploads/{}", tus_head, R_AUTH | R_IO, NULL },
-	{ "PATCH", "/api/uploads/{}", tus_patch, R_AUTH | R_STREAM, patch_stream },
-	{ "DELETE", "/api/uploads/{}", tus_delete, R_AUTH | R_IO, NULL },
+	{ "OPTIONS", "/api/uploads/", tus_options, R_TUS, NULL },
+	{ "OPTIONS", "/api/uploads", tus_options, R_TUS, NULL },
+	{ "POST", "/api/uploads/", tus_post, R_AUTH | R_STREAM | R_TUS,
+	  create_stream },
+	{ "POST", "/api/uploads", tus_post, R_AUTH | R_STREAM | R_TUS,
+	  create_stream },
+	{ "HEAD", "/api/uploads/{}", tus_head, R_AUTH | R_IO | R_TUS, NULL },
+	{ "PATCH", "/api/uploads/{}", tus_patch, R_AUTH | R_STREAM | R_TUS,
+	  patch_stream },
+	{ "DELETE", "/api/uploads/{}", tus_delete, R_AUTH | R_IO | R_TUS, NULL },
 	{ NULL, NULL, NULL, 0, NULL },
 };

@@ -415,7 +415,6 @@ static enum MHD_Result upload_record(struct api *api, struct request *req,
 				     struct MHD_Connection *conn)
 {
 	struct upload *u = req->state;
-	struct refusal refusal;
 	struct deps *d;
 
 	if (u->check && atomic_load(&u->check->refused)) {	/* before S3 */
@@ -433,23 +432,8 @@ static enum MHD_Result upload_record(struct api *api, struct request *req,
 	}
 	if (!(d = deps_get(api)))
 		return http_send_unavailable(req, conn, "the server", "out of memory");
-	switch (upload_guard_record(api, d, req->user_id, u->video_id,
-				    u->title.data, u->pub, u->key, u->bytes,
-				    &refusal)) {
-	case -1:
-		return http_send_db_unavailable(api, req, conn, d);
-	case 1:
-		deps_put(api, d);
-		refusal_record(req, &refusal);
-		return http_send_recorded(req, conn);
-	}
-	deps_put(api, d);
-	return http_send_json(req, conn, MHD_HTTP_CREATED,
-			      http_strings("message", "upload received; the video "
-					   "is queued for processing",
-					   "task_id", u->video_id,
-					   "video_id", u->video_id,
-					   "status", "uploaded", NULL));
+	return upload_guard_answer(api, req, conn, d, u->video_id, u->title.data,
+				   u->pub, u->key, u->bytes);
 }
 
 /* The body is in and valid: the transfer completes the object and then

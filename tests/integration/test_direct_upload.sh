@@ -13,10 +13,7 @@ CTL="$BIN_DIR/showcasectl"
 
 it_start_services
 "$CTL" migrate up >/dev/null || it_fail "migrations"
-export POLICY_MIN_SECONDS=0 POLICY_MIN_SHORT_SIDE=0 TRANSCODE_CARD_MS=0
-export WORKER_METRICS_PORT=0 WORKER_TMP_DIR="$IT_DIR" WORKER_RECONCILE_S=5
-if grep -q __asan_init "$BIN_DIR/showcase-transcode"; then export WORKER_MEMORY_MB=0; fi
-export API_ARGON2_OPS=1 API_ARGON2_MEM_KB=8192 API_RATE_LIMITS=0
+it_quick_jobs
 it_start_api api
 API="http://127.0.0.1:$IT_API_PORT"
 it_start_worker_bg worker
@@ -26,8 +23,7 @@ mkdir -p "$FX"
 # shellcheck source=tests/integration/api_client.sh
 . "$(dirname "$0")/api_client.sh"
 
-ffmpeg -nostdin -v error -f lavfi -i testsrc2=s=640x360:r=15:d=2 \
-    -c:v libx264 -preset ultrafast -movflags +faststart "$FX/clip.mp4" || it_fail "fixture"
+it_clip "$FX/clip.mp4"
 head -c 5000 /dev/urandom >"$FX/noise"
 
 signup direct1@example.org >/dev/null

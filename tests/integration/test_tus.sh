@@ -14,10 +14,7 @@ export NODE_MODULES="$IT_TOP/deploy/local/node_modules"
 
 it_start_services
 "$CTL" migrate up >/dev/null || it_fail "migrations"
-export POLICY_MIN_SECONDS=0 POLICY_MIN_SHORT_SIDE=0 TRANSCODE_CARD_MS=0
-export WORKER_METRICS_PORT=0 WORKER_TMP_DIR="$IT_DIR" WORKER_RECONCILE_S=5
-if grep -q __asan_init "$BIN_DIR/showcase-transcode"; then export WORKER_MEMORY_MB=0; fi
-export API_ARGON2_OPS=1 API_ARGON2_MEM_KB=8192 API_RATE_LIMITS=0
+it_quick_jobs
 export API_CORS_ORIGINS=https://portal.example.org
 # S3 through the recording proxy: AbortMultipartUpload is seen there
 S3_PROXY_PORT=$(sc_free_port)
@@ -38,8 +35,7 @@ mkdir -p "$FX"
 
 # A playable clip, then the same clip grown to 60 MB by an ISO BMFF free
 # box at its end (players and the worker skip it): made once, reused.
-ffmpeg -nostdin -v error -f lavfi -i testsrc2=s=640x360:r=15:d=2 \
-    -c:v libx264 -preset ultrafast -movflags +faststart "$FX/clip.mp4" || it_fail "fixture"
+it_clip "$FX/clip.mp4"
 grow() {
     local size=$1 out=$2 clip pad
     clip=$(stat -c %s "$FX/clip.mp4")
@@ -109,6 +105,8 @@ test_tus_js_client_resumes_through_dropped_connections() {
     check "the client resumed" test "$(jq .retries <<<"$out")" -ge 5
     # the resumes went on from where the server was, not from 0
     check "resumed from several offsets" jq -e '[.offsets[] | select(. > 0 and . < 60000000)] | unique | length >= 4' <<<"$out"
+    # and the bytes after the last whole part were kept too, not only parts
+    check "a resume past the last whole part" jq -e '[.offsets[] | select(. % 5242880 != 0 and . < 60000000)] | length >= 1' <<<"$out"
     check_eq "the server has it all" "$(head_offset "$TOK" "$id")" 60000000
     check_eq "processed" "$(wait_processed "$TOK" "$id" 120)" processed
     out=$(call GET "/api/videos/$id" -H "Authorization: Bearer $TOK")
@@ -136,7 +134,7 @@ test_discovery_and_cors() {
     local h
     h=$(curl -s -o /dev/null -D - -X OPTIONS "$API/api/uploads/" | tr -d '\r')
     check_contains "Tus-Version" "$h" "Tus-Version: 1.0.0"
-    check_contains "extensions" "$h" "Tus-Extension: creation,expiration,termination,checksum"
+    check_contains "extensions" "$h" "Tus-Extension: creation,creation-with-upload,expiration,termination,checksum"
     check_contains "max size" "$h" "Tus-Max-Size: 104857600"
     check_contains "checksum algorithm" "$h" "Tus-Checksum-Algorithm: sha1"
     h=$(curl -s -o /dev/null -D - -X OPTIONS -H "Origin: https://portal.example.org" \
@@ -171,11 +169,36 @@ test_creation_refusals() {
     check_eq "a bad is_public: 400" "$(status_of "$out")" 400
 }
 
+test_creation_with_upload() {
+    local h id out
+    h=$(curl -s -o /dev/null -D - -X POST "${H_TUS[@]}" -H "Authorization: Bearer $TOK" \
+        -H "Upload-Length: 60000000" -H "Upload-Metadata: title $(b64 first)" -H "Expect:" \
+        -H "Content-Type: application/offset+octet-stream" --data-binary "@$FX/first1m" \
+        "$API/api/uploads/" | tr -d '\r')
+    check_contains "201" "$h" "HTTP/1.1 201"
+    check_contains "the bytes taken" "$h" "Upload-Offset: 1000000"
+    id=$(sed -n 's|^Location: /api/uploads/||Ip' <<<"$h")
+    check_eq "HEAD agrees" "$(head_offset "$TOK" "$id")" 1000000
+    h=$(curl -s -o /dev/null -D - -X POST "${H_TUS[@]}" -H "Authorization: Bearer $TOK" \
+        -H "Upload-Length: 60000000" -H "Upload-Metadata: title $(b64 first)" -H "Expect:" \
+        -H "Content-Type: text/plain" --data-binary "@$FX/first1m" "$API/api/uploads/" | tr -d '\r')
+    check_contains "a body of another type: 415" "$h" "HTTP/1.1 415"
+    # tus-js-client sends the whole small file with the creation
+    out=$(TUS_WITH_UPLOAD=1 node "$TOOLS/tus_upload.js" "$API/api/uploads/" "$TOK" \
+        "$FX/clip.mp4" "with the creation" 2>"$IT_DIR/tusjs2.err") || {
+        it_fail "tus-js-client failed"; tail -5 "$IT_DIR/tusjs2.err"; return; }
+    id=$(jq -r .url <<<"$out" | sed 's|.*/api/uploads/||')
+    check "one request: the creation" grep -q "tus upload $id created by user [0-9]* with its first bytes" "$IT_DIR/api.log"
+    check "no PATCH" test "$(grep -c "PATCH /api/uploads/$id" "$IT_DIR/api.log")" = 0
+    check_eq "processed" "$(wait_processed "$TOK" "$id" 60)" processed
+}
+
 test_wrong_offset_409_and_checksum_460() {
     local id size sum
     id=$(create "$TOK" 60000000)
     check "created" test -n "$id"
     check_eq "a wrong offset: 409" "$(patch "$TOK" "$id" 5 "$FX/first1m")" 409
+    check_contains "a refusal says Tus-Resumable too" "$(tr -d '\r' <"$IT_DIR/patch.headers")" "Tus-Resumable: 1.0.0"
     check_eq "offset unchanged" "$(head_offset "$TOK" "$id")" 0
     sum=$(openssl dgst -sha1 -binary "$FX/clip.mp4" | base64)
     check_eq "a wrong checksum: 460" \
@@ -287,7 +310,7 @@ test_two_instances_and_one_killed() {
     # B killed mid-PATCH, restarted: the client resumes where the server says
     id=$(create "$TOK" 60000000 "killed")
     curl -s -o /dev/null -X PATCH "${H_TUS[@]}" -H "Authorization: Bearer $TOK" -H "Upload-Offset: 0" \
-        -H "Content-Type: application/offset+octet-stream" --limit-rate 15M \
+        -H "Content-Type: application/offset+octet-stream" --limit-rate 4M \
         --data-binary "@$FX/big.mp4" "http://127.0.0.1:$port_b/api/uploads/$id" &
     pid=$!
     it_wait_sql "SELECT upload_offset >= 15728640 FROM tus_uploads WHERE id = '$id'" t 30 ||
@@ -300,6 +323,7 @@ test_two_instances_and_one_killed() {
     sc_wait_for curl -sf -o /dev/null "http://127.0.0.1:$port_b/health/live" || it_fail "B did not restart"
     off=$(head_offset "$TOK" "$id")
     check "the server kept what it committed" test "$off" -ge 15728640
+    check "killed mid-upload" test "$off" -lt 60000000
     url=$(/usr/bin/python3 "$TOOLS/tuspy_upload.py" "$alt" "$TOK" "$FX/big.mp4" "killed" \
         --url "$alt$id" 2>"$IT_DIR/tuspy3.err") || { it_fail "the resume failed"; tail -3 "$IT_DIR/tuspy3.err"; }
     check "the resume began at the server's offset" \

@@ -1,6 +1,8 @@
 // Upload a file with tus-js-client (the library the portal uses), retrying
 // through dropped connections, and print one JSON line:
 //   {"url": ..., "retries": N, "offsets": [offsets the server reported]}
+// With TUS_WITH_UPLOAD=1 the first bytes go with the creation
+// (creation-with-upload).
 // usage: node tus_upload.js ENDPOINT TOKEN FILE TITLE
 'use strict';
 const fs = require('fs');
@@ -16,6 +18,7 @@ const upload = new tus.Upload(data, {
   endpoint,
   headers: { Authorization: `Bearer ${token}` },
   metadata: { title, filename: path.basename(file), is_public: 'true' },
+  uploadDataDuringCreation: process.env.TUS_WITH_UPLOAD === '1',
   retryDelays: [0, 200, 500, 1000, 1000, 1000, 2000, 2000, 2000, 2000,
                 2000, 2000, 2000, 2000, 2000, 2000, 2000, 2000, 2000, 2000],
   onShouldRetry(err) {
