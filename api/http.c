@@ -82,8 +82,11 @@ static void common_headers(struct request *req, struct MHD_Response *resp)
 	}
 	if (req->status == MHD_HTTP_UNAUTHORIZED)
 		MHD_add_response_header(resp, "WWW-Authenticate", "Bearer");
-	if (req->route && (req->route->flags & R_TUS))
+	if (req->route && (req->route->flags & R_TUS)) {
 		MHD_add_response_header(resp, "Tus-Resumable", "1.0.0");
+		if (req->status == MHD_HTTP_PRECONDITION_FAILED)
+			MHD_add_response_header(resp, "Tus-Version", "1.0.0");
+	}
 	if (req->closing)	/* keep-alive clients go elsewhere */
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
 	if (req->retry_after) {

@@ -142,7 +142,8 @@ enum route_flags {
 	R_IO = 1 << 4,		/* waits on PostgreSQL, Redis or S3: I/O pool */
 	R_CPU = 1 << 5,		/* hashes a password: the hashing pool */
 	R_TUS = 1 << 6,		/* a tus route: every answer, errors too,
-				 * carries Tus-Resumable (tus 1.0) */
+				 * carries Tus-Resumable, a 412 Tus-Version
+				 * (tus 1.0) */
 };
 
 /* The pools a handler can be sent to (API_WORKERS, API_HASH_WORKERS). */

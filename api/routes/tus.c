@@ -101,18 +101,10 @@ static int version_ok(struct request *req, struct MHD_Connection *conn)
 	return 0;
 }
 
+/* A refusal recorded in req (a 412 gets Tus-Version: R_TUS). */
 static enum MHD_Result send_refusal(struct request *req,
 				    struct MHD_Connection *conn)
 {
-	if (req->err_status == MHD_HTTP_PRECONDITION_FAILED) {
-		struct MHD_Response *resp = MHD_create_response_from_buffer(
-			0, (void *)"", MHD_RESPMEM_PERSISTENT);
-
-		if (!resp)
-			return MHD_NO;
-		MHD_add_response_header(resp, "Tus-Version", TUS_VERSION);
-		return http_send_response(req, conn, req->err_status, resp, NULL);
-	}
 	return http_send_recorded(req, conn);
 }
 

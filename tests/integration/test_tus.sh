@@ -193,6 +193,25 @@ test_creation_with_upload() {
     check_eq "processed" "$(wait_processed "$TOK" "$id" 60)" processed
 }
 
+test_rate_limits_hold_for_creations() {
+    local api_save=$API h
+    API_RATE_LIMITS=1 API_LIMIT_UPLOAD_ACCOUNT=1/h it_start_api api_rl
+    API="http://127.0.0.1:$IT_API_PORT"
+    check "the first creation" test -n "$(create "$OTHER" 1000)"
+    h=$(curl -s -D - -X POST "${H_TUS[@]}" -H "Authorization: Bearer $OTHER" -H "Upload-Length: 1000" \
+        -H "Upload-Metadata: title $(b64 x)" "$API/api/uploads/" | tr -d '\r')
+    check_contains "the second: 429" "$h" "HTTP/1.1 429"
+    check_contains "the limit named" "$h" '"limit":"upload_account"'
+    check_contains "Retry-After" "$h" "Retry-After: "
+    h=$(curl -s -D - -X PATCH -H "Authorization: Bearer $OTHER" -H "Upload-Offset: 0" \
+        "$API/api/uploads/00000000-0000-4000-8000-000000000000" | tr -d '\r')
+    check_contains "no Tus-Resumable: 412" "$h" "HTTP/1.1 412"
+    check_contains "with Tus-Version" "$h" "Tus-Version: 1.0.0"
+    sc_stop_pidfile "$IT_DIR/api_rl.pid" 10
+    API=$api_save
+    IT_API_PORT=$MAIN_PORT
+}
+
 test_wrong_offset_409_and_checksum_460() {
     local id size sum
     id=$(create "$TOK" 60000000)
