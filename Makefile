@@ -15,9 +15,8 @@
 CC       ?= cc
 BUILD    ?= build
 SAN      ?=
-PKGS      = hiredis libcurl libpq libcjson libmicrohttpd libsodium \
-            libavformat libavcodec libswscale libavutil libavfilter libseccomp \
-            libcrypto
+PKGS      = hiredis libcurl libpq libcjson libmicrohttpd libsodium libcrypto \
+            libavformat libavcodec libswscale libavutil libavfilter libseccomp
 
 WARN     = -Wall -Wextra -Werror -Wformat=2 -Wshadow -Wstrict-prototypes \
            -Wmissing-prototypes -Wvla

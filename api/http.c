@@ -39,7 +39,8 @@ struct http_server {
 static const struct route *const route_tables[] = {
 	/* events before videos: "/api/videos/{}" would take "events" */
 	route_health, route_metrics, route_auth, route_me, route_upload,
-	route_events, route_videos, route_hls, route_public,
+	route_tus, route_direct, route_events, route_videos, route_hls,
+	route_public,
 	/* last: "/{}" takes one segment, never a path of the API's */
 	route_portal,
 };
@@ -76,12 +77,22 @@ static void common_headers(struct request *req, struct MHD_Response *resp)
 	if (req->origin[0]) {
 		MHD_add_response_header(resp, "Access-Control-Allow-Origin",
 					req->origin);
+		/* a browser's script reads only the headers named here: the
+		 * tus client needs its own (tus 1.0, "CORS") */
 		MHD_add_response_header(resp, "Access-Control-Expose-Headers",
-					"X-Request-Id");
+					"X-Request-Id, Location, Tus-Resumable, "
+					"Tus-Version, Tus-Extension, Tus-Max-Size, "
+					"Tus-Checksum-Algorithm, Upload-Offset, "
+					"Upload-Length, Upload-Expires");
 		MHD_add_response_header(resp, "Vary", "Origin");
 	}
 	if (req->status == MHD_HTTP_UNAUTHORIZED)
 		MHD_add_response_header(resp, "WWW-Authenticate", "Bearer");
+	if (req->route && (req->route->flags & R_TUS)) {
+		MHD_add_response_header(resp, "Tus-Resumable", "1.0.0");
+		if (req->status == MHD_HTTP_PRECONDITION_FAILED)
+			MHD_add_response_header(resp, "Tus-Version", "1.0.0");
+	}
 	if (req->closing)	/* keep-alive clients go elsewhere */
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
 	if (req->retry_after) {
@@ -325,6 +336,20 @@ static void cors_origin(struct api *api, struct MHD_Connection *conn,
 	}
 }
 
+void http_preflight_headers(const struct request *req, struct MHD_Response *resp)
+{
+	if (!req->origin[0])
+		return;
+	MHD_add_response_header(resp, "Access-Control-Allow-Methods",
+				"GET, POST, PUT, HEAD, PATCH, DELETE, OPTIONS");
+	MHD_add_response_header(resp, "Access-Control-Allow-Headers",
+				"Authorization, Content-Type, X-Request-Id, "
+				"Tus-Resumable, Upload-Length, Upload-Metadata, "
+				"Upload-Offset, Upload-Checksum, "
+				"X-HTTP-Method-Override");
+	MHD_add_response_header(resp, "Access-Control-Max-Age", "600");
+}
+
 /* OPTIONS on a known path: the CORS preflight. */
 static enum MHD_Result preflight(struct request *req, struct MHD_Connection *conn)
 {
@@ -333,13 +358,7 @@ static enum MHD_Result preflight(struct request *req, struct MHD_Connection *con
 
 	if (!resp)
 		return MHD_NO;
-	if (req->origin[0]) {
-		MHD_add_response_header(resp, "Access-Control-Allow-Methods",
-					"GET, POST, PUT, DELETE, OPTIONS");
-		MHD_add_response_header(resp, "Access-Control-Allow-Headers",
-					"Authorization, Content-Type, X-Request-Id");
-		MHD_add_response_header(resp, "Access-Control-Max-Age", "600");
-	}
+	http_preflight_headers(req, resp);
 	return send_response(req, conn, MHD_HTTP_NO_CONTENT, resp, NULL);
 }
 

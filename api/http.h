@@ -149,6 +149,9 @@ enum route_flags {
 	/* a path that also matches what is not there (the portal's "/{}"):
 	 * another method on it is 404, not 405 */
 	R_FALLBACK = 1 << 6,
+	R_TUS = 1 << 7,		/* a tus route: every answer, errors too,
+				 * carries Tus-Resumable, a 412 Tus-Version
+				 * (tus 1.0) */
 };
 
 /* The pools a handler can be sent to (API_WORKERS, API_HASH_WORKERS). */
@@ -246,6 +249,11 @@ enum MHD_Result http_suspend(struct api *api, struct request *req,
 			     struct MHD_Connection *conn);
 void http_answer(struct request *req, route_fn fn);
 
+/* The CORS preflight's headers (methods and request headers allowed),
+ * added to resp when the request came from an allowed Origin. */
+void http_preflight_headers(const struct request *req,
+			    struct MHD_Response *resp);
+
 /* Record an error to send when the body is over (the first one wins). */
 void http_set_error(struct request *req, unsigned status, const char *code,
 		    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
@@ -262,6 +270,8 @@ extern const struct route route_videos[];
 extern const struct route route_hls[];
 extern const struct route route_events[];
 extern const struct route route_upload[];
+extern const struct route route_tus[];
+extern const struct route route_direct[];
 extern const struct route route_public[];
 extern const struct route route_metrics[];
 extern const struct route route_portal[];

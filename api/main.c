@@ -23,6 +23,7 @@
 #include "refusal_memo.h"
 #include "portal_files.h"
 #include "sse.h"
+#include "upload_sweeper.h"
 
 /* The secret the local stack uses; refused unless API_DEMO=1. */
 #define DEMO_JWT_SECRET "showcase-demo-secret-do-not-use-in-production"
@@ -123,6 +124,7 @@ int main(void)
 	struct buf errmsg = BUF_INIT(4096);
 	struct api api = { 0 };
 	struct http_server *srv = NULL;
+	struct upload_sweeper *sweeper = NULL;
 	sigset_t sigs;
 	int sig = 0, status = EXIT_FAILURE;
 
@@ -160,10 +162,16 @@ int main(void)
 		goto out_close;
 	if (http_start(&api, &srv))
 		goto out_close;
+	if (!(sweeper = upload_sweeper_start(&api))) {
+		http_stop(srv);
+		sse_stop(&api);
+		goto out_close;
+	}
 	log_info("listening on %s:%d with %d threads", api.cfg.api_host,
 		 api.cfg.api_port, api.cfg.api_threads);
 	sigwait(&sigs, &sig);
 	log_info("received %s, stopping", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+	upload_sweeper_stop(sweeper);
 	http_stop(srv);
 	sse_stop(&api);
 	log_info("stopped");

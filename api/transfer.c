@@ -114,7 +114,9 @@ static void wake_writer(struct transfer *t, int anyway)
 	}
 }
 
-/* s3_upload_from's reader: bytes from the ring, waiting for them. */
+/* s3_upload_from's reader: bytes from the ring, waiting for them.  A
+ * stopped transfer yields nothing more, unless its send keeps what came
+ * (transfer.h): then the ring is emptied first. */
 static ssize_t reader(void *arg, void *buf, size_t len)
 {
 	struct transfer *t = arg;
@@ -125,7 +127,8 @@ static ssize_t reader(void *arg, void *buf, size_t len)
 	while (!stopped(t) && !t->eof && t->used < t->reader_wants)
 		pthread_cond_wait(&t->more, &t->lock);
 	t->reader_wants = 0;
-	if (stopped(t) || (t->eof && !t->used)) {
+	if ((stopped(t) && !(t->check.send && t->used)) ||
+	    (t->eof && !t->used)) {
 		t->armed = 0;	/* the abort or the completion follows */
 		pthread_mutex_unlock(&t->lock);
 		return stopped(t) ? -1 : 0;
@@ -153,6 +156,8 @@ static void run(struct pool_task *task, int late)
 	(void)late;	/* this pool has no queue deadline */
 	if (t->check.fn && t->check.fn(t->check.ctx)) {
 		err = SC_ERR_CONFLICT;	/* refused: nothing sent */
+	} else if (t->check.send) {
+		err = t->check.send(t->check.ctx, t->s3, t, &size);
 	} else {
 		s3_set_cancel(t->s3, cancelled, t);
 		err = s3_upload_from(t->s3, t->key, t->content_type, reader, t,
@@ -340,6 +345,11 @@ enum sc_err transfer_write(struct transfer *t, const void *data, size_t len)
 	}
 	pthread_mutex_unlock(&t->lock);
 	return err;
+}
+
+ssize_t transfer_read(struct transfer *t, void *buf, size_t len)
+{
+	return reader(t, buf, len);
 }
 
 const char *transfer_errstr(struct transfer *t)

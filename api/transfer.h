@@ -73,6 +73,18 @@ struct transfer_check {
 	int (*fn)(void *ctx);
 	void *ctx;
 	void (*ctx_free)(void *ctx);
+	/*
+	 * What the thread does with the bytes, after fn (may be NULL: the
+	 * default is s3_upload_from() to the key, a new object).  send
+	 * reads the body with transfer_read() and puts the bytes it took
+	 * in *size.  With send set, a transfer given up by its request
+	 * (the client went away) still hands send every byte that arrived
+	 * before transfer_read() says -1, and no S3 request is cancelled:
+	 * a resumable upload keeps what came.  Its result is the
+	 * transfer's: SC_ERR_CONFLICT for a refusal recorded in ctx.
+	 */
+	enum sc_err (*send)(void *ctx, struct s3_client *s3,
+			    struct transfer *t, long long *size);
 };
 
 /*
@@ -97,6 +109,14 @@ int transfer_room(struct transfer *t, size_t len, struct MHD_Connection *conn);
 /* Copy len bytes in (after transfer_room() said yes); never blocks.
  * SC_OK, or the transfer's failure. */
 enum sc_err transfer_write(struct transfer *t, const void *data, size_t len);
+
+/*
+ * For a check's send, on the transfer's thread: up to len bytes of the
+ * body into buf, waiting for them.  The count; 0 when the body is over
+ * (transfer_finish()); -1 when the transfer was given up or the server
+ * stops, the body short of its end.
+ */
+ssize_t transfer_read(struct transfer *t, void *buf, size_t len);
 
 /* Why the transfer failed; valid while t is the caller's. */
 const char *transfer_errstr(struct transfer *t);

@@ -344,6 +344,17 @@ static const struct cfg_var vars[] = {
 	  CFG_API, 0, NULL,
 	  "S3 part size of uploads, in MiB (S3's minimum is 5); an upload holds "
 	  "one such buffer, and an eighth of one (at least 1 MiB) the client fills meanwhile" },
+	{ "API_TUS_EXPIRY_S", T_INT, OFF(api_tus_expiry_s), "86400", 1,
+	  2592000, CFG_API, 0, NULL,
+	  "a resumable (tus) upload not finished this many seconds after its "
+	  "creation expires (Upload-Expires) and is removed with its S3 parts" },
+	{ "API_TUS_SWEEP_S", T_INT, OFF(api_tus_sweep_s), "300", 1, 86400,
+	  CFG_API, 0, NULL,
+	  "how often each API looks for expired resumable and direct uploads to remove" },
+	{ "API_DIRECT_URL_TTL_S", T_INT, OFF(api_direct_url_ttl_s), "900", 2,
+	  86400, CFG_API, 0, NULL,
+	  "a direct upload's presigned S3 POST is valid this many seconds; the "
+	  "upload must be completed within twice that, or its object is removed" },
 	{ "API_UPLOAD_SLOTS", T_INT, OFF(api_upload_slots), "8", 1, 1024,
 	  CFG_API, 0, NULL,
 	  "uploads streamed at once, each with a thread of its own for S3; later "

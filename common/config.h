@@ -65,6 +65,9 @@ struct config {
 	char *api_portal_dir;		/* the portal's files */
 	int api_max_upload_mb;
 	int api_upload_part_mb;		/* part buffer of one upload */
+	int api_tus_expiry_s;		/* a resumable upload lives this long */
+	int api_tus_sweep_s;		/* expired ones are removed this often */
+	int api_direct_url_ttl_s;	/* a presigned POST lives this long */
 	int api_upload_slots;		/* uploads streaming at once */
 	int api_body_timeout_s;		/* a JSON body must arrive within */
 	int api_upload_timeout_s;	/* an upload must arrive within */

@@ -165,4 +165,59 @@ enum sc_err s3_upload_from(struct s3_client *s3, const char *key,
 			   const char *content_type, s3_reader rd, void *arg,
 			   long long *size);
 
+/*
+ * A multipart upload driven one request at a time, for a caller that
+ * keeps its state (the upload id, each part's ETag) between requests,
+ * even between processes: resumable uploads keep it in PostgreSQL.
+ * (AWS S3 API Reference: CreateMultipartUpload, UploadPart,
+ * CompleteMultipartUpload, AbortMultipartUpload.)  Every part but the
+ * last must be at least 5 MiB; parts are numbered 1..10000, and sending
+ * a number again replaces that part.
+ *
+ * create: on SC_OK *upload_id is the caller's, to free(); else NULL.
+ * put_part: len bytes of data (not taken) as part number; on SC_OK etag
+ * holds S3's ETag, quotes included, as complete wants it.  complete:
+ * etags[i] is part i + 1's, n parts; S3's error in a 200 answer is an
+ * SC_ERR_S3.  abort: the parts are dropped; SC_ERR_NOT_FOUND when S3 no
+ * longer knows the upload.  Errors otherwise as the client's (above).
+ */
+#define S3_ETAG_MAX 128
+enum sc_err s3_multipart_create(struct s3_client *s3, const char *key,
+				const char *content_type, char **upload_id);
+enum sc_err s3_multipart_put_part(struct s3_client *s3, const char *key,
+				  const char *upload_id, int number,
+				  const void *data, size_t len,
+				  char etag[S3_ETAG_MAX]);
+enum sc_err s3_multipart_complete(struct s3_client *s3, const char *key,
+				  const char *upload_id,
+				  const char *const *etags, int n);
+enum sc_err s3_multipart_abort(struct s3_client *s3, const char *key,
+			       const char *upload_id);
+
+/*
+ * A browser-based POST upload of one object, presigned (AWS S3 API
+ * Reference, "Browser-Based Uploads Using POST (AWS Signature Version
+ * 4)"): a form sent as multipart/form-data to url with fields, in order,
+ * then the file as the last field, "file".  The policy allows exactly
+ * key, a Content-Type starting with type_prefix (content_type is the
+ * field's value and must start with it), 1..max_bytes bytes, for ttl_s
+ * seconds (1..604800), signed with the client's current keys
+ * (sigv4_sign_string).  On SC_OK *out is the caller's until
+ * s3_post_release(); on failure it is empty.  SC_ERR_INVALID,
+ * SC_ERR_AUTH (no keys), SC_ERR_NOMEM.
+ */
+#define S3_POST_FIELDS 10
+struct s3_post {
+	char *url;
+	struct {
+		char name[32];
+		char *value;
+	} fields[S3_POST_FIELDS];
+	int nfields;
+};
+enum sc_err s3_presign_post(struct s3_client *s3, const char *key,
+			    const char *type_prefix, const char *content_type,
+			    long long max_bytes, long ttl_s, struct s3_post *out);
+void s3_post_release(struct s3_post *p);
+
 #endif

@@ -106,30 +106,8 @@ static void reap(struct s3_upload *up, int block)
 
 static enum sc_err create(struct s3_upload *up)
 {
-	struct s3_req r;
-	struct buf id = BUF_INIT(4096);
-	size_t pos = 0;
-	enum sc_err err;
-
-	s3req_init(&r, "POST", up->key);
-	s3req_query(&r, "uploads", "");
-	r.content_type = up->content_type;
-	err = s3req_perform(up->s3, &r);
-	if (!err && s3xml_text(r.resp.data ? r.resp.data : "", "UploadId", &pos,
-			       &id)) {
-		err = s3_fail(up->s3, SC_ERR_S3,
-			      "s3 gave no UploadId for %s", up->key);
-	}
-	if (!err)
-		up->upload_id = buf_detach(&id, NULL);
-	if (!err && !up->upload_id)
-		err = SC_ERR_NOMEM;
-	buf_release(&id);
-	s3req_release(&r);
-	if (!err)
-		log_debug("s3 multipart upload of %s started: %s", up->key,
-			  up->upload_id);
-	return err;
+	return s3_multipart_create(up->s3, up->key, up->content_type,
+				   &up->upload_id);
 }
 
 /* Send the full (or last) buffer as the next part. */
@@ -256,7 +234,6 @@ static void upload_free(struct s3_upload *up)
 
 void s3_upload_abort(struct s3_upload *up)
 {
-	struct s3_req r;
 	char saved[sizeof(up->s3->errstr)];
 
 	if (!up)
@@ -265,16 +242,10 @@ void s3_upload_abort(struct s3_upload *up)
 	if (up->upload_id) {
 		/* keep the failure that led here as the client's message */
 		memcpy(saved, up->s3->errstr, sizeof(saved));
-		s3req_init(&r, "DELETE", up->key);
-		s3req_query(&r, "uploadId", up->upload_id);
-		if (s3req_perform(up->s3, &r))
+		if (s3_multipart_abort(up->s3, up->key, up->upload_id))
 			log_warn("cannot abort multipart upload %s of %s, the bucket's "
 				 "lifecycle rule will remove its parts: %s",
-				 up->upload_id, up->key, r.errstr);
-		else
-			log_info("aborted multipart upload %s of %s", up->upload_id,
-				 up->key);
-		s3req_release(&r);
+				 up->upload_id, up->key, up->s3->errstr);
 		memcpy(up->s3->errstr, saved, sizeof(saved));
 	}
 	upload_free(up);
@@ -282,43 +253,9 @@ void s3_upload_abort(struct s3_upload *up)
 
 static enum sc_err complete(struct s3_upload *up)
 {
-	struct buf xml = BUF_INIT(64 + (size_t)up->next_number * 128),
-		   code = BUF_INIT(256), msg = BUF_INIT(1024);
-	struct s3_req r;
-	enum sc_err err;
-	size_t pos = 0;
-	int i;
-
-	err = buf_appends(&xml, "<CompleteMultipartUpload>");
-	for (i = 0; i < up->next_number - 1 && !err; i++)
-		err = buf_appendf(&xml, "<Part><PartNumber>%d</PartNumber>"
-				  "<ETag>%s</ETag></Part>", i + 1, up->etags[i]);
-	if (!err)
-		err = buf_appends(&xml, "</CompleteMultipartUpload>");
-	if (err) {
-		buf_release(&xml);
-		return s3_fail(up->s3, err, "cannot build the part list");
-	}
-	s3req_init(&r, "POST", up->key);
-	s3req_query(&r, "uploadId", up->upload_id);
-	r.content_type = "application/xml";
-	r.body = xml.data;
-	r.body_len = xml.len;
-	r.hash_body = 1;
-	err = s3req_perform(up->s3, &r);
-	/* S3 may answer 200 and still report an error in the body */
-	if (!err && !s3xml_text(r.resp.data ? r.resp.data : "", "Code", &pos,
-				&code)) {
-		pos = 0;
-		s3xml_text(r.resp.data, "Message", &pos, &msg);
-		err = s3_fail(up->s3, SC_ERR_S3, "s3 could not complete %s: %s: %s",
-			      up->key, code.data, msg.data ? msg.data : "");
-	}
-	s3req_release(&r);
-	buf_release(&xml);
-	buf_release(&code);
-	buf_release(&msg);
-	return err;
+	return s3_multipart_complete(up->s3, up->key, up->upload_id,
+				     (const char *const *)up->etags,
+				     up->next_number - 1);
 }
 
 enum sc_err s3_upload_finish(struct s3_upload *up, long long *size)

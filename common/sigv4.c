@@ -258,15 +258,39 @@ static enum sc_err scope(struct buf *b, const struct sigv4_request *rq,
 			   rq->service);
 }
 
+enum sc_err sigv4_sign_string(const struct sigv4_creds *cr, time_t when,
+			      const char *region, const char *service,
+			      const char *string, size_t len, char signature[65])
+{
+	unsigned char k[32], sig[32];
+	char amzdate[17];
+	struct buf secret = BUF_INIT(4096);
+	enum sc_err err;
+
+	sigv4_amz_date(when, amzdate);
+	if ((err = buf_appendf(&secret, "AWS4%s", cr->secret_key)))
+		goto out;
+	hmac(k, (unsigned char *)secret.data, secret.len, amzdate, 8);
+	hmac(k, k, sizeof(k), region, strlen(region));
+	hmac(k, k, sizeof(k), service, strlen(service));
+	hmac(k, k, sizeof(k), "aws4_request", 12);
+	hmac(sig, k, sizeof(k), string, len);
+	to_hex(sig, sizeof(sig), signature);
+	sodium_memzero(k, sizeof(k));
+out:
+	if (secret.data)
+		sodium_memzero(secret.data, secret.len);
+	buf_release(&secret);
+	return err;
+}
+
 /* String to sign and signature from the canonical request in out. */
 static enum sc_err sign_canonical(const struct sigv4_request *rq,
 				  const struct sigv4_creds *cr,
 				  struct sigv4_out *out)
 {
-	unsigned char k[32], sig[32];
 	char amzdate[17], hash[65];
 	struct buf *s = &out->string_to_sign;
-	struct buf secret = BUF_INIT(4096);
 	enum sc_err err;
 
 	sigv4_amz_date(rq->when, amzdate);
@@ -274,22 +298,10 @@ static enum sc_err sign_canonical(const struct sigv4_request *rq,
 	buf_reset(s);
 	if ((err = buf_appendf(s, ALGORITHM "\n%s\n", amzdate)) ||
 	    (err = scope(s, rq, amzdate)) ||
-	    (err = buf_appendf(s, "\n%s", hash)) ||
-	    (err = buf_appendf(&secret, "AWS4%s", cr->secret_key)))
-		goto out;
-
-	hmac(k, (unsigned char *)secret.data, secret.len, amzdate, 8);
-	hmac(k, k, sizeof(k), rq->region, strlen(rq->region));
-	hmac(k, k, sizeof(k), rq->service, strlen(rq->service));
-	hmac(k, k, sizeof(k), "aws4_request", 12);
-	hmac(sig, k, sizeof(k), s->data, s->len);
-	to_hex(sig, sizeof(sig), out->signature);
-	sodium_memzero(k, sizeof(k));
-out:
-	if (secret.data)
-		sodium_memzero(secret.data, secret.len);
-	buf_release(&secret);
-	return err;
+	    (err = buf_appendf(s, "\n%s", hash)))
+		return err;
+	return sigv4_sign_string(cr, rq->when, rq->region, rq->service, s->data,
+				 s->len, out->signature);
 }
 
 enum sc_err sigv4_sign(const struct sigv4_request *rq,

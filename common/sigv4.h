@@ -105,4 +105,16 @@ enum sc_err sigv4_presign(const struct sigv4_request *rq,
 			  const struct sigv4_creds *cr, long expires,
 			  struct sigv4_out *out);
 
+/*
+ * The signature of any string to sign with the signing key of cr's
+ * secret for when's date, region and service (AWS SigV4: "Calculating
+ * a signature"): what a browser-based POST's policy is signed with, the
+ * base64 of the policy being the string (AWS S3 API Reference,
+ * "Browser-Based Uploads Using POST (AWS Signature Version 4)").
+ * signature gets 64 hex digits and a NUL.  SC_ERR_NOMEM.
+ */
+enum sc_err sigv4_sign_string(const struct sigv4_creds *cr, time_t when,
+			      const char *region, const char *service,
+			      const char *string, size_t len, char signature[65]);
+
 #endif

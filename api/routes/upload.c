@@ -32,15 +32,12 @@
 #include <string.h>
 
 #include <libpq-fe.h>
-#include <sodium.h>
-
-#include "clock.h"
 #include "input.h"
 #include "log.h"
 #include "quota.h"
 #include "rate_guard.h"
-#include "refusal_memo.h"
 #include "transfer.h"
+#include "upload_guard.h"
 #include "videos.h"
 
 #define TITLE_MAX 200
@@ -48,7 +45,6 @@
 #define OTHER_FIELDS_MAX (64 * 1024)	/* bytes of fields we ignore */
 #define FORM_OVERHEAD_MAX (64 * 1024)	/* boundaries, headers, fields */
 #define FTYP_AT 4
-#define RETRY_AFTER_S 30		/* 429 and 503: come back then */
 
 /* What the transfer's thread checks before S3 (transfer.h), and its
  * verdict, read by the upload once the transfer has failed. */
@@ -81,28 +77,11 @@ struct upload {
 	int counted;			/* in uploads_in_flight */
 	long long user;			/* counted in api->uploaders, or 0 */
 	long long body;			/* bytes of the whole form so far */
-	struct gate_waiter wait;	/* for a slot, when all are taken */
+	struct upload_seat seat;	/* a slot, taken before the first byte */
 	/* the rate limits and quotas, checked by the transfer's thread
 	 * before S3 (the transfer's, freed with it; read while u->x is) */
 	struct upload_check *check;
-	int has_slot;
-	int slot_passed;		/* to the transfer, which gives it back */
-	int waiting;
 };
-
-static void make_uuid(char out[40])
-{
-	unsigned char b[16];
-
-	randombytes_buf(b, sizeof(b));
-	b[6] = (unsigned char)((b[6] & 0x0f) | 0x40);	/* version 4 */
-	b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);	/* RFC 4122 variant */
-	snprintf(out, 40,
-		 "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-"
-		 "%02x%02x%02x%02x%02x%02x",
-		 b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9],
-		 b[10], b[11], b[12], b[13], b[14], b[15]);
-}
 
 static void upload_free(struct api *api, void *state)
 {
@@ -120,14 +99,10 @@ static void upload_free(struct api *api, void *state)
 	s3_client_free(u->s3);
 	buf_release(&u->title);
 	buf_release(&u->is_public);
-	if (u->waiting)
-		gate_cancel(&api->uploads, &u->wait);	/* gives back a slot if granted */
-	else if (u->has_slot && !u->slot_passed)
-		gate_leave(&api->uploads);
+	upload_seat_release(api, &u->seat);
 	if (u->counted)
 		atomic_fetch_sub(&api->m.uploads_in_flight, 1);
-	if (u->user)
-		peruser_leave(&api->uploaders, u->user);
+	upload_release(api, u->user);
 	free(u);
 }
 
@@ -148,20 +123,11 @@ static int refuse(struct upload *u, unsigned status, const char *code,
 	return -1;
 }
 
-/* A refusal of the player's own doing (a limit, a quota, not an outage)
- * is remembered: the next upload is refused at its headers
- * (refusal_memo.h). */
-static void remember(struct api *api, long long user, const struct refusal *r)
-{
-	if (r->status != MHD_HTTP_SERVICE_UNAVAILABLE)
-		refusal_memo_put(api->upload_refusals, user, r, clock_ms());
-}
-
 /* S3 failed under the upload, or the check refused it before S3. */
 static int storage_failed(struct upload *u)
 {
 	if (u->check && atomic_load(&u->check->refused)) {
-		remember(u->api, u->user, &u->check->refusal);
+		upload_remember(u->api, u->user, &u->check->refusal);
 		refusal_record(u->req, &u->check->refusal);
 		return refuse(u, u->check->refusal.status, u->check->refusal.code,
 			      u->check->refusal.message);
@@ -169,21 +135,6 @@ static int storage_failed(struct upload *u)
 	log_error("S3 upload of %s failed: %s", u->key, transfer_errstr(u->x));
 	return refuse(u, MHD_HTTP_SERVICE_UNAVAILABLE, "unavailable",
 		      "storage is unavailable; try again shortly");
-}
-
-/* No slot freed within API_UPLOAD_WAIT_S: come back later. */
-static int gave_up(struct upload *u)
-{
-	int wait = u->api->cfg.api_upload_wait_s;
-
-	u->req->retry_after = RETRY_AFTER_S;
-	http_set_error(u->req, MHD_HTTP_SERVICE_UNAVAILABLE, "unavailable",
-		       "every upload slot stayed busy for %d s; try again in "
-		       "%d s", wait, RETRY_AFTER_S);
-	atomic_fetch_add(&u->api->m.uploads_gave_up, 1);
-	log_info("no upload slot came free in %d s (API_UPLOAD_WAIT_S): this "
-		 "upload gives up", wait);
-	return -1;
 }
 
 /* The API is stopping: slots are no longer handed out. */
@@ -201,74 +152,21 @@ static void keep_text(struct buf *b, int *too_long, const char *data,
 		*too_long = 1;	/* too long, or no memory for it: refused */
 }
 
-/* A quota's refusal (quota.h), counted and logged. */
-static void quota_refusal(struct api *api, long long user,
-			  const struct quota_verdict *v, struct refusal *r)
-{
-	if (v->outcome == QUOTA_TOTAL) {
-		atomic_fetch_add(&api->m.quota_total, 1);
-		*r = (struct refusal){ MHD_HTTP_BAD_REQUEST, 0, NULL,
-				       "video_quota_reached", "" };
-		snprintf(r->message, sizeof(r->message),
-			 "you have %lld videos, the most a player may have "
-			 "(API_VIDEOS_MAX %d); delete one to upload another",
-			 v->count, api->quota.max);
-		log_info("upload refused: user %lld has %lld videos "
-			 "(API_VIDEOS_MAX %d)", user, v->count, api->quota.max);
-		return;
-	}
-	atomic_fetch_add(&api->m.quota_daily, 1);
-	*r = (struct refusal){ MHD_HTTP_TOO_MANY_REQUESTS,
-			       (unsigned)v->frees_in_s, NULL,
-			       "daily_quota_reached", "" };
-	snprintf(r->message, sizeof(r->message),
-		 "you have uploaded %lld videos in the last 24 hours, the most "
-		 "allowed (API_VIDEOS_PER_DAY %d); try again in %lld s",
-		 v->count, api->quota.per_day, v->frees_in_s);
-	log_info("upload refused: user %lld uploaded %lld videos in 24 h "
-		 "(API_VIDEOS_PER_DAY %d)", user, v->count, api->quota.per_day);
-}
-
-/* On the transfer's thread: the rate limits, then the quotas (read
- * early, so most refusals cost nothing; quota_insert() decides). */
+/* On the transfer's thread: the rate limits, then the quotas. */
 static int upload_checked(void *ctx)
 {
 	struct upload_check *c = ctx;
-	struct api *api = c->api;
-	char player[24];
-	const struct rl_check limits[] = {
-		{ RL_UPLOAD_IP, c->network },
-		{ RL_UPLOAD_ACCOUNT, player },
-	};
-	struct quota_verdict v;
 	struct deps *d;
-	int refused = 1;
+	int refused;
 
-	snprintf(player, sizeof(player), "%lld", c->user);
-	if (!(d = deps_get(api))) {
+	if (!(d = deps_get(c->api))) {
 		c->refusal = (struct refusal){ MHD_HTTP_SERVICE_UNAVAILABLE, 0,
 					       NULL, "unavailable", "out of memory" };
 		atomic_store(&c->refused, 1);
 		return 1;
 	}
-	if (limits_decide(api, d->redis, limits, 2, "uploads", LIMITS_FAIL_OPEN,
-			  &c->refusal))
-		goto out;	/* c->refusal says why */
-	if (quota_check(d->db, &api->quota, c->user, &v)) {
-		/* PostgreSQL will be needed for the row anyway */
-		log_error("upload refused: quotas not read: %s", db_errstr(d->db));
-		c->refusal = (struct refusal){ MHD_HTTP_SERVICE_UNAVAILABLE, 0,
-			NULL, "unavailable",
-			"the database is unavailable; try again shortly" };
-		goto out;
-	}
-	if (v.outcome != QUOTA_OK) {
-		quota_refusal(api, c->user, &v, &c->refusal);
-		goto out;
-	}
-	refused = 0;
-out:
-	deps_put(api, d);
+	refused = upload_guard_check(c->api, d, c->user, c->network, &c->refusal);
+	deps_put(c->api, d);
 	atomic_store(&c->refused, refused);
 	return refused;
 }
@@ -311,7 +209,7 @@ static int file_bytes(struct upload *u, const char *data, size_t len)
 		c->user = u->user;
 		snprintf(c->network, sizeof(c->network), "%s",
 			 u->req->client.network);
-		check = (struct transfer_check){ upload_checked, c, free };
+		check = (struct transfer_check){ upload_checked, c, free, NULL };
 		rc = transfer_start(u->api->transfers, u->s3, u->key, "video/mp4",
 				    (size_t)u->api->cfg.api_upload_part_mb << 20,
 				    &check, &u->x);
@@ -322,7 +220,7 @@ static int file_bytes(struct upload *u, const char *data, size_t len)
 		if (rc)
 			return refuse(u, MHD_HTTP_SERVICE_UNAVAILABLE, "unavailable",
 				      "out of memory");
-		u->slot_passed = 1;
+		u->seat.passed = 1;
 		if (transfer_write(u->x, u->head, u->headlen))
 			return storage_failed(u);
 	}
@@ -380,7 +278,6 @@ static int upload_begin(struct api *api, struct request *req,
 	const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
 						     MHD_HTTP_HEADER_CONTENT_LENGTH);
 	long long max = (long long)api->cfg.api_max_upload_mb << 20;
-	struct refusal memo;
 	struct upload *u;
 
 	if (!ct || strncasecmp(ct, "multipart/form-data", 19)) {
@@ -396,32 +293,15 @@ static int upload_begin(struct api *api, struct request *req,
 			       api->cfg.api_max_upload_mb);
 		return 0;
 	}
-	if (refusal_memo_get(api->upload_refusals, req->user_id, clock_ms(),
-			     &memo)) {
-		/* refused moments ago: said now, before the body */
-		atomic_fetch_add(&api->m.uploads_refused, 1);
-		refusal_record(req, &memo);
-		log_info("upload refused at its headers: %s (remembered)",
-			 memo.code);
-		return 0;
-	}
-	switch (peruser_enter(&api->uploaders, req->user_id)) {
-	case 0:
-		atomic_fetch_add(&api->m.uploads_too_many, 1);
-		req->retry_after = RETRY_AFTER_S;
-		http_set_error(req, MHD_HTTP_TOO_MANY_REQUESTS, "too_many_uploads",
-			       "at most %d uploads at once per player "
-			       "(API_UPLOADS_PER_USER); try again when one has "
-			       "finished", api->cfg.api_uploads_per_user);
-		log_info("user %lld has %d uploads in flight: one more refused",
-			 req->user_id, api->cfg.api_uploads_per_user);
-		return 0;
+	switch (upload_admit(api, req)) {
+	case 1:
+		return 0;	/* refused: recorded in req */
 	case -1:
 		return -1;
 	}
 	u = calloc(1, sizeof(*u));
 	if (!u) {
-		peruser_leave(&api->uploaders, req->user_id);
+		upload_release(api, req->user_id);
 		return -1;
 	}
 	req->state = u;
@@ -432,7 +312,7 @@ static int upload_begin(struct api *api, struct request *req,
 	u->max_bytes = max;
 	buf_init(&u->title, TITLE_MAX);
 	buf_init(&u->is_public, IS_PUBLIC_MAX);
-	make_uuid(u->video_id);
+	upload_new_id(u->video_id);
 	videos_key(VIDEO_ORIGINAL, u->video_id, 0, u->key);
 	u->s3 = api_s3_client(api);
 	u->pp = MHD_create_post_processor(conn, 16 * 1024, on_field, u);
@@ -444,45 +324,6 @@ static int upload_begin(struct api *api, struct request *req,
 	atomic_fetch_add(&api->m.uploads_in_flight, 1);
 	u->counted = 1;
 	return 0;
-}
-
-/*
- * A slot before the first byte is taken: 0 with one, 1 to pause (the
- * connection is suspended with the bytes unread), -1 refused.  A waiter
- * gives up after API_UPLOAD_WAIT_S (the HTTP layer's sweeper resumes it:
- * gate_expire) and is refused 503 with Retry-After.  Not at
- * the headers: libmicrohttpd 0.9.75, resuming a connection paused there,
- * may call again as if the body were over.
- */
-static int upload_slot(struct upload *u, struct MHD_Connection *conn)
-{
-	switch (gate_enter(&u->api->uploads, &u->wait, conn)) {
-	case 1:
-		u->has_slot = 1;
-		return 0;
-	case 0:
-		u->waiting = 1;
-		log_info("all %d upload slots busy: this upload waits",
-			 u->api->cfg.api_upload_slots);
-		return 1;
-	default:
-		return shutting_down(u);
-	}
-}
-
-/* A waiting upload was resumed: granted a slot, or refused. */
-static int upload_resumed(struct upload *u)
-{
-	int st = gate_state(&u->api->uploads, &u->wait);
-
-	if (st == GATE_WAITING)
-		return 0;	/* cannot happen: only a resume wakes it */
-	u->waiting = 0;
-	if (st == GATE_GRANTED) {
-		u->has_slot = 1;
-		return 0;
-	}
-	return st == GATE_EXPIRED ? gave_up(u) : shutting_down(u);
 }
 
 /* The whole body is in: check the fields (the handler completes the
@@ -527,10 +368,10 @@ static int upload_stream(struct api *api, struct request *req,
 		return upload_begin(api, req, conn);
 	if (!u || req->err_status)
 		return 0;
-	if (u->waiting && upload_resumed(u))
+	if (u->seat.waiting && upload_seat_resumed(api, req, &u->seat))
 		return 0;
-	if (!u->has_slot && len > 0) {
-		int r = upload_slot(u, conn);
+	if (!u->seat.has_slot && len > 0) {
+		int r = upload_seat_take(api, req, &u->seat, conn);
 
 		if (r)
 			return r > 0 ? 1 : 0;
@@ -574,18 +415,11 @@ static enum MHD_Result upload_record(struct api *api, struct request *req,
 				     struct MHD_Connection *conn)
 {
 	struct upload *u = req->state;
-	char bytes[24], owner[24];
-	const char *params[] = { u->video_id, owner, u->title.data,
-				 u->pub ? "t" : "f", u->key, bytes };
-	struct quota_verdict verdict;
-	struct refusal refusal;
 	struct deps *d;
-	enum sc_err rc;
-	int created;
 
 	if (u->check && atomic_load(&u->check->refused)) {	/* before S3 */
 		atomic_fetch_add(&api->m.uploads_refused, 1);
-		remember(api, req->user_id, &u->check->refusal);
+		upload_remember(api, req->user_id, &u->check->refusal);
 		refusal_record(req, &u->check->refusal);
 		return http_send_recorded(req, conn);
 	}
@@ -596,38 +430,10 @@ static enum MHD_Result upload_record(struct api *api, struct request *req,
 				       "unavailable",
 				       "storage is unavailable; try again shortly");
 	}
-	snprintf(bytes, sizeof(bytes), "%lld", u->bytes);
-	snprintf(owner, sizeof(owner), "%lld", req->user_id);
 	if (!(d = deps_get(api)))
 		return http_send_unavailable(req, conn, "the server", "out of memory");
-	rc = quota_insert(d->db, &api->quota, req->user_id, params, &verdict);
-	if (rc || verdict.outcome != QUOTA_OK) {
-		/* no row: the object must not stay either */
-		if (s3_delete_object(d->s3, u->key))
-			log_warn("cannot delete %s: %s", u->key, s3_errstr(d->s3));
-		if (rc)
-			return http_send_db_unavailable(api, req, conn, d);
-		deps_put(api, d);
-		atomic_fetch_add(&api->m.uploads_refused, 1);
-		quota_refusal(api, req->user_id, &verdict, &refusal);
-		remember(api, req->user_id, &refusal);
-		refusal_record(req, &refusal);
-		return http_send_recorded(req, conn);
-	}
-	if ((rc = queue_enqueue(d->queue, u->video_id, &created)))
-		log_warn("video %s stored but not queued (%s); the reconciler "
-			 "will queue it", u->video_id, redisconn_errstr(d->redis));
-	deps_put(api, d);
-	atomic_fetch_add(&api->m.uploads_accepted, 1);
-	atomic_fetch_add(&api->m.upload_bytes, u->bytes);
-	log_info("video %s uploaded by user %lld: %lld bytes", u->video_id,
-		 req->user_id, u->bytes);
-	return http_send_json(req, conn, MHD_HTTP_CREATED,
-			      http_strings("message", "upload received; the video "
-					   "is queued for processing",
-					   "task_id", u->video_id,
-					   "video_id", u->video_id,
-					   "status", "uploaded", NULL));
+	return upload_guard_answer(api, req, conn, d, u->video_id, u->title.data,
+				   u->pub, u->key, u->bytes);
 }
 
 /* The body is in and valid: the transfer completes the object and then

@@ -38,3 +38,14 @@ upload() {
     call POST /api/videos/upload -H "Authorization: Bearer $tok" \
         -F "video_file=@$file;type=video/mp4" -F "title=$title" "$@"
 }
+
+# wait_processed TOKEN ID SECONDS: poll the detail until processed/failed
+wait_processed() {
+    local deadline=$((SECONDS + $3)) st
+    while :; do
+        st=$(field "$(call GET "/api/videos/$2" -H "Authorization: Bearer $1")" .status)
+        case $st in processed | failed) echo "$st"; return ;; esac
+        [ $SECONDS -ge $deadline ] && { echo "$st"; return; }
+        sleep 0.5
+    done
+}

@@ -114,6 +114,22 @@ it_start_api() {
     }
 }
 
+# it_quick_jobs: settings for suites that upload short clips and watch
+# them processed: short clips accepted, no cards, cheap password hashes
+# (logins are frequent), no rate limits (test_limits.sh tests them)
+it_quick_jobs() {
+    export POLICY_MIN_SECONDS=0 POLICY_MIN_SHORT_SIDE=0 TRANSCODE_CARD_MS=0
+    export WORKER_METRICS_PORT=0 WORKER_TMP_DIR="$IT_DIR" WORKER_RECONCILE_S=5
+    if grep -q __asan_init "$BIN_DIR/showcase-transcode"; then export WORKER_MEMORY_MB=0; fi
+    export API_ARGON2_OPS=1 API_ARGON2_MEM_KB=8192 API_RATE_LIMITS=0
+}
+
+# it_clip OUT: a playable 2 s 640x360 MP4, index first
+it_clip() {
+    ffmpeg -nostdin -v error -f lavfi -i testsrc2=s=640x360:r=15:d=2 \
+        -c:v libx264 -preset ultrafast -movflags +faststart "$1" || it_fail "fixture $1"
+}
+
 # it_start_worker_bg NAME [ENV=VALUE...]: a worker in the background
 it_start_worker_bg() {
     local name=$1

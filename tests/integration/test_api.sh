@@ -30,17 +30,6 @@ mkdir -p "$FX"
 # shellcheck source=tests/integration/api_client.sh
 . "$(dirname "$0")/api_client.sh"
 
-# wait_processed TOKEN ID SECONDS: poll the detail until processed/failed
-wait_processed() {
-    local deadline=$((SECONDS + $3)) st
-    while :; do
-        st=$(field "$(call GET "/api/videos/$2" -H "Authorization: Bearer $1")" .status)
-        case $st in processed | failed) echo "$st"; return ;; esac
-        [ $SECONDS -ge $deadline ] && { echo "$st"; return; }
-        sleep 0.5
-    done
-}
-
 # no_5xx [LOG]: none in the API's access log (default api.log)
 no_5xx() {
     check_eq "no 5xx in the access log" \

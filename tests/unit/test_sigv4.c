@@ -346,7 +346,39 @@ static void test_sigv4_refuses_oversized_input(void)
 	free(path);
 }
 
+/*
+ * AWS's published example of a browser-based POST (S3 API Reference,
+ * "Example: Browser-Based Upload using HTTP POST (Using AWS Signature
+ * Version 4)"): its base64 policy, signed for 20151229, us-east-1, s3.
+ */
+static void test_sigv4_post_policy_aws_example(void)
+{
+	static const char policy[] =
+		"eyAiZXhwaXJhdGlvbiI6ICIyMDE1LTEyLTMwVDEyOjAwOjAwLjAwMFoiLA0KICAiY29u"
+		"ZGl0aW9ucyI6IFsNCiAgICB7ImJ1Y2tldCI6ICJzaWd2NGV4YW1wbGVidWNrZXQifSwN"
+		"CiAgICBbInN0YXJ0cy13aXRoIiwgIiRrZXkiLCAidXNlci91c2VyMS8iXSwNCiAgICB7"
+		"ImFjbCI6ICJwdWJsaWMtcmVhZCJ9LA0KICAgIHsic3VjY2Vzc19hY3Rpb25fcmVkaXJl"
+		"Y3QiOiAiaHR0cDovL3NpZ3Y0ZXhhbXBsZWJ1Y2tldC5zMy5hbWF6b25hd3MuY29tL3N1"
+		"Y2Nlc3NmdWxfdXBsb2FkLmh0bWwifSwNCiAgICBbInN0YXJ0cy13aXRoIiwgIiRDb250"
+		"ZW50LVR5cGUiLCAiaW1hZ2UvIl0sDQogICAgeyJ4LWFtei1tZXRhLXV1aWQiOiAiMTQz"
+		"NjUxMjM2NTEyNzQifSwNCiAgICB7IngtYW16LXNlcnZlci1zaWRlLWVuY3J5cHRpb24i"
+		"OiAiQUVTMjU2In0sDQogICAgWyJzdGFydHMtd2l0aCIsICIkeC1hbXotbWV0YS10YWci"
+		"LCAiIl0sDQoNCiAgICB7IngtYW16LWNyZWRlbnRpYWwiOiAiQUtJQUlPU0ZPRE5ON0VY"
+		"QU1QTEUvMjAxNTEyMjkvdXMtZWFzdC0xL3MzL2F3czRfcmVxdWVzdCJ9LA0KICAgIHsi"
+		"eC1hbXotYWxnb3JpdGhtIjogIkFXUzQtSE1BQy1TSEEyNTYifSwNCiAgICB7IngtYW16"
+		"LWRhdGUiOiAiMjAxNTEyMjlUMDAwMDAwWiIgfQ0KICBdDQp9";
+	struct sigv4_creds cr = { "AKIAIOSFODNN7EXAMPLE",
+				  "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", NULL };
+	char sig[65];
+
+	/* 2015-12-29T00:00:00Z */
+	CHECK_INT(sigv4_sign_string(&cr, 1451347200, "us-east-1", "s3", policy,
+				    strlen(policy), sig), SC_OK);
+	CHECK_STR(sig, "8afdbf4008c03f22c2cd3cdb72e4afbb1f6a588f3255ac628749a66d7f09699e");
+}
+
 const struct unit_test test_sigv4_suite[] = {
+	UNIT_TEST(test_sigv4_post_policy_aws_example),
 	UNIT_TEST(test_sigv4_aws_suite_header_signing),
 	UNIT_TEST(test_sigv4_aws_suite_presigning),
 	UNIT_TEST(test_sigv4_authorization_header_shape),

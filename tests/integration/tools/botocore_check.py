@@ -5,8 +5,10 @@ Generates N random S3 requests (seeded: keys with unicode, spaces and
 reserved characters, query parameters, extra headers, session tokens,
 HTTP and HTTPS, dates and regions), signs each with botocore's
 S3SigV4Auth (Authorization header) and S3SigV4QueryAuth (presigned URL),
-runs the same requests through SIGNER (a program reading JSON lines),
-and prints every mismatch.  Exit 0 when all of them are equal.
+and N random browser-based POST policies with S3SigV4PostAuth (what
+generate_presigned_post signs with), runs the same through SIGNER (a
+program reading JSON lines), and prints every mismatch.  Exit 0 when all
+of them are equal.
 
 usage: botocore_check.py SIGNER N SEED
 """
@@ -129,6 +131,35 @@ for i in range(N):
         want, req, params = botocore_sign(r, mode)
         cases.append((mode, want, our_input(r, mode, req, params)))
 
+def post_case(i):
+    """A random POST policy signed by botocore: (want, our input)."""
+    when = datetime.datetime(2015 + rng.randint(0, 15), rng.randint(1, 12), rng.randint(1, 28),
+                             rng.randint(0, 23), rng.randint(0, 59), rng.randint(0, 59))
+    FixedClock.now_value = when
+    region = rng.choice(["us-east-1", "eu-west-1", "sa-east-1", "ap-northeast-1"])
+    creds = Credentials("AKID" + str(i), text(10, 40), rng.choice([None, text(5, 60)]))
+    conditions = [{"bucket": "showcase"}, {"key": "originals/" + text(1, 20)},
+                  ["starts-with", "$Content-Type", rng.choice(["video/", "", text(0, 5)])],
+                  ["content-length-range", rng.randint(0, 10), rng.randint(11, 1 << 33)]]
+    rng.shuffle(conditions)
+    req = AWSRequest(method="POST", url="https://s3.amazonaws.com/showcase")
+    req.context["s3-presign-post-fields"] = {"key": "originals/x"}
+    req.context["s3-presign-post-policy"] = {
+        "expiration": (when + datetime.timedelta(seconds=rng.randint(1, 86400)))
+        .strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "conditions": conditions}
+    auth.S3SigV4PostAuth(creds, "s3", region).add_auth(req)
+    fields = req.context["s3-presign-post-fields"]
+    return fields["x-amz-signature"], {
+        "mode": "post", "policy": fields["policy"], "region": region,
+        "when": int((when - datetime.datetime(1970, 1, 1)).total_seconds()),
+        "access_key": creds.access_key, "secret_key": creds.secret_key}
+
+
+for i in range(N):
+    want, inp = post_case(i)
+    cases.append(("post", want, inp))
+
 proc = subprocess.run([SIGNER], input="".join(json.dumps(c[2]) + "\n" for c in cases),
                       capture_output=True, text=True)
 got = proc.stdout.split("\n")
@@ -140,6 +171,7 @@ for (mode, want, inp), ours in zip(cases, got):
             print("MISMATCH (%s)\n  input:    %s\n  botocore: %s\n  ours:     %s"
                   % (mode, json.dumps(inp, ensure_ascii=False), want, ours))
 headers = sum(1 for c in cases if c[0] == "header")
-print("%d requests (seed %d): %d Authorization headers and %d presigned URLs compared, %d differ"
-      % (N, SEED, headers, len(cases) - headers, bad))
+posts = sum(1 for c in cases if c[0] == "post")
+print("%d requests (seed %d): %d Authorization headers, %d presigned URLs and %d POST "
+      "policies compared, %d differ" % (N, SEED, headers, len(cases) - headers - posts, posts, bad))
 sys.exit(1 if bad or proc.returncode else 0)

@@ -1,8 +1,10 @@
 /*
  * sigv4_sign - sign requests described as JSON lines on stdin with the
  * project's signer (common/sigv4.c); print one line each: the
- * Authorization header (mode "header") or the presigned URL (mode
- * "query").  Used to compare the signer with an independent one.
+ * Authorization header (mode "header"), the presigned URL (mode
+ * "query") or the signature of a browser-based POST's policy (mode
+ * "post": fields policy, the base64 string to sign, region, when,
+ * secret_key).  Used to compare the signer with an independent one.
  *
  * Input fields: mode, method, scheme, host, path (decoded), query
  * [[name, value], ...], headers [[name, value], ...] (header mode: every
@@ -94,7 +96,16 @@ static int sign_line(const char *line)
 	cr.access_key = str(j, "access_key");
 	cr.secret_key = str(j, "secret_key");
 	cr.token = str(j, "token");
-	if (!strcmp(str(j, "mode"), "header")) {
+	if (!strcmp(str(j, "mode"), "post")) {
+		const char *policy = str(j, "policy");
+		char sig[65];
+
+		if (!sigv4_sign_string(&cr, rq.when, rq.region, "s3", policy,
+				       strlen(policy), sig)) {
+			printf("%s\n", sig);
+			rc = 0;
+		}
+	} else if (!strcmp(str(j, "mode"), "header")) {
 		if (!sigv4_sign(&rq, &cr, &out)) {
 			printf("%s\n", out.authorization.data);
 			rc = 0;
