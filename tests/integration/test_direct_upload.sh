@@ -107,13 +107,11 @@ test_forms_never_completed_are_swept() {
     a=$(upload_url "$TOK" abandoned)
     id=$(jq -r .video_id <<<"$a")
     check_eq "S3 took the form" "$(post_form "$a" "$FX/clip.mp4")" 204
-    check_eq "the object is there" "$(curl -s -o /dev/null -w '%{http_code}' \
-        "http://127.0.0.1:$IT_S3_PORT/showcase/originals/$id/source.mp4")" 200
+    check "the object is there" "$CTL" s3 head "originals/$id/source.mp4"
     check "swept" it_wait_sql "SELECT count(*) FROM direct_uploads WHERE id = '$id'" 0 20
     check "the log says so" grep -q "direct upload $id never completed: removed" "$IT_DIR/api_sweep.log"
     check_eq "too late: 404" "$(status_of "$(complete "$TOK" "$id")")" 404
-    check_eq "the object is gone" "$(curl -s -o /dev/null -w '%{http_code}' \
-        "http://127.0.0.1:$IT_S3_PORT/showcase/originals/$id/source.mp4")" 404
+    check "the object is gone" bash -c "! '$CTL' s3 head originals/$id/source.mp4 2>/dev/null"
     sc_stop_pidfile "$IT_DIR/api_sweep.pid" 10
     IT_API_PORT=$port
     API="http://127.0.0.1:$IT_API_PORT"
