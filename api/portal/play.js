@@ -95,9 +95,9 @@ function attach(player, v, Hls, master) {
   const api = apiOrigin();
   const tok = token();
   hls = new Hls({
-    // hls.js would start its transmuxer in a worker made from a blob: URL,
-    // which the page's policy refuses; the segments are fMP4 already, so
-    // the work left on the page is light
+    // no Web Worker: the module build has none inlined (the policy would
+    // refuse one from blob: anyway), and the segments are fMP4 already,
+    // so the transmuxer's work on the page is light
     enableWorker: false,
     xhrSetup(xhr, url) {
       xhr.open("GET", url, true);
