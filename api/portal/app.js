@@ -400,6 +400,8 @@ async function loadWatch(id) {
     if (r.status === 200) v = r.body.find((x) => x.video_id === id) || null;
   }
   if (!v && signedIn() && !state.mine.has(id)) v = await own();
+  // the player moved on while the video was asked for
+  if (!visible("watch") || !location.hash.endsWith("/" + id)) return;
   $("watch-back").href = signedIn() && state.mine.has(id) ? "#/mine" : "#/gallery";
   if (!v || !v.processed_url) {
     $("h-watch").textContent = t("nothing");
