@@ -29,6 +29,7 @@ static const struct {
 	{ ".html", "text/html; charset=utf-8" },
 	{ ".css", "text/css; charset=utf-8" },
 	{ ".js", "text/javascript; charset=utf-8" },
+	{ ".mjs", "text/javascript; charset=utf-8" },
 	{ ".json", "application/json" },
 	{ ".svg", "image/svg+xml" },
 	{ ".png", "image/png" },
@@ -124,12 +125,14 @@ enum sc_err portal_files_new(const char *dir, const char *media_origin,
 			 "not served (set API_PORTAL_DIR, or API_PORTAL=0)");
 		return SC_OK;
 	}
-	/* media and posters come from presigned S3 URLs; the rest from here */
+	/* posters and the MP4 come from presigned S3 URLs, and so do the HLS
+	 * segments hls.js fetches; its media source is a blob: URL; no worker
+	 * (hls.js runs without one) */
 	if (buf_appendf(&csp, "default-src 'self'; script-src 'self'; "
 			"style-src 'self'; img-src 'self' %s; media-src 'self' blob: %s; "
-			"connect-src 'self'; object-src 'none'; base-uri 'none'; "
+			"connect-src 'self' %s; object-src 'none'; base-uri 'none'; "
 			"form-action 'self'; frame-ancestors 'none'",
-			media_origin, media_origin) ||
+			media_origin, media_origin, media_origin) ||
 	    !(p = calloc(1, sizeof(*p)))) {
 		close(fd);
 		buf_release(&path);

@@ -7,11 +7,14 @@
  * starting with a dot, with an extension of a known type (others are not
  * found); the file is opened relative to the directory without following
  * a symbolic link and must be a regular file.  The Content-Security-Policy
- * is built once: everything from the API's own origin, except pictures
- * and media, which may also come from the S3 origin that presigned URLs
- * point to, and media from blob: (the upload page reads a chosen file's
- * duration and picture size in a <video> element before sending it); no
- * inline script or style (W3C CSP Level 3).
+ * is built once: everything from the API's own origin, except pictures,
+ * media and fetches, which may also come from the S3 origin that presigned
+ * URLs point to (posters, the MP4, the HLS segments hls.js fetches), and
+ * media from blob: (the upload page reads a chosen file's duration and
+ * picture size in a <video> element before sending it; hls.js feeds the
+ * player a MediaSource by a blob: URL); no worker from anywhere but the
+ * API (hls.js runs without one), no inline script or style (W3C CSP
+ * Level 3).
  *
  * Life cycle: portal_files_new() at start-up, portal_files_free() after
  * the HTTP threads stopped.  portal_files_open() may be called from any
@@ -41,7 +44,8 @@ struct portal_file {
  * dir: the directory of the files; "" looks beside the program, first in
  * ../share/showcase/portal (an installed release, the container images),
  * then in ../api/portal (a build in the repository).  media_origin: the
- * S3 origin ("http://127.0.0.1:9000"), allowed for img-src and media-src.
+ * S3 origin ("http://127.0.0.1:9000"), allowed for img-src, media-src and
+ * connect-src.
  * On success *out is the handle (the caller's; portal_files_free), or
  * NULL when dir is "" and neither place has the files (a warning is
  * logged: the portal is not served).  SC_ERR_CONFIG when an explicit dir

@@ -4,6 +4,7 @@
 import { API, call, token, setToken, userId } from "./api.js";
 import { t, apply, set as setLang, current as currentLang, reason, fieldReason } from "./i18n.js";
 import { follow } from "./live.js";
+import { play, stop } from "./play.js";
 import { RULES, check } from "./rules.js";
 import { upload } from "./upload.js";
 
@@ -141,8 +142,7 @@ function route(focus) {
     notice(t("login_needed"));
     view = "login";
   }
-  const player = $("player");
-  if (view !== "watch" && !player.paused) player.pause();
+  if (view !== "watch") stop($("player"));
   for (const v of views) $("view-" + v).hidden = v !== view;
   for (const a of document.querySelectorAll(".nav a")) {
     if (a.getAttribute("href") === "#/" + view) a.setAttribute("aria-current", "page");
@@ -388,25 +388,31 @@ async function remove(v) {
 async function loadWatch(id) {
   const player = $("player");
   let v = null;
-  if (signedIn()) {
+  // one's own video from /api/videos, another's from the public list (not
+  // asked of /api/videos first: its 403 would be logged as a failure)
+  const own = async () => {
     const r = await call("GET", "/api/videos/" + encodeURIComponent(id));
-    if (r.status === 200) v = r.body;
-  }
+    return r.status === 200 ? r.body : null;
+  };
+  if (signedIn() && state.mine.has(id)) v = await own();
   if (!v) {
     const r = await call("GET", "/api/public/videos?limit=100");
     if (r.status === 200) v = r.body.find((x) => x.video_id === id) || null;
   }
+  if (!v && signedIn() && !state.mine.has(id)) v = await own();
+  // the player moved on while the video was asked for
+  if (!visible("watch") || !location.hash.endsWith("/" + id)) return;
   $("watch-back").href = signedIn() && state.mine.has(id) ? "#/mine" : "#/gallery";
   if (!v || !v.processed_url) {
     $("h-watch").textContent = t("nothing");
-    player.removeAttribute("src");
+    stop(player);
     player.removeAttribute("poster");
     return;
   }
   $("h-watch").textContent = v.title;
   player.setAttribute("aria-label", v.title);
   if (v.poster_url) player.poster = v.poster_url;
-  player.src = v.processed_url;
+  play(player, v);
 }
 
 // --- gallery and votes ------------------------------------------------

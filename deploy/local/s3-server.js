@@ -11,10 +11,33 @@
 // Usage: s3-server.js DIR PORT BUCKET [ADDRESS]
 // Credentials: S3_LOCAL_ACCESS_KEY / S3_LOCAL_SECRET_KEY (default S3RVER/S3RVER);
 // S3_LOCAL_EXTRA_KEYS="ID:SECRET,..." accepts more key pairs (rotating keys).
+// S3_LOCAL_CORS_ORIGINS="http://127.0.0.1:8080,...": origins whose scripts may
+// read objects (the portal's hls.js fetches HLS segments from presigned URLs
+// with Range), as the bucket's CORS configuration does in AWS; empty: none.
 'use strict'
 
 const S3rver = require('@20minutes/s3rver')
 const AWSAccount = require('@20minutes/s3rver/lib/models/account')
+
+// The bucket's CORS configuration for ORIGINS (comma-separated), the same
+// rule as deploy/aws/showcase.yaml's: reads only, with Range, and the
+// headers a player needs to see.  [] when there is no origin.
+function corsConfig(origins) {
+  const list = (origins || '').split(',').map((o) => o.trim()).filter(Boolean)
+  if (!list.length) return []
+  for (const o of list) {
+    if (!/^https?:\/\/[A-Za-z0-9.-]+(:[0-9]+)?$/.test(o)) {
+      throw new Error(`S3_LOCAL_CORS_ORIGINS: "${o}" is not an origin (scheme://host[:port])`)
+    }
+  }
+  return ['<CORSConfiguration><CORSRule>' +
+    list.map((o) => `<AllowedOrigin>${o}</AllowedOrigin>`).join('') +
+    '<AllowedMethod>GET</AllowedMethod><AllowedMethod>HEAD</AllowedMethod>' +
+    '<AllowedHeader>Range</AllowedHeader>' +
+    '<ExposeHeader>Content-Range</ExposeHeader><ExposeHeader>Content-Length</ExposeHeader>' +
+    '<ExposeHeader>ETag</ExposeHeader>' +
+    '<MaxAgeSeconds>3600</MaxAgeSeconds></CORSRule></CORSConfiguration>']
+}
 
 async function main() {
   const [dir, port, bucket, address = '127.0.0.1'] = process.argv.slice(2)
@@ -41,7 +64,7 @@ async function main() {
     address,
     port: Number(port),
     silent: true,
-    configureBuckets: [{ name: bucket, configs: [] }],
+    configureBuckets: [{ name: bucket, configs: corsConfig(process.env.S3_LOCAL_CORS_ORIGINS) }],
   })
   // The project's buckets are private in AWS: an object read that is not
   // signed (no Authorization header, no presigned query) is refused there

@@ -73,7 +73,9 @@ start() {
     echo "redis       127.0.0.1:$redis_port"
     sc_redis_start "$run/redis" "$redis_port"
     echo "s3          127.0.0.1:$s3_port (bucket $bucket)"
-    sc_s3_start "$run/s3" "$s3_port" "$bucket"
+    # the portal (served by the API) plays HLS segments from presigned URLs
+    S3_LOCAL_CORS_ORIGINS="http://127.0.0.1:$api_port,http://localhost:$api_port" \
+        sc_s3_start "$run/s3" "$s3_port" "$bucket"
     echo "migrations  $(with_env "$bin/showcasectl" migrate up)"
     if sc_alive "$run/api.pid"; then
         echo "api         already running (pid $(cat "$run/api.pid"))"

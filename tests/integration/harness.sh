@@ -101,11 +101,11 @@ it_psql() {
         -U showcase -d showcase "$@"
 }
 
-# it_start_api NAME: start the API with the current environment on a free
-# port (IT_API_PORT) and wait until it serves /health/live.
+# it_start_api NAME [PORT]: start the API with the current environment on
+# PORT, or a free port (IT_API_PORT), and wait until it serves /health/live.
 it_start_api() {
     local name=${1:-api}
-    IT_API_PORT=$(sc_free_port)
+    IT_API_PORT=${2:-$(sc_free_port)}
     API_PORT=$IT_API_PORT sc_daemon "$name" "$IT_DIR" "$IT_DIR/$name.log" "$BIN_DIR/showcase-api"
     sc_wait_for curl -sf -o /dev/null "http://127.0.0.1:$IT_API_PORT/health/live" || {
         it_fail "the API did not start"

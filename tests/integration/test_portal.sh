@@ -6,7 +6,9 @@
 # through the whole player's journey against PostgreSQL, Redis, the S3
 # server, the API and a worker (tools/portal_e2e.js says what it checks).
 # Screenshots go to $IT_ARTIFACTS (default: the test's directory, kept
-# with IT_KEEP=1).
+# with IT_KEEP=1).  The portal plays HLS with hls.js, whose file the API
+# serves as the pinned npm package has it, from presigned S3 URLs that the
+# S3 server lets the portal's origin read (CORS).
 # shellcheck source=tests/integration/harness.sh
 . "$(dirname "$0")/harness.sh"
 
@@ -14,13 +16,17 @@ CTL="$BIN_DIR/showcasectl"
 NODE_MODULES="$IT_TOP/deploy/local/node_modules"
 CHROMIUM=${CHROMIUM:-/usr/bin/chromium}
 
+# the API's port is known before the S3 server starts: the bucket's CORS
+# rule names the portal's origin
+PORTAL_PORT=$(sc_free_port)
+export S3_LOCAL_CORS_ORIGINS="http://127.0.0.1:$PORTAL_PORT"
 it_start_services
 "$CTL" migrate up >/dev/null || it_fail "migrations"
 export API_ARGON2_OPS=1 API_ARGON2_MEM_KB=8192 API_RATE_LIMITS=0
 export WORKER_CONCURRENCY=1 WORKER_METRICS_PORT=0 WORKER_TMP_DIR="$IT_DIR"
 export WORKER_HEARTBEAT_MS=500 WORKER_LEASE_MS=3000
 if grep -q __asan_init "$BIN_DIR/showcase-transcode"; then export WORKER_MEMORY_MB=0; fi
-it_start_api api
+it_start_api api "$PORTAL_PORT"
 API="http://127.0.0.1:$IT_API_PORT"
 FX="$IT_DIR/fx"
 ART=${IT_ARTIFACTS:-$IT_DIR/artifacts}
@@ -50,6 +56,9 @@ test_index_served_with_type_csp_and_validators() {
     check_contains "csp" "$(header Content-Security-Policy "$h")" "default-src 'self'; script-src 'self'; style-src 'self'"
     check_contains "csp media" "$(header Content-Security-Policy "$h")" "media-src 'self' blob: $S3_ENDPOINT;"
     check_contains "csp img" "$(header Content-Security-Policy "$h")" "img-src 'self' $S3_ENDPOINT;"
+    # hls.js fetches segments from S3, and runs without a worker
+    check_contains "csp connect" "$(header Content-Security-Policy "$h")" "connect-src 'self' $S3_ENDPOINT;"
+    check_eq "csp worker" "$(grep -c worker-src <<<"$(header Content-Security-Policy "$h")")" 0
     check_contains "csp frames" "$(header Content-Security-Policy "$h")" "frame-ancestors 'none'"
     body=$(curl -s "$API/index.html")
     check_eq "index.html is /" "$body" "$(cat "$IT_TOP/api/portal/index.html")"
@@ -58,6 +67,32 @@ test_index_served_with_type_csp_and_validators() {
     check_eq "js type" "$(header Content-Type "$(headers /app.js)")" "text/javascript; charset=utf-8"
     check_eq "css type" "$(header Content-Type "$(headers /app.css)")" "text/css; charset=utf-8"
     check_eq "svg type" "$(header Content-Type "$(headers /icon.svg)")" "image/svg+xml"
+}
+
+test_hls_js_is_the_pinned_package_unchanged() {
+    local pkg="$NODE_MODULES/hls.js" version
+    version=$(jq -r .version "$pkg/package.json")
+    check "the module is the package's file" cmp "$IT_TOP/api/portal/hls.light.min.mjs" \
+        "$pkg/dist/hls.light.min.mjs"
+    check "its license is the package's" cmp "$IT_TOP/api/portal/hls.js-LICENSE.txt" "$pkg/LICENSE"
+    check_eq "pinned in package.json" "$(jq -r '.dependencies["hls.js"]' "$IT_TOP/deploy/local/package.json")" "$version"
+    check "the notice names the version" grep -q "hls.js $version," "$IT_TOP/api/portal/THIRD_PARTY.txt"
+    check_eq "served as a module" "$(header Content-Type "$(headers /hls.light.min.mjs)")" \
+        "text/javascript; charset=utf-8"
+    check_eq "served whole" "$(curl -s "$API/hls.light.min.mjs" | cmp - "$pkg/dist/hls.light.min.mjs" && echo same)" same
+}
+
+test_s3_lets_the_portal_read_with_range() {
+    local h url=$S3_ENDPOINT/$S3_BUCKET/processed/x/hls/1/720p.m4s
+    h=$(curl -s -o /dev/null -D - -X OPTIONS -H "Origin: $API" -H 'Access-Control-Request-Method: GET' \
+        -H 'Access-Control-Request-Headers: range' "$url" | tr -d '\r')
+    check_contains "preflight" "$(head -n 1 <<<"$h")" " 200"
+    check_eq "range allowed" "$(header Access-Control-Allow-Headers "$h")" range
+    check_eq "reads only" "$(header Access-Control-Allow-Methods "$h")" "GET, HEAD"
+    check_eq "another origin" "$(curl -s -o /dev/null -w '%{http_code}' -X OPTIONS -H 'Origin: http://127.0.0.1:1' \
+        -H 'Access-Control-Request-Method: GET' "$url")" 403
+    check_eq "no writes" "$(curl -s -o /dev/null -w '%{http_code}' -X OPTIONS -H "Origin: $API" \
+        -H 'Access-Control-Request-Method: PUT' "$url")" 403
 }
 
 test_conditional_requests_answer_304() {
@@ -162,7 +197,7 @@ fixtures() {
 }
 
 test_browser_journey() {
-    local tok out id
+    local tok out id draft
     [ -x "$CHROMIUM" ] || { it_fail "no chromium at $CHROMIUM"; return; }
     fixtures || { it_fail "fixtures"; return; }
     it_start_worker_bg worker
@@ -171,10 +206,17 @@ test_browser_journey() {
     tok=$(token rival@example.com)
     out=$(upload "$tok" "$FX/jump-shot.mp4" "Rival dunk" -F is_public=true)
     id=$(field "$out" .video_id)
-    it_wait_sql "SELECT status FROM videos WHERE id = '$id'" processed 120 ||
-        { it_fail "the rival's video was not processed"; return; }
+    # and one of theirs not published, whose playlists need their token
+    out=$(upload "$tok" "$FX/jump-shot.mp4" "Rival draft" -F is_public=false)
+    draft=$(field "$out" .video_id)
+    it_wait_sql "SELECT count(*) FROM videos WHERE id IN ('$id', '$draft') AND status = 'processed'" 2 180 ||
+        { it_fail "the rival's videos were not processed"; return; }
+    # the public one as a video processed before HLS: no hls_url, the MP4
+    it_psql -c "UPDATE videos SET hls = NULL WHERE id = '$id'" || it_fail "hls cleared"
+    check_eq "no hls_url" "$(curl -s "$API/api/public/videos" | jq -r --arg id "$id" '.[] | select(.video_id == $id) | .hls_url')" null
     PORTAL_URL="$API/" S3_ORIGIN="$S3_ENDPOINT" FIXTURES="$FX" ARTIFACTS="$ART" \
         NODE_MODULES="$NODE_MODULES" CHROMIUM="$CHROMIUM" RIVAL_VIDEO="$id" \
+        RIVAL_EMAIL=rival@example.com RIVAL_PASSWORD=secret123 RIVAL_DRAFT="$draft" \
         timeout 240 node "$IT_TOP/tests/integration/tools/portal_e2e.js" >"$IT_DIR/e2e.log" 2>&1 ||
         it_fail "the browser journey failed (screenshots in $ART)"
     sed 's/^/      | /' "$IT_DIR/e2e.log"

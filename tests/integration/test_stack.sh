@@ -30,6 +30,10 @@ test_stack_starts_ready() {
     out=$(curl -s "http://127.0.0.1:$SHOWCASE_API_PORT/health")
     check_eq "ready" "$(jq -r .status <<<"$out")" ready
     check "status succeeds" "$stack" status
+    # the portal the API serves may read the bucket with Range (hls.js)
+    check_eq "the bucket's CORS names the API's origin" "$(curl -s -o /dev/null -w '%{http_code}' -X OPTIONS \
+        -H "Origin: http://127.0.0.1:$SHOWCASE_API_PORT" -H 'Access-Control-Request-Method: GET' \
+        -H 'Access-Control-Request-Headers: range' "http://127.0.0.1:$SHOWCASE_S3_PORT/showcase/processed/x")" 200
 }
 
 test_stack_start_twice_changes_nothing() {

@@ -33,6 +33,7 @@ static char *make_tree(char *root)
 	CHECK(mkdir(dir, 0755) == 0);
 	put(dir, "index.html", "<!doctype html>");
 	put(dir, "app.js", "export {};");
+	put(dir, "lib.min.mjs", "export default 1;");
 	put(root, "secret.txt", "not for the web");
 	snprintf(path, sizeof(path), "%s/sub.js", dir);
 	CHECK(mkdir(path, 0755) == 0);		/* a directory named like a file */
@@ -46,7 +47,7 @@ static char *make_tree(char *root)
 static void remove_tree(const char *root)
 {
 	static const char *const names[] = { "portal/index.html", "portal/app.js",
-		"portal/sub.js", "portal/link.txt", "portal/.env.js",
+		"portal/lib.min.mjs", "portal/sub.js", "portal/link.txt", "portal/.env.js",
 		"portal/notes.md", "portal", "secret.txt" };
 	char path[400];
 	size_t i;
@@ -90,6 +91,10 @@ static void test_portal_files_serves_names_in_its_directory_only(void)
 	CHECK_INT(f.size, 10);
 	CHECK_STR(f.type, "text/javascript; charset=utf-8");
 	close(f.fd);
+	/* a module that is not ours keeps its name (a browser refuses a
+	 * module of another type) */
+	CHECK_INT(opens(p, "/lib.min.mjs", &type), 0);
+	CHECK_STR(type, "text/javascript; charset=utf-8");
 	/* out of the directory, hidden, untyped, not a file, a link */
 	CHECK_INT(opens(p, "/../secret.txt", &type), -1);
 	CHECK_INT(opens(p, "/..", &type), -1);
@@ -123,6 +128,11 @@ static void test_portal_files_policy_allows_the_s3_origin_for_media(void)
 	CHECK(strstr(csp, "script-src 'self';") != NULL);
 	CHECK(strstr(csp, "img-src 'self' " S3 ";") != NULL);
 	CHECK(strstr(csp, "media-src 'self' blob: " S3 ";") != NULL);
+	/* hls.js fetches the segments from the presigned URLs */
+	CHECK(strstr(csp, "connect-src 'self' " S3 ";") != NULL);
+	/* and runs without a worker: blob: is for media only */
+	CHECK(strstr(csp, "worker-src") == NULL);
+	CHECK(strstr(csp, "blob:") == strstr(csp, "media-src") + 17);
 	CHECK(strstr(csp, "frame-ancestors 'none'") != NULL);
 	CHECK(strstr(csp, "unsafe") == NULL);
 	portal_files_free(p);

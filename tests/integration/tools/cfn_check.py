@@ -216,6 +216,13 @@ def main():
         rules = p.get("LifecycleConfiguration", {}).get("Rules", [])
         check(any("AbortIncompleteMultipartUpload" in r for r in rules),
               "%s: incomplete multipart uploads expire" % name)
+        # the portal's hls.js reads segments cross-origin: from the portal's
+        # origin only, reads only
+        cors = p.get("CorsConfiguration", {}).get("CorsRules", [])
+        check(len(cors) == 1 and cors[0].get("AllowedOrigins") == [{"Ref": "PortalOrigin"}] and
+              sorted(cors[0].get("AllowedMethods", [])) == ["GET", "HEAD"] and
+              cors[0].get("AllowedHeaders") == ["Range"],
+              "%s: CORS for the portal's origin, GET and HEAD with Range only" % name)
 
     # least privilege: roles name the bucket's prefixes, no wildcard actions
     for name, role in of_type(res, "AWS::IAM::Role").items():

@@ -5,18 +5,25 @@
 // 8 s clip dropped on the page and refused there before any upload, an
 // upload cancelled, the 22 s 1080p clip uploaded through the page with a
 // moving progress bar (percent, speed, time left), its status reaching
-// "processed" without a reload (events stream), played (time advances,
-// 1280 wide), a clip the worker refuses shown with its reason in plain
-// words and then deleted, a vote for another player's video and the
-// ranking that follows, and the Spanish pages.  On every page: axe-core
+// "processed" without a reload (events stream), played through hls.js
+// (the master playlist from the API with the token, byte ranges of the
+// presigned S3 URLs without it, two rungs or more, time advances, 1280
+// wide), a clip the worker refuses shown with its reason in plain words
+// and then deleted, a vote for another player's video and the ranking
+// that follows, that video (which has no HLS) played from its MP4, another
+// player's unpublished video played through hls.js with their token and
+// then from its MP4 when S3 refuses the HLS files, a browser without MSE
+// given the playlist itself and then the MP4, and the Spanish pages.  On every page: axe-core
 // finds no serious or critical violation; anywhere: no console error and
 // no request to a host but the API's and the S3 server's.  Screenshots of
 // each step go to ARTIFACTS.
 //
 // Environment: PORTAL_URL, S3_ORIGIN, FIXTURES (jump-shot.mp4, short.mp4,
 // picture-18s.mp4), ARTIFACTS, NODE_MODULES, CHROMIUM, RIVAL_VIDEO (a
-// public processed video of another player), DOC_SHOT (optional: a file to
-// write the documentation's screenshot to).  Exit status 0 when all passed.
+// public processed video of another player, without HLS), RIVAL_EMAIL and
+// RIVAL_PASSWORD (that player's account), RIVAL_DRAFT (their processed
+// video, not published, with HLS), DOC_SHOT (optional: a file to write the
+// documentation's screenshot to).  Exit status 0 when all passed.
 "use strict";
 const path = require("path");
 const env = (k) => {
@@ -37,6 +44,8 @@ let step = 0;
 // the one answer the journey provokes on purpose (an invalid sign-up), which
 // chromium logs as a failed resource: taken once, when it is expected
 let expectedStatus = null;
+// and the refusals a step provokes on purpose, by their URL
+let expectedUrl = null;
 
 function log(msg) { console.log(`${new Date().toISOString().slice(11, 23)} ${msg}`); }
 function fail(msg) { failures.push(msg); log(`FAIL ${msg}`); }
@@ -64,6 +73,10 @@ async function axe(page, name) {
 function watch(page) {
   page.on("console", (m) => {
     if (m.type() !== "error") return;
+    if (expectedUrl && expectedUrl.test(m.location().url || "")) {
+      log(`(expected) ${m.text()}`);
+      return;
+    }
     if (expectedStatus && m.text().includes(`status of ${expectedStatus} `)) {
       log(`(expected) ${m.text()}`);
       expectedStatus = null;
@@ -83,6 +96,57 @@ async function go(page, hash) {
   await page.waitForSelector(`#view-${hash.split("/")[1]}:not([hidden])`);
 }
 
+// Open video id's watch page by link (a card's link's selector) and
+// check it plays as want says ("hls.js" or "mp4", after "hls.js" gave up
+// when after says so): how the page says it plays, the requests it made,
+// time advancing, the picture's size.
+async function plays(page, id, want, { token, link, after }) {
+  const reqs = [];
+  const onReq = (r) => reqs.push(r);
+  page.on("request", onReq);
+  await page.click(link);
+  await page.waitForSelector("#view-watch:not([hidden])");
+  await page.waitForFunction((w) => { const p = document.getElementById("player"); return p.dataset.playback === w && p.readyState >= 1; },
+    want, { timeout: 30000 }).catch(() => {});
+  const how = await page.evaluate(() => document.getElementById("player").dataset.playback);
+  expect(how === want, `${id} is played by ${want}: "${how}"`);
+  const started = await page.evaluate(() => { const v = document.getElementById("player"); v.muted = true; return v.play().then(() => "", String); });
+  if (started) log(`play(): ${started}`);
+  // hls.js may start on the lowest rung and climb once it has measured
+  // the network: wait for the 720p picture
+  await page.waitForFunction(() => { const p = document.getElementById("player"); return p.currentTime > 1 && p.videoWidth === 1280; },
+    null, { timeout: 60000 }).catch(() => {});
+  const v = await page.evaluate(() => {
+    const p = document.getElementById("player");
+    return { t: p.currentTime, w: p.videoWidth, h: p.videoHeight, levels: Number(p.dataset.levels || 0) };
+  });
+  expect(v.t > 1 && v.w === 1280 && v.h === 720, `it plays: currentTime ${v.t.toFixed(2)} s, ${v.w}x${v.h}`);
+  await page.evaluate(() => document.getElementById("player").pause());
+  page.off("request", onReq);
+  const s3 = new URL(env("S3_ORIGIN")).origin;
+  const seen = await Promise.all(reqs.map(async (r) => ({ url: new URL(r.url()), type: r.resourceType(), headers: await r.allHeaders() })));
+  const playlists = seen.filter((r) => r.url.origin === new URL(base).origin && /\/hls\/[^/]+\.m3u8$/.test(r.url.pathname));
+  const fromS3 = seen.filter((r) => r.url.origin === s3);
+  if (want === "hls.js") {
+    expect(v.levels >= 2, `the ladder has ${v.levels} rungs`);
+    expect(playlists.some((r) => r.url.pathname === `/api/videos/${id}/hls/master.m3u8`), "the master playlist came from the API");
+    expect(playlists.length >= 2 && playlists.every((r) => r.headers.authorization === `Bearer ${token}`),
+      `the ${playlists.length} playlist requests carry the player's token`);
+    const ranges = fromS3.filter((r) => r.url.pathname.includes(`/processed/${id}/hls/`) && r.url.searchParams.has("X-Amz-Signature") &&
+      /^bytes=\d+-\d+$/.test(r.headers.range || "") && (r.type === "xhr" || r.type === "fetch"));
+    expect(ranges.length >= 2, `hls.js read byte ranges of the presigned S3 URLs (${ranges.length} requests)`);
+  } else if (after) {
+    expect(playlists.some((r) => r.url.pathname === `/api/videos/${id}/hls/master.m3u8`), `${after} was tried first`);
+    expect(fromS3.some((r) => r.url.pathname.includes(`/processed/${id}/`) && r.url.pathname.endsWith("/video.mp4")),
+      "then the MP4 came from S3");
+  } else {
+    expect(playlists.length === 0, "no playlist was asked for");
+    expect(fromS3.some((r) => r.url.pathname.includes(`/processed/${id}/`) && r.url.pathname.endsWith("/video.mp4")),
+      "the MP4 came from S3");
+  }
+  expect(fromS3.length > 0 && fromS3.every((r) => !r.headers.authorization), "no token was sent to S3");
+}
+
 async function main() {
   const browser = await chromium.launch({
     executablePath: env("CHROMIUM"),
@@ -90,7 +154,9 @@ async function main() {
     args: process.getuid && process.getuid() === 0 ? ["--no-sandbox"] : [],
   });
   try {
-    await journey(browser);
+    const mine = await journey(browser);
+    await draft(browser);
+    await withoutMse(browser, mine);
     await spanish(browser);
   } finally {
     await browser.close();
@@ -224,23 +290,18 @@ async function journey(browser) {
   await shot(page, "my-videos-processed");
   await axe(page, "my videos");
 
-  // 6. watch it
-  await page.click(`#mine-list li.card[data-video-id="${videoId}"] a.watch`);
-  await page.waitForSelector("#view-watch:not([hidden])");
-  await page.waitForFunction(() => document.getElementById("player").readyState >= 1, null, { timeout: 30000 });
+  // 6. watch it, through hls.js (this chromium says "maybe" to HLS and
+  // cannot play it: the page must not believe it)
+  log(`canPlayType('application/vnd.apple.mpegurl') = "${await page.evaluate(() =>
+    document.createElement("video").canPlayType("application/vnd.apple.mpegurl"))}"`);
+  const myToken = await page.evaluate(() => sessionStorage.getItem("showcase.token"));
+  if (canPlay === "probably" || canPlay === "maybe") {
+    await plays(page, videoId, "hls.js", { token: myToken, link: `#mine-list li.card[data-video-id="${videoId}"] a.watch` });
+  } else {
+    fail("this chromium cannot play H.264 in MP4");
+  }
   const poster = await page.evaluate(() => document.getElementById("player").poster);
   expect(new URL(poster).origin === new URL(env_s3()).origin, "the player has the poster");
-  if (canPlay === "probably" || canPlay === "maybe") {
-    await page.evaluate(() => { const v = document.getElementById("player"); v.muted = true; return v.play(); });
-    await page.waitForFunction(() => document.getElementById("player").currentTime > 1, null, { timeout: 30000 });
-    const v = await page.evaluate(() => { const p = document.getElementById("player"); return { t: p.currentTime, w: p.videoWidth, h: p.videoHeight }; });
-    expect(v.t > 1 && v.w === 1280 && v.h === 720, `it plays: currentTime ${v.t.toFixed(2)} s, ${v.w}x${v.h}`);
-    await page.evaluate(() => document.getElementById("player").pause());
-  } else {
-    const v = await page.evaluate(() => { const p = document.getElementById("player"); return { w: p.videoWidth, d: p.duration }; });
-    log("this chromium cannot play H.264: checking the video's metadata instead of playing it");
-    expect(v.w === 1280 && v.d > 20, `metadata: ${v.w} wide, ${v.d} s`);
-  }
   await shot(page, "watch");
   await axe(page, "watch");
 
@@ -290,6 +351,9 @@ async function journey(browser) {
     "the button says the vote is in");
   await shot(page, "voted");
   await axe(page, "the gallery, signed in");
+  // that video has no HLS (processed before it): the page plays its MP4
+  await plays(page, rival, "mp4", { token: myToken, link: `#gallery-list li[data-video-id="${rival}"] a[href="#/watch/${rival}"]` });
+  await shot(page, "watch-mp4");
   await go(page, "#/rankings");
   await page.click("#rank-form button[type=submit]");
   await page.waitForFunction((want) => [...document.querySelectorAll("#rank-table tbody tr[data-player-id]")]
@@ -305,6 +369,64 @@ async function journey(browser) {
     await page.setViewportSize({ width: 1100, height: 760 });
     await page.screenshot({ path: process.env.DOC_SHOT });
   }
+  await ctx.close();
+  return videoId;
+}
+
+// a browser without Media Source Extensions (an iPhone's Safari) is given
+// the HLS playlist itself; this chromium says "maybe" to it and cannot
+// play it, so the page then falls back to the MP4
+async function withoutMse(browser, id) {
+  const ctx = await browser.newContext({ locale: "en-US", viewport: { width: 390, height: 844 } });
+  await ctx.addInitScript(() => { delete window.MediaSource; delete window.ManagedMediaSource; });
+  const page = await ctx.newPage();
+  watch(page);
+  await page.goto(base + "#/gallery");
+  await page.waitForSelector(`#gallery-list li[data-video-id="${id}"]`);
+  expect(await page.evaluate(() => !("MediaSource" in window)), "no MSE in this page");
+  const tried = [];
+  let module = 0;
+  page.on("request", (r) => {
+    if (r.url().endsWith(`/api/videos/${id}/hls/master.m3u8`)) tried.push(r.resourceType());
+    if (r.url().endsWith("/hls.light.min.mjs")) module += 1;
+  });
+  await plays(page, id, "mp4", { token: null, link: `#gallery-list li[data-video-id="${id}"] a[href="#/watch/${id}"]`, after: "native" });
+  expect(tried.includes("media"), `the player itself asked for the master playlist (${JSON.stringify(tried)})`);
+  expect(module === 0, "hls.js was not loaded");
+  await ctx.close();
+}
+
+// another player watches their own unpublished video: its playlists need
+// their token, which hls.js sends to the API and never to S3
+async function draft(browser) {
+  const ctx = await browser.newContext({ locale: "en-US", viewport: { width: 1100, height: 900 } });
+  const page = await ctx.newPage();
+  watch(page);
+  await page.goto(base + "#/login");
+  await page.waitForSelector("#view-login:not([hidden])");
+  await page.fill("#login-email", env("RIVAL_EMAIL"));
+  await page.fill("#login-password", env("RIVAL_PASSWORD"));
+  await page.click("#login-form button[type=submit]");
+  await page.waitForSelector(`#mine-list li.card[data-video-id="${env("RIVAL_DRAFT")}"]`);
+  const tok = await page.evaluate(() => sessionStorage.getItem("showcase.token"));
+  await plays(page, env("RIVAL_DRAFT"), "hls.js", { token: tok, link: `#mine-list li.card[data-video-id="${env("RIVAL_DRAFT")}"] a.watch` });
+  await shot(page, "watch-unpublished");
+  // S3 refuses the HLS files (as with a playlist older than its
+  // signatures, or a bucket without the CORS rule): hls.js gives up and
+  // the page plays the MP4
+  await go(page, "#/mine");
+  const hlsFiles = (u) => u.origin === new URL(env("S3_ORIGIN")).origin && u.pathname.includes("/hls/");
+  await page.route(hlsFiles, (r) => r.fulfill({ status: 403, contentType: "application/xml",
+    headers: { "Access-Control-Allow-Origin": new URL(base).origin },
+    body: "<Error><Code>AccessDenied</Code><Message>Request has expired</Message></Error>" }));
+  expectedUrl = /\/hls\//;
+  await plays(page, env("RIVAL_DRAFT"), "mp4", { token: tok, link: `#mine-list li.card[data-video-id="${env("RIVAL_DRAFT")}"] a.watch`, after: "hls.js" });
+  expectedUrl = null;
+  await page.unroute(hlsFiles);
+  // leaving the page stops the player and its loading
+  await go(page, "#/mine");
+  expect(await page.evaluate(() => { const p = document.getElementById("player"); return p.paused && !p.hasAttribute("src") && !p.dataset.playback; }),
+    "leaving the watch page empties the player");
   await ctx.close();
 }
 
