@@ -14,6 +14,7 @@
 
 #include "clock.h"
 #include "http.h"
+#include "input.h"
 #include "jwt.h"
 #include "log.h"
 #include "oidc/oidc.h"
@@ -200,6 +201,28 @@ enum MHD_Result http_send_error_fields(struct request *req,
 	if (status >= 500)
 		log_warn("%u %s: %s", status, code, message);
 	return http_send_json(req, conn, status, body);
+}
+
+/* The length of s cut to at most max bytes, not inside a character. */
+static size_t utf8_prefix(const char *s, size_t max)
+{
+	size_t n = strnlen(s, max);
+
+	while (n > 0 && s[n] && ((unsigned char)s[n] & 0xc0) == 0x80)
+		n--;	/* s[n] continues the character before it */
+	return n;
+}
+
+void http_no_route_message(const struct request *req, char *msg, size_t cap)
+{
+	size_t m = utf8_prefix(req->method, 16), p = utf8_prefix(req->path, 200);
+
+	if (input_text_ok(req->method, m) && input_text_ok(req->path, p))
+		snprintf(msg, cap, "no route for %.*s %.*s", (int)m, req->method,
+			 (int)p, req->path);
+	else
+		snprintf(msg, cap, "no route for this method and path (not "
+			 "UTF-8 text)");
 }
 
 enum MHD_Result http_send_error(struct request *req, struct MHD_Connection *conn,
@@ -679,11 +702,13 @@ static int on_headers(struct api *api, struct MHD_Connection *conn,
 		return 1;
 	}
 	if (!r) {
+		char msg[HTTP_NO_ROUTE_MAX];
+
+		http_no_route_message(req, msg, sizeof(msg));
 		http_set_error(req, path_tpl ? MHD_HTTP_METHOD_NOT_ALLOWED
 					     : MHD_HTTP_NOT_FOUND,
 			       path_tpl ? "method_not_allowed" : "not_found",
-			       "no route for %.16s %.200s", req->method,
-			       req->path);
+			       "%s", msg);
 		return refuse(api, conn, req, ret);
 	}
 	req->route = r;

@@ -28,10 +28,9 @@
 static enum MHD_Result not_found(struct request *req,
 				 struct MHD_Connection *conn)
 {
-	char msg[300];
+	char msg[HTTP_NO_ROUTE_MAX];
 
-	snprintf(msg, sizeof(msg), "no route for %.16s %.200s", req->method,
-		 req->path);
+	http_no_route_message(req, msg, sizeof(msg));
 	return http_send_error(req, conn, MHD_HTTP_NOT_FOUND, "not_found", msg);
 }
 

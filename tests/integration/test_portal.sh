@@ -99,6 +99,24 @@ test_no_way_out_of_the_directory() {
     check_contains "404 shape" "$(curl -s "$API/nope.js")" '"error":"not_found"'
 }
 
+# strict_json URL [curl args]: the answer is JSON in UTF-8 (RFC 8259)
+strict_json() {
+    curl -s "${@:2}" "$API$1" |
+        python3 -c 'import json, sys; json.loads(sys.stdin.buffer.read().decode("utf-8"))'
+}
+
+test_odd_paths_get_utf8_json_errors() {
+    local long
+    # an accented letter across the 200th byte of the path shown
+    long="/$(head -c 198 /dev/zero | tr '\0' a)%C3%A9%C3%A9.js"
+    for p in /%ff.js /%C3.js /api/%ff /api/videos/%ff/hls/x "$long" "/api$long"; do
+        check "404 of $p is UTF-8 JSON" strict_json "$p"
+        check_eq "404 of $p" "$(code "$p")" 404
+    done
+    check "405 too" strict_json /health%ff -X DELETE
+    check_contains "a path that is text is still shown" "$(curl -s "$API/nope%C3%A9.js")" 'nopeé.js'
+}
+
 test_api_paths_are_not_shadowed() {
     local out
     check_eq "health" "$(curl -s "$API/health/live" | jq -r .status)" alive
