@@ -410,10 +410,10 @@ static enum who authenticate(struct api *api, struct MHD_Connection *conn,
 	case OIDC_NOT_MINE:
 		break;
 	}
-	if (!api->cfg.api_local_accounts) {
-		*why = "only the identity provider's tokens are accepted";
+	/* *why: the issuer's reason (oidc_check_fast), the one that
+	 * matters when no local token can be right */
+	if (!api->cfg.api_local_accounts)
 		return WHO_REFUSED;
-	}
 	return jwt_verify(api->cfg.jwt_secret, h, now, &req->user_id, why)
 		       ? WHO_REFUSED
 		       : WHO_KNOWN;

@@ -308,6 +308,12 @@ test_local_accounts_off() {
     check_eq "a local token" "$(status_of "$out")" 401
     check_contains "why" "$out" "only the identity provider"
     check_eq "an issuer's token" "$(get_as "$(sign rsa2 ken)")" 200
+    # a token the issuer's checks cannot read says why, not "only the
+    # identity provider's" as if it were a local one
+    out=$(call GET /api/videos -H "Authorization: Bearer $(sign rsa2 ken ".pad = \"$(head -c 9000 /dev/zero | tr '\0' x)\"")")
+    check_eq "a token too long" "$(status_of "$out")" 401
+    check_contains "... says so" "$out" "token too long"
+    check_contains "not a JWT says so" "$(call GET /api/videos -H "Authorization: Bearer abc")" "not a JWT"
     API=$MAIN_API
 }
 
