@@ -180,7 +180,7 @@ fixtures() {
 }
 
 test_browser_journey() {
-    local tok out id
+    local tok out id issuer
     [ -x "$CHROMIUM" ] || { it_fail "no chromium at $CHROMIUM"; return; }
     fixtures || { it_fail "fixtures"; return; }
     it_start_worker_bg worker
@@ -192,8 +192,9 @@ test_browser_journey() {
     it_wait_sql "SELECT status FROM videos WHERE id = '$id'" processed 120 ||
         { it_fail "the rival's video was not processed"; return; }
     # another API with passwords off (its issuer need not answer here)
-    (export API_LOCAL_ACCOUNTS=0 API_OIDC_ISSUER="http://127.0.0.1:$(sc_free_port)" \
-        API_OIDC_AUDIENCE=app && it_start_api api_nopw && echo "$IT_API_PORT" >"$IT_DIR/nopw.port")
+    issuer="http://127.0.0.1:$(sc_free_port)"
+    (export API_LOCAL_ACCOUNTS=0 API_OIDC_ISSUER="$issuer" API_OIDC_AUDIENCE=app &&
+        it_start_api api_nopw && echo "$IT_API_PORT" >"$IT_DIR/nopw.port")
     PORTAL_URL="$API/" S3_ORIGIN="$S3_ENDPOINT" FIXTURES="$FX" ARTIFACTS="$ART" \
         NO_PASSWORDS_URL="http://127.0.0.1:$(cat "$IT_DIR/nopw.port")/" \
         NODE_MODULES="$NODE_MODULES" CHROMIUM="$CHROMIUM" RIVAL_VIDEO="$id" \
