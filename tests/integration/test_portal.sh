@@ -68,6 +68,10 @@ test_conditional_requests_answer_304() {
     check_eq "if-none-match" "$(code /app.js -H "If-None-Match: $etag")" 304
     check_eq "weak if-none-match" "$(code /app.js -H "If-None-Match: \"x\", W/$etag")" 304
     check_eq "other etag" "$(code /app.js -H 'If-None-Match: "0-0"')" 200
+    # "*" is the field's whole value (RFC 9110 section 13.1.2), not any
+    # star inside an entity tag
+    check_eq "any" "$(code /app.js -H 'If-None-Match:  * ')" 304
+    check_eq "a star inside a tag" "$(code /app.js -H 'If-None-Match: "0-0*"')" 200
     check_eq "if-modified-since" "$(code /app.js -H "If-Modified-Since: $lm")" 304
     check_eq "older copy" "$(code /app.js -H 'If-Modified-Since: Mon, 01 Jan 2001 00:00:00 GMT')" 200
     check_eq "etag decides" "$(code /app.js -H 'If-None-Match: "0-0"' -H "If-Modified-Since: $lm")" 200
