@@ -14,6 +14,7 @@
 
 #include "clock.h"
 #include "http.h"
+#include "input.h"
 #include "jwt.h"
 #include "log.h"
 #include "oidc/oidc.h"
@@ -213,6 +214,28 @@ enum MHD_Result http_send_error_fields(struct request *req,
 	return http_send_json(req, conn, status, body);
 }
 
+/* The length of s cut to at most max bytes, not inside a character. */
+static size_t utf8_prefix(const char *s, size_t max)
+{
+	size_t n = strnlen(s, max);
+
+	while (n > 0 && s[n] && ((unsigned char)s[n] & 0xc0) == 0x80)
+		n--;	/* s[n] continues the character before it */
+	return n;
+}
+
+void http_no_route_message(const struct request *req, char *msg, size_t cap)
+{
+	size_t m = utf8_prefix(req->method, 16), p = utf8_prefix(req->path, 200);
+
+	if (input_text_ok(req->method, m) && input_text_ok(req->path, p))
+		snprintf(msg, cap, "no route for %.*s %.*s", (int)m, req->method,
+			 (int)p, req->path);
+	else
+		snprintf(msg, cap, "no route for this method and path (not "
+			 "UTF-8 text)");
+}
+
 enum MHD_Result http_send_error(struct request *req, struct MHD_Connection *conn,
 				unsigned status, const char *code,
 				const char *message)
@@ -406,10 +429,10 @@ static enum who authenticate(struct api *api, struct MHD_Connection *conn,
 	case OIDC_NOT_MINE:
 		break;
 	}
-	if (!api->cfg.api_local_accounts) {
-		*why = "only the identity provider's tokens are accepted";
+	/* *why: the issuer's reason (oidc_check_fast), the one that
+	 * matters when no local token can be right */
+	if (!api->cfg.api_local_accounts)
 		return WHO_REFUSED;
-	}
 	return jwt_verify(api->cfg.jwt_secret, h, now, &req->user_id, why)
 		       ? WHO_REFUSED
 		       : WHO_KNOWN;
@@ -698,11 +721,13 @@ static int on_headers(struct api *api, struct MHD_Connection *conn,
 		return 1;
 	}
 	if (!r) {
+		char msg[HTTP_NO_ROUTE_MAX];
+
+		http_no_route_message(req, msg, sizeof(msg));
 		http_set_error(req, path_tpl ? MHD_HTTP_METHOD_NOT_ALLOWED
 					     : MHD_HTTP_NOT_FOUND,
 			       path_tpl ? "method_not_allowed" : "not_found",
-			       "no route for %.16s %.200s", req->method,
-			       req->path);
+			       "%s", msg);
 		return refuse(api, conn, req, ret);
 	}
 	req->route = r;

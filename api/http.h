@@ -207,6 +207,16 @@ enum MHD_Result http_send_text(struct request *req, struct MHD_Connection *conn,
  */
 cJSON *http_strings(const char *name, ...) __attribute__((sentinel));
 
+/*
+ * "no route for METHOD PATH" into msg (cap bytes, cut short to fit), the
+ * message of a 404 or 405.  The path is cut at a character's edge and
+ * shown only when it is UTF-8 text without control characters (it is
+ * the client's, percent-decoded), so the JSON answer stays UTF-8 as
+ * RFC 8259 section 8.1 requires.
+ */
+#define HTTP_NO_ROUTE_MAX 300	/* enough for the longest such message */
+void http_no_route_message(const struct request *req, char *msg, size_t cap);
+
 /* Send the project's error shape. */
 enum MHD_Result http_send_error(struct request *req, struct MHD_Connection *conn,
 				unsigned status, const char *code,

@@ -409,7 +409,7 @@ static enum sc_err presign_at(struct s3_client *s3, const char *method,
 	*url = NULL;
 	if ((err = check_key(s3, key)))
 		return err;
-	if (ttl_s < 1 || ttl_s > 604800)
+	if (ttl_s < 1 || ttl_s > S3_PRESIGN_MAX_S)
 		return s3_fail(s3, SC_ERR_INVALID,
 			       "presigned URL lifetime must be 1 to 604800 s");
 	if (!(k = s3_keys(s3, s3->errstr, sizeof(s3->errstr))))
@@ -467,7 +467,9 @@ enum sc_err s3_presign_get_cached(struct s3_client *s3, const char *key,
 	int i;
 
 	*url = NULL;
-	if (window < 1)
+	/* a window longer would pass S3's one-week limit on X-Amz-Expires
+	 * (SigV4 query authentication): signed now, for ttl_s exactly */
+	if (window < 1 || ttl_s + window > S3_PRESIGN_MAX_S)
 		return s3_presign(s3, "GET", key, ttl_s, url);
 	start = now - now % window;
 	for (i = 0; i < S3_URL_WAYS; i++) {

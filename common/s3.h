@@ -116,9 +116,13 @@ enum sc_err s3_delete_object(struct s3_client *s3, const char *key);
 enum sc_err s3_delete_prefix(struct s3_client *s3, const char *prefix,
 			     long *deleted);
 
+/* The longest lifetime of a presigned URL: one week, S3's limit on
+ * X-Amz-Expires (AWS SigV4 query-string authentication). */
+#define S3_PRESIGN_MAX_S 604800
+
 /*
  * A presigned URL for method ("GET" or "PUT") on key, valid for ttl_s
- * seconds.  On SC_OK *url is the caller's, to free().
+ * seconds (1 to S3_PRESIGN_MAX_S).  On SC_OK *url is the caller's, to free().
  */
 enum sc_err s3_presign(struct s3_client *s3, const char *method,
 		       const char *key, long ttl_s, char **url);
@@ -126,9 +130,10 @@ enum sc_err s3_presign(struct s3_client *s3, const char *method,
 /*
  * A presigned GET on key valid for at least ttl_s seconds, the same URL
  * for every call within a window of ttl_s / 10 (at most 60 s): it is
- * signed at the window's start and valid a window longer.  Made once per
- * window and key, it costs a lookup after that (signing is the bulk of a
- * listing's work), and clients may cache what it points to.
+ * signed at the window's start and valid a window longer (when that
+ * stays within S3_PRESIGN_MAX_S; else signed at each call for ttl_s).
+ * Made once per window and key, it costs a lookup after that (signing is
+ * the bulk of a listing's work), and clients may cache what it points to.
  */
 enum sc_err s3_presign_get_cached(struct s3_client *s3, const char *key,
 				  long ttl_s, char **url);

@@ -91,6 +91,8 @@ enum oidc_verdict oidc_check_fast(struct oidc *o, const char *token,
 		return rc == SC_ERR_NOMEM ? OIDC_NEEDS_IO : OIDC_NOT_MINE;
 	if (!is_mine(t.alg)) {
 		oidc_token_free(&t);
+		*why = "only the identity provider's tokens (RS256, ES256) "
+		       "are accepted";
 		return OIDC_NOT_MINE;
 	}
 	rc = verified(o, &t, token, now, &id, why);

@@ -30,7 +30,8 @@
 struct oidc;
 
 enum oidc_verdict {
-	OIDC_NOT_MINE,		/* not RS256 or ES256: a local token */
+	OIDC_NOT_MINE,		/* not RS256 or ES256: a local token; *why
+				 * says why it is not the issuer's */
 	OIDC_ACCEPTED,		/* *user_id is the player */
 	OIDC_REFUSED,		/* 401; *why says why */
 	OIDC_NEEDS_IO,		/* call oidc_check_slow() off the loop */

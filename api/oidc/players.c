@@ -97,10 +97,13 @@ enum sc_err oidc_players_provision(struct oidc_players *p, struct db *db,
 	static const char find[] =
 		"SELECT id FROM users WHERE oidc_issuer = $1 AND oidc_sub = $2";
 	/* a race with another request for the same sub: DO NOTHING, and
-	 * the loser finds the winner's row with `find` */
+	 * the loser finds the winner's row with `find`; an email the column
+	 * cannot hold (3 to 254 characters: migrations/001) is left out, as
+	 * if the issuer had sent none, rather than refusing every request */
 	static const char make[] =
 		"INSERT INTO users (oidc_issuer, oidc_sub, email, first_name, "
-		"last_name) VALUES ($1, $2, NULLIF($3, ''), $4, $5) "
+		"last_name) VALUES ($1, $2, CASE WHEN length($3::text) "
+		"BETWEEN 3 AND 254 THEN $3 END, $4, $5) "
 		"ON CONFLICT (oidc_issuer, oidc_sub) WHERE oidc_sub IS NOT NULL "
 		"DO NOTHING RETURNING id";
 	const char *params[] = {

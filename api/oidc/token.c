@@ -193,15 +193,21 @@ static const char *time_wrong(const cJSON *claims, long long now, long leeway)
 	const cJSON *nbf = cJSON_GetObjectItemCaseSensitive(claims, "nbf");
 	const cJSON *iat = cJSON_GetObjectItemCaseSensitive(claims, "iat");
 
-	if (!cJSON_IsNumber(exp))
+	/* RFC 7519 section 2: NumericDate; a string is named as such, so
+	 * that an issuer's odd token is not taken for an expired one */
+	if (!exp)
 		return "no expiry";
+	if (!cJSON_IsNumber(exp))
+		return "the token's exp is not a number (NumericDate)";
+	if (nbf && !cJSON_IsNumber(nbf))
+		return "the token's nbf is not a number (NumericDate)";
+	if (iat && !cJSON_IsNumber(iat))
+		return "the token's iat is not a number (NumericDate)";
 	if (exp->valuedouble + (double)leeway <= (double)now)
 		return "token expired";
-	if (nbf && (!cJSON_IsNumber(nbf) ||
-		    nbf->valuedouble - (double)leeway > (double)now))
+	if (nbf && nbf->valuedouble - (double)leeway > (double)now)
 		return "token not valid yet (nbf)";
-	if (iat && (!cJSON_IsNumber(iat) ||
-		    iat->valuedouble - (double)leeway > (double)now))
+	if (iat && iat->valuedouble - (double)leeway > (double)now)
 		return "token issued in the future (iat)";
 	return NULL;
 }

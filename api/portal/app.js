@@ -80,6 +80,10 @@ function failure(r) {
   return t("server_error", { code: (r.body && r.body.error) || r.status });
 }
 
+// A log-in's or sign-up's failure: both answer 404 when the API takes no
+// passwords (API_LOCAL_ACCOUNTS=0, its players from an identity provider).
+function accountFailure(r) { return r.status === 404 ? t("passwords_off") : failure(r); }
+
 // Field-by-field errors of a form: fields maps a field's name to a reason.
 function fieldErrors(prefix, fields) {
   let first = null;
@@ -176,7 +180,7 @@ async function onLogin(e) {
     return;
   }
   if (r.status === 400 && r.body && r.body.fields) fieldErrors("login-", apiReasons(r.body.fields));
-  else $("login-err").textContent = r.status === 401 ? t("login_failed") : failure(r);
+  else $("login-err").textContent = r.status === 401 ? t("login_failed") : accountFailure(r);
 }
 
 async function onSignup(e) {
@@ -201,7 +205,7 @@ async function onSignup(e) {
   const err = r.body && r.body.error;
   if (err === "invalid_fields" && r.body.fields) fieldErrors("su-", apiReasons(r.body.fields));
   else if (err === "email_taken") fieldErrors("su-", { email: t("email_taken") });
-  else $("signup-err").textContent = failure(r);
+  else $("signup-err").textContent = accountFailure(r);
 }
 
 // --- upload ----------------------------------------------------------

@@ -57,6 +57,7 @@ export default {
   login_needed: "Log in first.",
   network: "The server cannot be reached; check your connection and try again.",
   server_error: "Something went wrong on our side ({code}); try again.",
+  passwords_off: "This server does not take passwords: players sign in with the contest's identity provider.",
 
   upload_title: "Upload a video",
   upload_rules: "The contest takes MP4 or MOV files of at most {mb} MB, {min} to {max} s long, filmed in 1080p or more (the shorter side of the picture at least {side} pixels). Clips longer than {trim} s are cut to their first {trim} s.",

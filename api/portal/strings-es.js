@@ -57,6 +57,7 @@ export default {
   login_needed: "Primero inicia sesión.",
   network: "No se puede contactar al servidor; revisa tu conexión e inténtalo de nuevo.",
   server_error: "Algo falló de nuestro lado ({code}); inténtalo de nuevo.",
+  passwords_off: "Este servidor no recibe contraseñas: los jugadores ingresan con el proveedor de identidad del concurso.",
 
   upload_title: "Subir un video",
   upload_rules: "El concurso recibe archivos MP4 o MOV de hasta {mb} MB, de {min} a {max} s, grabados en 1080p o más (el lado corto de la imagen de al menos {side} píxeles). Los videos de más de {trim} s se recortan a sus primeros {trim} s.",

@@ -28,18 +28,22 @@
 static enum MHD_Result not_found(struct request *req,
 				 struct MHD_Connection *conn)
 {
-	char msg[300];
+	char msg[HTTP_NO_ROUTE_MAX];
 
-	snprintf(msg, sizeof(msg), "no route for %.16s %.200s", req->method,
-		 req->path);
+	http_no_route_message(req, msg, sizeof(msg));
 	return http_send_error(req, conn, MHD_HTTP_NOT_FOUND, "not_found", msg);
 }
 
-/* Does If-None-Match list etag (or "*")?  A weak comparison (RFC 9110
- * section 13.1.2): "W/" prefixes do not matter. */
+/* Does If-None-Match list etag, or is it "*" (the whole value, optional
+ * whitespace aside)?  A weak comparison (RFC 9110 section 13.1.2): "W/"
+ * prefixes do not matter. */
 static int etag_listed(const char *inm, const char *etag)
 {
-	return strchr(inm, '*') || strstr(inm, etag);
+	const char *p = inm + strspn(inm, " \t");
+
+	if (*p == '*' && !p[1 + strspn(p + 1, " \t")])
+		return 1;
+	return strstr(inm, etag) != NULL;
 }
 
 /* Has the file not changed since the client's copy? */

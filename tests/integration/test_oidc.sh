@@ -117,6 +117,21 @@ test_a_first_request_that_uploads() {
     check_eq "a first request with a JSON body" "$(field "$out" .country)" PE
 }
 
+# The issuer vouches for the token, not for the shape of its claims: one
+# the users table cannot hold is left out, and the player is still made.
+test_odd_claims_still_make_the_player() {
+    local out
+    out=$(call GET /api/me -H "Authorization: Bearer $(sign rsa1 odd1 '.email = "ab"')")
+    check_eq "a two-letter email" "$(status_of "$out")" 200
+    check_eq "... is left out" "$(field "$out" .email)" null
+    out=$(call GET /api/me -H "Authorization: Bearer $(sign rsa1 odd2 '.email = "\u00e9\u00e9"')")
+    check_eq "an email of two characters in four bytes" "$(status_of "$out")" 200
+    out=$(call GET /api/me -H "Authorization: Bearer $(sign rsa1 odd3 'del(.email)')")
+    check_eq "no email" "$(status_of "$out"),$(field "$out" .email)" 200,null
+    out=$(call GET /api/me -H "Authorization: Bearer $(sign rsa1 odd4 '.email = "a@b"')")
+    check_eq "a three-letter email is kept" "$(field "$out" .email)" a@b
+}
+
 test_put_me_sets_city_and_country() {
     local tok out
     tok=$(sign rsa1 carol)
@@ -293,6 +308,12 @@ test_local_accounts_off() {
     check_eq "a local token" "$(status_of "$out")" 401
     check_contains "why" "$out" "only the identity provider"
     check_eq "an issuer's token" "$(get_as "$(sign rsa2 ken)")" 200
+    # a token the issuer's checks cannot read says why, not "only the
+    # identity provider's" as if it were a local one
+    out=$(call GET /api/videos -H "Authorization: Bearer $(sign rsa2 ken ".pad = \"$(head -c 9000 /dev/zero | tr '\0' x)\"")")
+    check_eq "a token too long" "$(status_of "$out")" 401
+    check_contains "... says so" "$out" "token too long"
+    check_contains "not a JWT says so" "$(call GET /api/videos -H "Authorization: Bearer abc")" "not a JWT"
     API=$MAIN_API
 }
 

@@ -103,6 +103,10 @@ test_conditional_requests_answer_304() {
     check_eq "if-none-match" "$(code /app.js -H "If-None-Match: $etag")" 304
     check_eq "weak if-none-match" "$(code /app.js -H "If-None-Match: \"x\", W/$etag")" 304
     check_eq "other etag" "$(code /app.js -H 'If-None-Match: "0-0"')" 200
+    # "*" is the field's whole value (RFC 9110 section 13.1.2), not any
+    # star inside an entity tag
+    check_eq "any" "$(code /app.js -H 'If-None-Match:  * ')" 304
+    check_eq "a star inside a tag" "$(code /app.js -H 'If-None-Match: "0-0*"')" 200
     check_eq "if-modified-since" "$(code /app.js -H "If-Modified-Since: $lm")" 304
     check_eq "older copy" "$(code /app.js -H 'If-Modified-Since: Mon, 01 Jan 2001 00:00:00 GMT')" 200
     check_eq "etag decides" "$(code /app.js -H 'If-None-Match: "0-0"' -H "If-Modified-Since: $lm")" 200
@@ -132,6 +136,24 @@ test_no_way_out_of_the_directory() {
     rm -f "$IT_TOP/api/portal/it-link-$$.txt"
     check_eq "unknown file" "$(code /nope.js)" 404
     check_contains "404 shape" "$(curl -s "$API/nope.js")" '"error":"not_found"'
+}
+
+# strict_json URL [curl args]: the answer is JSON in UTF-8 (RFC 8259)
+strict_json() {
+    curl -s "${@:2}" "$API$1" |
+        python3 -c 'import json, sys; json.loads(sys.stdin.buffer.read().decode("utf-8"))'
+}
+
+test_odd_paths_get_utf8_json_errors() {
+    local long
+    # an accented letter across the 200th byte of the path shown
+    long="/$(head -c 198 /dev/zero | tr '\0' a)%C3%A9%C3%A9.js"
+    for p in /%ff.js /%C3.js /api/%ff /api/videos/%ff/hls/x "$long" "/api$long"; do
+        check "404 of $p is UTF-8 JSON" strict_json "$p"
+        check_eq "404 of $p" "$(code "$p")" 404
+    done
+    check "405 too" strict_json /health%ff -X DELETE
+    check_contains "a path that is text is still shown" "$(curl -s "$API/nope%C3%A9.js")" 'nopeé.js'
 }
 
 test_api_paths_are_not_shadowed() {
@@ -197,7 +219,7 @@ fixtures() {
 }
 
 test_browser_journey() {
-    local tok out id draft
+    local tok out id draft issuer
     [ -x "$CHROMIUM" ] || { it_fail "no chromium at $CHROMIUM"; return; }
     fixtures || { it_fail "fixtures"; return; }
     it_start_worker_bg worker
@@ -214,7 +236,12 @@ test_browser_journey() {
     # the public one as a video processed before HLS: no hls_url, the MP4
     it_psql -c "UPDATE videos SET hls = NULL WHERE id = '$id'" || it_fail "hls cleared"
     check_eq "no hls_url" "$(curl -s "$API/api/public/videos" | jq -r --arg id "$id" '.[] | select(.video_id == $id) | .hls_url')" null
+    # another API with passwords off (its issuer need not answer here)
+    issuer="http://127.0.0.1:$(sc_free_port)"
+    (export API_LOCAL_ACCOUNTS=0 API_OIDC_ISSUER="$issuer" API_OIDC_AUDIENCE=app &&
+        it_start_api api_nopw && echo "$IT_API_PORT" >"$IT_DIR/nopw.port")
     PORTAL_URL="$API/" S3_ORIGIN="$S3_ENDPOINT" FIXTURES="$FX" ARTIFACTS="$ART" \
+        NO_PASSWORDS_URL="http://127.0.0.1:$(cat "$IT_DIR/nopw.port")/" \
         NODE_MODULES="$NODE_MODULES" CHROMIUM="$CHROMIUM" RIVAL_VIDEO="$id" \
         RIVAL_EMAIL=rival@example.com RIVAL_PASSWORD=secret123 RIVAL_DRAFT="$draft" \
         timeout 240 node "$IT_TOP/tests/integration/tools/portal_e2e.js" >"$IT_DIR/e2e.log" 2>&1 ||

@@ -197,6 +197,17 @@ static void test_oidc_claims(void)
 	CHECK_INT(claims_of("{" ISS ",\"aud\":\"app\",\"sub\":\"u1\"}", NOW, &id, &why),
 		  SC_ERR_AUTH);
 	CHECK_STR(why, "no expiry");
+	/* a time claim that is there but no number (RFC 7519 section 2:
+	 * NumericDate) is named as such, not as missing or early */
+	CHECK_INT(claims_of("{" ISS ",\"aud\":\"app\",\"sub\":\"u1\",\"exp\":\"1800000000\"}",
+			    NOW, &id, &why), SC_ERR_AUTH);
+	CHECK_STR(why, "the token's exp is not a number (NumericDate)");
+	CHECK_INT(claims_of("{" ISS ",\"aud\":\"app\",\"sub\":\"u1\",\"exp\":1800000000,"
+			    "\"nbf\":\"1\"}", NOW, &id, &why), SC_ERR_AUTH);
+	CHECK_STR(why, "the token's nbf is not a number (NumericDate)");
+	CHECK_INT(claims_of("{" ISS ",\"aud\":\"app\",\"sub\":\"u1\",\"exp\":1800000000,"
+			    "\"iat\":null}", NOW, &id, &why), SC_ERR_AUTH);
+	CHECK_STR(why, "the token's iat is not a number (NumericDate)");
 	CHECK_INT(claims_of("{" ISS ",\"aud\":\"app\",\"sub\":\"u1\",\"exp\":1800000000,"
 			    "\"nbf\":1700000200}", NOW, &id, &why), SC_ERR_AUTH);
 	CHECK_STR(why, "token not valid yet (nbf)");

@@ -35,6 +35,9 @@ const AXE_SRC = require("fs").readFileSync(path.join(env("NODE_MODULES"), "axe-c
 
 const base = env("PORTAL_URL");
 const allowed = new Set([new URL(base).origin, new URL(env("S3_ORIGIN")).origin]);
+// NO_PASSWORDS_URL (optional): the portal of an API with API_LOCAL_ACCOUNTS=0
+const noPasswords = process.env.NO_PASSWORDS_URL;
+if (noPasswords) allowed.add(new URL(noPasswords).origin);
 const fx = (f) => path.join(env("FIXTURES"), f);
 const shots = env("ARTIFACTS");
 const failures = [];
@@ -158,6 +161,7 @@ async function main() {
     await draft(browser);
     await withoutMse(browser, mine);
     await spanish(browser);
+    if (noPasswords) await passwordsOff(browser);
   } finally {
     await browser.close();
   }
@@ -443,6 +447,35 @@ async function spanish(browser) {
   await axe(page, "rankings in Spanish, at a phone's width");
   await page.selectOption("#lang", "en");
   expect(await page.locator("#h-rankings").textContent() === "Rankings", "the switch turns it to English");
+  await ctx.close();
+}
+
+// With API_LOCAL_ACCOUNTS=0 log-in and sign-up answer 404: the page says
+// that passwords are off on this server, in the page's language, rather
+// than that something failed.
+async function passwordsOff(browser) {
+  const ctx = await browser.newContext({ locale: "es-CO" });
+  const page = await ctx.newPage();
+  watch(page);
+  await page.goto(noPasswords + "#/login");
+  await page.fill("#login-email", "someone@example.com");
+  await page.fill("#login-password", "jump-shot-9");
+  expectedStatus = 404;
+  await page.click("#login-form button[type=submit]");
+  await page.waitForFunction(() => document.getElementById("login-err").textContent !== "");
+  const said = await page.locator("#login-err").textContent();
+  expect(/proveedor de identidad/.test(said), `log-in with passwords off says so: "${said}"`);
+  await page.goto(noPasswords + "#/signup");
+  for (const [f, v] of [["first_name", "Ana"], ["last_name", "Diaz"], ["email", "ana@example.com"],
+    ["password1", "jump-shot-9"], ["password2", "jump-shot-9"], ["city", "Cali"], ["country", "CO"]]) {
+    await page.fill("#su-" + f, v);
+  }
+  expectedStatus = 404;
+  await page.click("#signup-form button[type=submit]");
+  await page.waitForFunction(() => document.getElementById("signup-err").textContent !== "");
+  const su = await page.locator("#signup-err").textContent();
+  expect(/proveedor de identidad/.test(su), `sign-up with passwords off says so: "${su}"`);
+  await shot(page, "passwords-off");
   await ctx.close();
 }
 
