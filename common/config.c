@@ -55,9 +55,7 @@ static const char *check_http_url(const char *v)
 	return NULL;
 }
 
-/* An issuer's keys decide who a player is: plain http only on loopback
- * (a local identity provider), never across a network. */
-static const char *check_issuer_url(const char *v)
+const char *config_check_key_url(const char *v)
 {
 	static const char *const loopback[] = { "http://127.0.0.1:",
 						"http://127.0.0.1/",
@@ -454,7 +452,7 @@ static const struct cfg_var vars[] = {
 	  "0: signup and login answer 404 and only the identity provider's "
 	  "tokens are accepted (API_OIDC_ISSUER required)" },
 	{ "API_OIDC_ISSUER", T_STR, OFF(api_oidc_issuer), "", 0, 0, CFG_API, 0,
-	  check_issuer_url,
+	  config_check_key_url,
 	  "OpenID Connect issuer whose RS256 and ES256 tokens the API accepts "
 	  "(https://cognito-idp.REGION.amazonaws.com/POOL_ID); its tokens' iss "
 	  "must be exactly this; empty: none" },
@@ -463,7 +461,7 @@ static const struct cfg_var vars[] = {
 	  "the app client id tokens must be for: their aud, or for Cognito "
 	  "access tokens client_id (required with API_OIDC_ISSUER)" },
 	{ "API_OIDC_JWKS_URL", T_STR, OFF(api_oidc_jwks_url), "", 0, 0, CFG_API,
-	  0, check_issuer_url,
+	  0, config_check_key_url,
 	  "the issuer's key set; empty: jwks_uri of the issuer's "
 	  "/.well-known/openid-configuration" },
 	{ "API_OIDC_LEEWAY_S", T_INT, OFF(api_oidc_leeway_s), "60", 0, 600,

@@ -177,16 +177,26 @@ void config_free(struct config *c);
 int config_var_used_by(const char *name, size_t len, unsigned who);
 
 /*
- * Split "ADDRESS:PORT" (an IPv4 address, or an IPv6 one in brackets) into
- * host (cap bytes) and port.  0 on success, -1 when v is not that.
- */
-/*
  * A rate "N/UNIT" (UNIT s, m, h or d: N per second, minute, hour, day) or
  * "0" (off, *count 0).  0, or -1 when s is neither.
  */
 int config_parse_rate(const char *s, long *count, long long *period_ms);
 
+/*
+ * Split "ADDRESS:PORT" (an IPv4 address, or an IPv6 one in brackets) into
+ * host (cap bytes) and port.  0 on success, -1 when v is not that.
+ */
 int config_split_hostport(const char *v, char *host, size_t cap, int *port);
+
+/*
+ * May an identity provider's issuer or keys be fetched from URL v?  An
+ * https:// URL, or http:// on loopback (http://127.0.0.1, localhost,
+ * [::1]) for a local provider; the keys decide who a player is, so they
+ * never cross a network in the clear (OpenID Connect Discovery 1.0,
+ * section 3: jwks_uri is https).  NULL when v is empty or such a URL,
+ * else the reason (a static string).
+ */
+const char *config_check_key_url(const char *v);
 
 /* Log the effective settings of `who`, secrets masked, at info level. */
 void config_log(const struct config *c, unsigned who);

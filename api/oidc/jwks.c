@@ -7,6 +7,7 @@
 #include <curl/curl.h>
 
 #include "clock.h"
+#include "config.h"
 #include "log.h"
 #include "oidc/jwks.h"
 
@@ -147,7 +148,7 @@ static enum sc_err discover(struct oidc_jwks *j, struct buf *body,
 {
 	struct buf url = BUF_INIT(4096);
 	size_t n = strlen(j->issuer);
-	const char *iss, *uri;
+	const char *iss, *uri, *why;
 	enum sc_err rc;
 	cJSON *doc = NULL;
 
@@ -164,8 +165,12 @@ static enum sc_err discover(struct oidc_jwks *j, struct buf *body,
 	uri = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(doc, "jwks_uri"));
 	if (!iss || strcmp(iss, j->issuer))
 		buf_appendf(errmsg, "%s names another issuer", url.data);
-	else if (!uri || (strncmp(uri, "https://", 8) && strncmp(uri, "http://", 7)))
-		buf_appendf(errmsg, "%s has no http(s) jwks_uri", url.data);
+	else if (!uri || !uri[0])
+		buf_appendf(errmsg, "%s has no jwks_uri", url.data);
+	/* held to the rule of a configured API_OIDC_JWKS_URL: an issuer on
+	 * loopback for tests must not send the keys' fetch elsewhere */
+	else if ((why = config_check_key_url(uri)))
+		buf_appendf(errmsg, "%s: jwks_uri %.200s %s", url.data, uri, why);
 	else if (!(j->discovered = strdup(uri)))
 		rc = SC_ERR_NOMEM;
 	else

@@ -227,6 +227,28 @@ test_cached_keys_serve_while_the_issuer_is_down() {
     start_issuer
 }
 
+# A discovery document may not send the keys' fetch over plain http off
+# loopback, as API_OIDC_JWKS_URL may not (127.0.0.2 is on loopback, so no
+# traffic leaves the machine either way, but it is not a name the rule
+# allows: the refusal is the rule's, seen in the log).
+test_a_discovered_plain_http_key_set_is_refused() {
+    local port out
+    port=$(sc_free_port)
+    OIDC_JWKS_URI="http://127.0.0.2:$IPORT/jwks.json" sc_daemon issuer2 "$IT_DIR" "$IT_DIR/issuer2.log" \
+        "$PY" "$TOOLS/oidc_issuer.py" "$port" "$IT_DIR/jwks.json" "$IT_DIR/jwks2.hits"
+    sc_wait_for curl -sf -o /dev/null "http://127.0.0.1:$port/.well-known/openid-configuration" ||
+        it_fail "the second issuer did not start"
+    api_with api_plain API_OIDC_ISSUER="http://127.0.0.1:$port"
+    out=$(call GET /api/videos -H "Authorization: Bearer $(keys sign "$KEYS" rsa1 \
+        "$(claims mallory ".iss = \"http://127.0.0.1:$port\"")")")
+    check "no keys, no entry ($(status_of "$out"))" test "$(status_of "$out")" -ge 401
+    check_contains "the log says why" "$(cat "$IT_DIR/api_plain.log")" \
+        "jwks_uri http://127.0.0.2:$IPORT/jwks.json must be empty or an https:// URL"
+    sc_stop_pidfile "$IT_DIR/api_plain.pid" 5
+    sc_stop_pidfile "$IT_DIR/issuer2.pid" 5
+    API=$MAIN_API
+}
+
 test_local_tokens_still_work() {
     local tok
     check_eq "signup" "$(status_of "$(signup local@example.com)")" 201

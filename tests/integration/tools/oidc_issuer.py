@@ -6,11 +6,13 @@ GET /.well-known/openid-configuration names the issuer
 http://127.0.0.1:PORT and its jwks_uri; GET /jwks.json serves the file
 JWKS as it is at that moment (the test rewrites it to rotate keys) and
 appends a line to HITS for each fetch, so a test can count them.
+OIDC_JWKS_URI, when set, is the jwks_uri the document names instead.
 
 usage: oidc_issuer.py PORT JWKS HITS
 """
 import http.server
 import json
+import os
 import sys
 
 import stubhttp
@@ -22,7 +24,8 @@ ISSUER = "http://127.0.0.1:%d" % PORT
 class Issuer(stubhttp.Handler):
     def do_GET(self):
         if self.path == "/.well-known/openid-configuration":
-            doc = {"issuer": ISSUER, "jwks_uri": ISSUER + "/jwks.json",
+            doc = {"issuer": ISSUER,
+                   "jwks_uri": os.environ.get("OIDC_JWKS_URI", ISSUER + "/jwks.json"),
                    "id_token_signing_alg_values_supported": ["RS256", "ES256"]}
             return self.reply(200, json.dumps(doc),
                               [("Content-Type", "application/json")])
