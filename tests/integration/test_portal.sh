@@ -6,7 +6,10 @@
 # through the whole player's journey against PostgreSQL, Redis, the S3
 # server, the API and a worker (tools/portal_e2e.js says what it checks).
 # Screenshots go to $IT_ARTIFACTS (default: the test's directory, kept
-# with IT_KEEP=1).
+# with IT_KEEP=1).  The portal uploads with tus-js-client, whose file the
+# API serves as the pinned npm package has it; the browser reaches the API
+# through tools/tcp_proxy.py, which drops a connection when the journey
+# asks for it, to see the uploads go on from the server's offset.
 # shellcheck source=tests/integration/harness.sh
 . "$(dirname "$0")/harness.sh"
 
@@ -58,6 +61,17 @@ test_index_served_with_type_csp_and_validators() {
     check_eq "js type" "$(header Content-Type "$(headers /app.js)")" "text/javascript; charset=utf-8"
     check_eq "css type" "$(header Content-Type "$(headers /app.css)")" "text/css; charset=utf-8"
     check_eq "svg type" "$(header Content-Type "$(headers /icon.svg)")" "image/svg+xml"
+}
+
+test_tus_js_client_is_the_pinned_package_unchanged() {
+    local pkg="$NODE_MODULES/tus-js-client" version
+    version=$(jq -r .version "$pkg/package.json")
+    check "the script is the package's browser build" cmp "$IT_TOP/api/portal/tus.min.js" "$pkg/dist/tus.min.js"
+    check "its license is the package's" cmp "$IT_TOP/api/portal/tus-js-client-LICENSE.txt" "$pkg/LICENSE"
+    check_eq "pinned in package.json" "$(jq -r '.dependencies["tus-js-client"]' "$IT_TOP/deploy/local/package.json")" "$version"
+    check "the notice names the version" grep -q "tus-js-client $version," "$IT_TOP/api/portal/THIRD_PARTY.txt"
+    check_eq "served as a script" "$(header Content-Type "$(headers /tus.min.js)")" "text/javascript; charset=utf-8"
+    check_eq "served whole" "$(curl -s "$API/tus.min.js" | cmp - "$pkg/dist/tus.min.js" && echo same)" same
 }
 
 test_conditional_requests_answer_304() {
@@ -138,8 +152,9 @@ test_languages_have_the_same_strings() {
         const miss = (a, b) => Object.keys(a).filter((k) => !(k in b));
         console.log(JSON.stringify({ es: miss(en, es), en: miss(es, en) }));' 2>&1)
     check_eq "keys missing per language" "$out" '{"es":[],"en":[]}'
-    # every key the page and the modules name is in the tables
-    out=$(cd "$IT_TOP/api/portal" && grep -ohE 'data-i18n(-aria)?="[a-z_0-9]+"|\bt\("[a-z_0-9]+"[,)]' index.html ./*.js |
+    # every key the page and the modules name is in the tables (the
+    # minified files are others' software: THIRD_PARTY.txt)
+    out=$(cd "$IT_TOP/api/portal" && grep -ohE --exclude='*.min.js' 'data-i18n(-aria)?="[a-z_0-9]+"|\bt\("[a-z_0-9]+"[,)]' index.html ./*.js |
         sed -E 's/.*"([a-z_0-9]+)".*/\1/' | sort -u | while read -r k; do
             grep -q "^  $k:" strings-en.js || echo "$k"
         done)
@@ -162,7 +177,7 @@ fixtures() {
 }
 
 test_browser_journey() {
-    local tok out id
+    local tok out id port
     [ -x "$CHROMIUM" ] || { it_fail "no chromium at $CHROMIUM"; return; }
     fixtures || { it_fail "fixtures"; return; }
     it_start_worker_bg worker
@@ -173,11 +188,20 @@ test_browser_journey() {
     id=$(field "$out" .video_id)
     it_wait_sql "SELECT status FROM videos WHERE id = '$id'" processed 120 ||
         { it_fail "the rival's video was not processed"; return; }
-    PORTAL_URL="$API/" S3_ORIGIN="$S3_ENDPOINT" FIXTURES="$FX" ARTIFACTS="$ART" \
-        NODE_MODULES="$NODE_MODULES" CHROMIUM="$CHROMIUM" RIVAL_VIDEO="$id" \
+    # the browser reaches the API through a proxy that drops one connection
+    # when the journey asks for it: once 300 KB more have gone through it
+    port=$(sc_free_port)
+    /usr/bin/python3 "$IT_TOP/tests/integration/tools/tcp_proxy.py" "$port" "$IT_API_PORT" \
+        "$IT_DIR/cut.log" --cut-bytes 300000 --armed "$IT_DIR/cut.armed" >"$IT_DIR/cut_proxy.log" 2>&1 &
+    echo $! >"$IT_DIR/cut_proxy.pid"
+    sc_wait_for curl -s -o /dev/null "http://127.0.0.1:$port/health/live" || { it_fail "the proxy"; return; }
+    PORTAL_URL="http://127.0.0.1:$port/" S3_ORIGIN="$S3_ENDPOINT" FIXTURES="$FX" ARTIFACTS="$ART" \
+        NODE_MODULES="$NODE_MODULES" CHROMIUM="$CHROMIUM" RIVAL_VIDEO="$id" CUT_ARM="$IT_DIR/cut.armed" \
         timeout 240 node "$IT_TOP/tests/integration/tools/portal_e2e.js" >"$IT_DIR/e2e.log" 2>&1 ||
         it_fail "the browser journey failed (screenshots in $ART)"
     sed 's/^/      | /' "$IT_DIR/e2e.log"
+    check_eq "two connections were cut" "$(grep -c ' cut$' "$IT_DIR/cut.log")" 2
+    sc_stop_pidfile "$IT_DIR/cut_proxy.pid" 10
 }
 
 it_main
