@@ -6,7 +6,7 @@ import { t, apply, set as setLang, current as currentLang, reason, fieldReason }
 import { follow } from "./live.js";
 import { play, stop } from "./play.js";
 import { RULES, check } from "./rules.js";
-import { upload } from "./upload.js";
+import { upload, previous, unfinished } from "./upload.js";
 
 const $ = (id) => document.getElementById(id);
 const PAGE = 12;
@@ -214,6 +214,14 @@ function showRules() {
   $("upload-rules").textContent = t("upload_rules", {
     mb: RULES.maxMB, min: RULES.minSeconds, max: RULES.maxSeconds, side: RULES.minShortSide, trim: RULES.trimSeconds,
   });
+  // uploads a reload or a closed tab left unfinished, that the same file continues
+  const left = state.sending ? [] : unfinished();
+  $("up-unfinished").textContent = left.map((u) => t("upload_unfinished", { title: u.title, file: u.filename, size: size(u.size) })).join(" ");
+  $("up-unfinished").hidden = !left.length;
+}
+
+function sendLabel(resuming) {
+  $("up-send").textContent = resuming ? t("upload_resume") : t("upload_submit");
 }
 
 async function chooseFile(file) {
@@ -233,12 +241,23 @@ async function chooseFile(file) {
     $("up-file").setAttribute("aria-invalid", "true");
   }
   if (!$("up-title").value) $("up-title").value = file.name.replace(/\.[^.]+$/, "");
+  sendLabel(false);
+  if (problems.length) return;
+  // the same file's unfinished upload: offer to go on from where it stopped
+  let p = null;
+  try { p = await previous({ api: API, token: token(), file }); } catch { p = null; }
+  if (!p || state.file !== file) return;
+  info.textContent += " · " + t("upload_resumable", { pct: Math.floor((p.offset * 100) / p.size) });
+  if (p.title) $("up-title").value = p.title;
+  sendLabel(true);
 }
 
-function showProgress(loaded, total, started) {
+// mark: {b, t}, the bytes sent and the time when this run of the upload
+// began (a resumed upload starts with the server's offset)
+function showProgress(loaded, total, mark) {
   const pct = total ? Math.floor((loaded * 100) / total) : 0;
-  const secs = (performance.now() - started) / 1000;
-  const speed = secs > 0 ? loaded / secs : 0;
+  const secs = (performance.now() - mark.t) / 1000;
+  const speed = secs > 0 ? (loaded - mark.b) / secs : 0;
   $("up-bar").value = pct;
   $("up-bar").setAttribute("aria-valuetext", pct + "%");
   $("up-stats").textContent = loaded >= total ? t("progress_done")
@@ -269,11 +288,20 @@ async function onUpload(e) {
   $("up-bar").value = 0;
   $("up-progress").hidden = false;
   $("up-stats").textContent = "";
+  $("up-net").textContent = "";
   uploading(true);
-  const started = performance.now();
+  let mark = null;
   const job = upload({
     api: API, token: token(), file: state.file, title, isPublic: $("up-public").checked,
-    onProgress: ({ loaded, total }) => showProgress(loaded, total, started),
+    onProgress: ({ loaded, total }) => {
+      if (!mark || loaded < mark.b) mark = { b: loaded, t: performance.now() };
+      showProgress(loaded, total, mark);
+    },
+    onState: (s) => {
+      mark = null;
+      $("up-net").textContent = s === "offline" ? t("upload_offline", { pct: $("up-bar").value }) : t("upload_online");
+      $("up-progress").dataset.net = s;
+    },
   });
   state.sending = job;
   let r;
@@ -284,6 +312,7 @@ async function onUpload(e) {
   }
   state.sending = null;
   uploading(false);
+  $("up-net").textContent = "";
   if (r.status === 201) {
     form.reset();
     $("up-public").checked = true;
@@ -291,12 +320,13 @@ async function onUpload(e) {
     $("up-progress").hidden = true;
     $("up-bar").value = 0;
     state.file = null;
+    sendLabel(false);
     go("#/mine", t("uploaded", { title }));
     return;
   }
   $("up-progress").hidden = true;
   $("up-bar").value = 0;
-  if (r.aborted) { $("upload-err").textContent = t("cancelled"); return; }
+  if (r.aborted) { $("upload-err").textContent = t("cancelled"); sendLabel(false); return; }
   const body = r.body || {};
   if (body.error === "invalid_fields" && body.fields) {
     const f = apiReasons(body.fields);

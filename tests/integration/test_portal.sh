@@ -6,9 +6,12 @@
 # through the whole player's journey against PostgreSQL, Redis, the S3
 # server, the API and a worker (tools/portal_e2e.js says what it checks).
 # Screenshots go to $IT_ARTIFACTS (default: the test's directory, kept
-# with IT_KEEP=1).  The portal plays HLS with hls.js, whose file the API
-# serves as the pinned npm package has it, from presigned S3 URLs that the
-# S3 server lets the portal's origin read (CORS).
+# with IT_KEEP=1).  The portal plays HLS with hls.js and uploads with
+# tus-js-client, whose files the API serves as the pinned npm packages have
+# them; the segments come from presigned S3 URLs that the S3 server lets
+# the portal's origin read (CORS).  The browser reaches the API through
+# tools/tcp_proxy.py, which drops a connection when the journey asks for
+# it, to see the uploads go on from the server's offset.
 # shellcheck source=tests/integration/harness.sh
 . "$(dirname "$0")/harness.sh"
 
@@ -16,10 +19,12 @@ CTL="$BIN_DIR/showcasectl"
 NODE_MODULES="$IT_TOP/deploy/local/node_modules"
 CHROMIUM=${CHROMIUM:-/usr/bin/chromium}
 
-# the API's port is known before the S3 server starts: the bucket's CORS
-# rule names the portal's origin
+# the API's port, and that of the proxy the browser goes through, are known
+# before the S3 server starts: the bucket's CORS rule names the portal's
+# origins
 PORTAL_PORT=$(sc_free_port)
-export S3_LOCAL_CORS_ORIGINS="http://127.0.0.1:$PORTAL_PORT"
+PROXY_PORT=$(sc_free_port)
+export S3_LOCAL_CORS_ORIGINS="http://127.0.0.1:$PORTAL_PORT,http://127.0.0.1:$PROXY_PORT"
 it_start_services
 "$CTL" migrate up >/dev/null || it_fail "migrations"
 export API_ARGON2_OPS=1 API_ARGON2_MEM_KB=8192 API_RATE_LIMITS=0
@@ -93,6 +98,17 @@ test_s3_lets_the_portal_read_with_range() {
         -H 'Access-Control-Request-Method: GET' "$url")" 403
     check_eq "no writes" "$(curl -s -o /dev/null -w '%{http_code}' -X OPTIONS -H "Origin: $API" \
         -H 'Access-Control-Request-Method: PUT' "$url")" 403
+}
+
+test_tus_js_client_is_the_pinned_package_unchanged() {
+    local pkg="$NODE_MODULES/tus-js-client" version
+    version=$(jq -r .version "$pkg/package.json")
+    check "the script is the package's browser build" cmp "$IT_TOP/api/portal/tus.min.js" "$pkg/dist/tus.min.js"
+    check "its license is the package's" cmp "$IT_TOP/api/portal/tus-js-client-LICENSE.txt" "$pkg/LICENSE"
+    check_eq "pinned in package.json" "$(jq -r '.dependencies["tus-js-client"]' "$IT_TOP/deploy/local/package.json")" "$version"
+    check "the notice names the version" grep -q "tus-js-client $version," "$IT_TOP/api/portal/THIRD_PARTY.txt"
+    check_eq "served as a script" "$(header Content-Type "$(headers /tus.min.js)")" "text/javascript; charset=utf-8"
+    check_eq "served whole" "$(curl -s "$API/tus.min.js" | cmp - "$pkg/dist/tus.min.js" && echo same)" same
 }
 
 test_conditional_requests_answer_304() {
@@ -195,8 +211,9 @@ test_languages_have_the_same_strings() {
         const miss = (a, b) => Object.keys(a).filter((k) => !(k in b));
         console.log(JSON.stringify({ es: miss(en, es), en: miss(es, en) }));' 2>&1)
     check_eq "keys missing per language" "$out" '{"es":[],"en":[]}'
-    # every key the page and the modules name is in the tables
-    out=$(cd "$IT_TOP/api/portal" && grep -ohE 'data-i18n(-aria)?="[a-z_0-9]+"|\bt\("[a-z_0-9]+"[,)]' index.html ./*.js |
+    # every key the page and the modules name is in the tables (the
+    # minified files are others' software: THIRD_PARTY.txt)
+    out=$(cd "$IT_TOP/api/portal" && grep -ohE --exclude='*.min.js' 'data-i18n(-aria)?="[a-z_0-9]+"|\bt\("[a-z_0-9]+"[,)]' index.html ./*.js |
         sed -E 's/.*"([a-z_0-9]+)".*/\1/' | sort -u | while read -r k; do
             grep -q "^  $k:" strings-en.js || echo "$k"
         done)
@@ -240,13 +257,22 @@ test_browser_journey() {
     issuer="http://127.0.0.1:$(sc_free_port)"
     (export API_LOCAL_ACCOUNTS=0 API_OIDC_ISSUER="$issuer" API_OIDC_AUDIENCE=app &&
         it_start_api api_nopw && echo "$IT_API_PORT" >"$IT_DIR/nopw.port")
-    PORTAL_URL="$API/" S3_ORIGIN="$S3_ENDPOINT" FIXTURES="$FX" ARTIFACTS="$ART" \
+    # the browser reaches the API through a proxy that drops one connection
+    # when the journey asks for it: once 300 KB more have gone through it
+    /usr/bin/python3 "$IT_TOP/tests/integration/tools/tcp_proxy.py" "$PROXY_PORT" "$IT_API_PORT" \
+        "$IT_DIR/cut.log" --cut-bytes 300000 --armed "$IT_DIR/cut.armed" >"$IT_DIR/cut_proxy.log" 2>&1 &
+    echo $! >"$IT_DIR/cut_proxy.pid"
+    sc_wait_for curl -s -o /dev/null "http://127.0.0.1:$PROXY_PORT/health/live" || { it_fail "the proxy"; return; }
+    PORTAL_URL="http://127.0.0.1:$PROXY_PORT/" S3_ORIGIN="$S3_ENDPOINT" FIXTURES="$FX" ARTIFACTS="$ART" \
         NO_PASSWORDS_URL="http://127.0.0.1:$(cat "$IT_DIR/nopw.port")/" \
         NODE_MODULES="$NODE_MODULES" CHROMIUM="$CHROMIUM" RIVAL_VIDEO="$id" \
         RIVAL_EMAIL=rival@example.com RIVAL_PASSWORD=secret123 RIVAL_DRAFT="$draft" \
+        CUT_ARM="$IT_DIR/cut.armed" \
         timeout 240 node "$IT_TOP/tests/integration/tools/portal_e2e.js" >"$IT_DIR/e2e.log" 2>&1 ||
         it_fail "the browser journey failed (screenshots in $ART)"
     sed 's/^/      | /' "$IT_DIR/e2e.log"
+    check_eq "two connections were cut" "$(grep -c ' cut$' "$IT_DIR/cut.log")" 2
+    sc_stop_pidfile "$IT_DIR/cut_proxy.pid" 10
 }
 
 it_main

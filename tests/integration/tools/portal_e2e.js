@@ -3,17 +3,23 @@
 // (Debian's chromium, headless, driven by playwright-core), against a live
 // stack: sign up (with the API's field errors shown by field), log in, the
 // 8 s clip dropped on the page and refused there before any upload, an
-// upload cancelled, the 22 s 1080p clip uploaded through the page with a
-// moving progress bar (percent, speed, time left), its status reaching
+// upload cancelled (and ended on the server), the 22 s 1080p clip uploaded
+// through the page with tus and a moving progress bar (percent, speed,
+// time left), its connection dropped once midway and the upload going on
+// from the offset the server reports (the network log: POST, the PATCH
+// from 0 cut, HEAD, the PATCH from there), its status reaching
 // "processed" without a reload (events stream), played through hls.js
 // (the master playlist from the API with the token, byte ranges of the
 // presigned S3 URLs without it, two rungs or more, time advances, 1280
-// wide), a clip the worker refuses shown with its reason in plain words
-// and then deleted, a vote for another player's video and the ranking
-// that follows, that video (which has no HLS) played from its MP4, another
-// player's unpublished video played through hls.js with their token and
-// then from its MP4 when S3 refuses the HLS files, a browser without MSE
-// given the playlist itself and then the MP4, and the Spanish pages.  On every page: axe-core
+// wide), a clip the worker refuses, cut too and the page reloaded before
+// it went on: the page names the unfinished upload and the same file
+// continues it from the server's offset; then shown with the worker's
+// reason in plain words and deleted, a vote for another player's video and
+// the ranking that follows, that video (which has no HLS) played from its
+// MP4, another player's unpublished video played through hls.js with their
+// token and then from its MP4 when S3 refuses the HLS files, a browser
+// without MSE given the playlist itself and then the MP4, and the Spanish
+// pages.  On every page: axe-core
 // finds no serious or critical violation; anywhere: no console error and
 // no request to a host but the API's and the S3 server's.  Screenshots of
 // each step go to ARTIFACTS.
@@ -22,7 +28,9 @@
 // picture-18s.mp4), ARTIFACTS, NODE_MODULES, CHROMIUM, RIVAL_VIDEO (a
 // public processed video of another player, without HLS), RIVAL_EMAIL and
 // RIVAL_PASSWORD (that player's account), RIVAL_DRAFT (their processed
-// video, not published, with HLS), DOC_SHOT (optional: a file to write the
+// video, not published, with HLS), CUT_ARM (a file that, once written,
+// makes the proxy in front of the API drop the next connection that
+// carries 300 KB more), DOC_SHOT (optional: a file to write the
 // documentation's screenshot to).  Exit status 0 when all passed.
 "use strict";
 const path = require("path");
@@ -73,10 +81,28 @@ async function axe(page, name) {
     (bad.length ? ": " + JSON.stringify(bad) : ""));
 }
 
+// while the journey cuts the connection: chromium logs the request the cut
+// fails (and, after the reload, the PATCHes refused here), only those are
+// expected
+let expectedNetErrors = false;
+let expectedLocked = false;
+// what to show when the journey stops on an exception
+let shownOnFailure = async () => {};
+
 function watch(page) {
   page.on("console", (m) => {
     if (m.type() !== "error") return;
     if (expectedUrl && expectedUrl.test(m.location().url || "")) {
+      log(`(expected) ${m.text()}`);
+      return;
+    }
+    if (expectedNetErrors && /^Failed to load resource: net::ERR_(CONNECTION_RESET|EMPTY_RESPONSE|CONNECTION_CLOSED|FAILED)$/.test(m.text())) {
+      log(`(expected) ${m.text()}`);
+      return;
+    }
+    // a request right after a cut or a cancel may meet the lock the cut
+    // PATCH holds until the server has kept its bytes (423, retried)
+    if ((expectedLocked || expectedNetErrors) && m.text() === "Failed to load resource: the server responded with a status of 423 (Locked)") {
       log(`(expected) ${m.text()}`);
       return;
     }
@@ -92,6 +118,56 @@ function watch(page) {
     const u = new URL(r.url());
     if ((u.protocol === "http:" || u.protocol === "https:") && !allowed.has(u.origin)) foreign.push(r.url());
   });
+}
+
+// The tus requests of a page, in order: {method, url, offset (the
+// request's Upload-Offset), status, answer (the response's Upload-Offset,
+// or the Location of a creation), failed}.
+function tusNetwork(page) {
+  const net = [];
+  const entry = new Map();
+  page.on("request", (r) => {
+    if (!r.url().includes("/api/uploads/")) return;
+    const e = { method: r.method(), url: r.url(), offset: r.headers()["upload-offset"], status: 0, answer: null, failed: null };
+    entry.set(r, e);
+    net.push(e);
+  });
+  page.on("response", async (res) => {
+    const e = entry.get(res.request());
+    if (!e) return;
+    e.status = res.status();
+    const h = await res.allHeaders();
+    e.answer = e.method === "POST" ? h.location : h["upload-offset"];
+  });
+  page.on("requestfailed", (r) => { const e = entry.get(r); if (e) e.failed = r.failure().errorText; });
+  return net;
+}
+
+function logTus(net) {
+  net.forEach((e) => log(`  tus: ${e.method} ${new URL(e.url).pathname} offset=${e.offset ?? "-"} -> ${e.status || e.failed} ${e.answer ?? ""}`));
+}
+
+// The upload went through tus and resumed after the cut: created once,
+// a PATCH from 0 cut short, a HEAD reporting the bytes the server had, the
+// next PATCH from exactly there to the end.  Its video id.
+function tusChecks(net, size) {
+  logTus(net);
+  const posts = net.filter((e) => e.method === "POST");
+  expect(posts.length === 1 && posts[0].status === 201 && /\/api\/uploads\/$/.test(posts[0].url),
+    "one tus creation, POST /api/uploads/ answered 201");
+  const id = posts.length ? String(posts[0].answer || "").split("/").pop() : "";
+  const on = net.filter((e) => e.method !== "POST" && e.url.endsWith("/" + id));
+  const patches = on.filter((e) => e.method === "PATCH");
+  const heads = on.filter((e) => e.method === "HEAD" && e.status === 200);
+  // (cut: failed, or answered 409 if chromium sent it again whole)
+  expect(patches.length >= 2 && patches[0].offset === "0" && patches[0].status !== 204,
+    `the first PATCH (from 0) was cut: ${JSON.stringify(patches.map((p) => [p.offset, p.status || p.failed]))}`);
+  const resumed = heads.length ? Number(heads[heads.length - 1].answer) : 0;
+  expect(resumed > 0 && resumed < size, `HEAD reports what the server kept: ${resumed} of ${size} bytes`);
+  const last = patches[patches.length - 1];
+  expect(last && Number(last.offset) === resumed && last.status === 204 && Number(last.answer) === size,
+    `the upload went on from there, not from 0: PATCH at ${last && last.offset} -> ${last && last.status}, offset ${last && last.answer}`);
+  return id;
 }
 
 async function go(page, hash) {
@@ -162,6 +238,9 @@ async function main() {
     await withoutMse(browser, mine);
     await spanish(browser);
     if (noPasswords) await passwordsOff(browser);
+  } catch (e) {
+    await shownOnFailure().catch(() => {});
+    throw e;
   } finally {
     await browser.close();
   }
@@ -216,8 +295,14 @@ async function journey(browser) {
     "the token is in session storage, no cookie");
 
   // 3. the 8 s clip is refused by the page, before any upload
-  let uploads = 0;
-  page.on("request", (r) => { if (r.url().endsWith("/api/videos/upload")) uploads += 1; });
+  let uploads = 0, classic = 0;
+  page.on("request", (r) => { if (/\/api\/(videos\/upload|uploads\/)/.test(r.url())) uploads += 1; });
+  page.on("request", (r) => { if (r.url().endsWith("/api/videos/upload")) classic += 1; });
+  const tusLog = tusNetwork(page);
+  shownOnFailure = async () => {
+    logTus(tusLog);
+    log(`  the page says: ${JSON.stringify(await page.evaluate(() => ["up-net", "up-stats", "upload-err"].map((id) => document.getElementById(id).textContent)))}`);
+  };
   await go(page, "#/upload");
   // dropped on the page, as a player would from a file manager
   const bytes = require("fs").readFileSync(fx("short.mp4")).toString("base64");
@@ -256,16 +341,41 @@ async function journey(browser) {
   // first a cancel: the upload stops and nothing is left of it
   await page.click("#up-send");
   await page.waitForFunction(() => document.getElementById("up-bar").value > 0, null, { timeout: 30000 });
+  // the cancel ends the upload on the server (tus termination): its DELETE
+  // may meet the lock of the PATCH just cut (423, retried), which chromium
+  // logs; expected until the DELETE is answered 204
+  const deleted = page.waitForResponse((r) => r.request().method() === "DELETE" &&
+    r.url().includes("/api/uploads/") && r.status() === 204, { timeout: 30000 });
+  expectedLocked = true;
   await page.click("#up-cancel");
+  expect(!!(await deleted.catch(() => null)), "the cancel ended the upload on the server (DELETE answered 204)");
+  expectedLocked = false;
   await page.waitForSelector("#upload-err:not(:empty)");
   expect(await page.locator("#upload-err").textContent() === "The upload was cancelled.", "the upload can be cancelled");
   expect(await page.locator("#up-send").isEnabled() && await page.locator("#up-progress").isHidden(), "the form is back after the cancel");
-  await page.evaluate(() => { window.__seen = { values: [], stats: [] }; });
+  await page.evaluate(() => {
+    window.__seen = { values: [], stats: [] };
+    window.__net = [];
+    const net = document.getElementById("up-net");
+    if (net) new MutationObserver(() => window.__net.push(net.textContent)).observe(net, { childList: true, characterData: true, subtree: true });
+  });
+  tusLog.length = 0;
+  // the proxy in front of the API drops the connection once 300 KB of
+  // this upload went through it (of 690 KB): the upload goes on from the
+  // offset the server reports
+  require("fs").writeFileSync(env("CUT_ARM"), "");
+  expectedNetErrors = true;
   await page.click("#up-send");
   await page.waitForFunction(() => { const v = document.getElementById("up-bar").value; return v > 5 && v < 95; }, null, { timeout: 30000 });
   await shot(page, "upload-progress");
   await page.waitForSelector("#view-mine:not([hidden])", { timeout: 60000 });
+  expectedNetErrors = false;
+  const net = await page.evaluate(() => window.__net);
+  expect(net.some((x) => /^The connection was lost at \d+%/.test(x)) && net.includes("Connected again: the upload continues."),
+    `the page said the connection was lost, then back: ${JSON.stringify(net)}`);
   await cdp.send("Network.emulateNetworkConditions", { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: -1 });
+  const sentBy = tusChecks(tusLog, require("fs").statSync(fx("jump-shot.mp4")).size);
+  expect(classic === 0, `the page no longer uses the classic upload (${classic} requests)`);
   const seen = await page.evaluate(() => window.__seen);
   const mid = [...new Set(seen.values.filter((v) => v > 0 && v < 100))];
   expect(mid.length >= 2, `the progress bar moved: ${JSON.stringify(mid)}`);
@@ -290,6 +400,7 @@ async function journey(browser) {
   expect(first !== "processed", `the status changed live (${first} -> processed)`);
   expect(await page.locator("#mine-list li.card").count() === 1, "the cancelled upload left no video");
   const videoId = await page.locator('#mine-list li.card[data-status="processed"]').getAttribute("data-video-id");
+  expect(videoId === sentBy, `the video is the tus upload's (${sentBy})`);
   await page.waitForSelector(`#mine-list li.card[data-video-id="${videoId}"] img.poster`);
   await shot(page, "my-videos-processed");
   await axe(page, "my videos");
@@ -315,8 +426,43 @@ async function journey(browser) {
   await page.waitForFunction(() => /, 20 s$/.test(document.getElementById("up-file-info").textContent));
   expect(await page.locator("#up-file-err").textContent() === "", "the page lets the 20 s file through");
   await page.fill("#up-title", "Eighteen seconds of picture");
+  // this one is cut too, and the page reloaded before it could go on:
+  // the upload continues from the browser's storage, from the server's
+  // offset (while the page is reloaded, its PATCHes are refused here)
+  tusLog.length = 0;
+  await page.route("**/api/uploads/*", (route) => (route.request().method() === "PATCH" && !require("fs").existsSync(env("CUT_ARM"))
+    ? route.abort() : route.continue()));
+  // (slowed as above: the server reads the bytes as they come, so it has
+  // some to keep when the connection drops)
+  await cdp.send("Network.emulateNetworkConditions", { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: 200 * 1024 });
+  require("fs").writeFileSync(env("CUT_ARM"), "");
+  expectedNetErrors = true;
+  await page.click("#up-send");
+  await page.waitForFunction(() => /connection was lost/.test(document.getElementById("up-net").textContent), null, { timeout: 30000 });
+  await cdp.send("Network.emulateNetworkConditions", { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: -1 });
+  await page.reload();
+  await page.unroute("**/api/uploads/*");
+  expectedNetErrors = false;
+  await page.waitForSelector("#view-upload:not([hidden])");
+  const left = await page.locator("#up-unfinished").textContent();
+  expect(left.includes("“Eighteen seconds of picture” (picture-18s.mp4,"), `after the reload the page names the unfinished upload: "${left}"`);
+  await shot(page, "upload-unfinished");
+  await axe(page, "upload with an unfinished upload");
+  tusLog.length = 0;
+  await page.setInputFiles("#up-file", fx("picture-18s.mp4"));
+  await page.waitForFunction(() => /% of it was sent earlier/.test(document.getElementById("up-file-info").textContent), null, { timeout: 10000 });
+  expect(await page.locator("#up-send").textContent() === "Continue the upload", "the page offers to continue it");
+  expect(await page.inputValue("#up-title") === "Eighteen seconds of picture", "with its title");
   await page.click("#up-send");
   await page.waitForSelector("#view-mine:not([hidden])", { timeout: 60000 });
+  const fxSize = require("fs").statSync(fx("picture-18s.mp4")).size;
+  logTus(tusLog);
+  const patched = tusLog.filter((e) => e.method === "PATCH");
+  const headAt = tusLog.filter((e) => e.method === "HEAD" && e.status === 200).map((e) => Number(e.answer));
+  expect(tusLog.every((e) => e.method !== "POST") && headAt.length && headAt[headAt.length - 1] > 0 &&
+    patched.length === 1 && Number(patched[0].offset) === headAt[headAt.length - 1] && patched[0].status === 204 &&
+    Number(patched[0].answer) === fxSize,
+  `after the reload, no new upload: one PATCH from the offset HEAD reported (${patched[0] && patched[0].offset}) to the end`);
   const failed = page.locator('#mine-list li.card[data-status="failed"]', { hasText: "Eighteen seconds of picture" });
   await failed.waitFor({ timeout: 120000 });
   const reasonText = await failed.locator(".reason").textContent();

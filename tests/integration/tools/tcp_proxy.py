@@ -5,20 +5,24 @@ load balancer in front of several API instances.
 Each client connection goes to the next upstream port in turn (round
 robin).  With --cut-bytes N a connection is closed, both ways, once N
 bytes from its client have been relayed (the client's next write fails:
-a dropped connection mid-upload); --cut-bytes 0 never cuts.  Appends one
+a dropped connection mid-upload); --cut-bytes 0 never cuts.  With
+--armed FILE too, only bytes relayed while FILE exists count, and the
+first cut removes FILE: one cut, when a test asks for it.  Appends one
 line per connection to LOG when it ends:
 
     UPSTREAM_PORT BYTES_FROM_CLIENT cut|closed
 
-usage: tcp_proxy.py PORT UPSTREAM_PORT[,UPSTREAM_PORT...] LOG [--cut-bytes N]
+usage: tcp_proxy.py PORT UPSTREAM_PORT[,UPSTREAM_PORT...] LOG [--cut-bytes N [--armed FILE]]
 """
 import asyncio
+import os
 import sys
 
 PORT = int(sys.argv[1])
 UPSTREAMS = [int(p) for p in sys.argv[2].split(",")]
 LOG = sys.argv[3]
 CUT = int(sys.argv[sys.argv.index("--cut-bytes") + 1]) if "--cut-bytes" in sys.argv else 0
+ARMED = sys.argv[sys.argv.index("--armed") + 1] if "--armed" in sys.argv else None
 turn = 0
 
 
@@ -39,8 +43,13 @@ async def pipe(reader, writer, state, count):
             data = await reader.read(want)
             if not data:
                 return
-            if count:
+            if count and (ARMED is None or os.path.exists(ARMED)):
                 state["up"] += len(data)
+                if ARMED and state["up"] >= CUT:
+                    try:
+                        os.unlink(ARMED)
+                    except FileNotFoundError:
+                        pass
             writer.write(data)
             await writer.drain()
     except (ConnectionError, OSError):
