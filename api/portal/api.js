@@ -2,6 +2,7 @@
 // sessionStorage (this tab only, gone when it closes; never a cookie, so
 // no other site can send it).
 const KEY = "showcase.token";
+const ME = "showcase.user_id";
 
 // The API's origin: the page's own, unless index.html names another in
 // <meta name="showcase-api" content="https://api.example.org"> (a portal
@@ -10,24 +11,32 @@ export const API = (document.querySelector('meta[name="showcase-api"]')?.content
 
 export function token() { return sessionStorage.getItem(KEY); }
 
-export function setToken(tok) {
-  if (tok) sessionStorage.setItem(KEY, tok);
-  else sessionStorage.removeItem(KEY);
+export function setToken(tok, id) {
+  if (tok) {
+    sessionStorage.setItem(KEY, tok);
+    sessionStorage.setItem(ME, String(id));
+  } else {
+    sessionStorage.removeItem(KEY);
+    sessionStorage.removeItem(ME);
+  }
 }
 
-// The player's id: the token's "sub" (the portal reads it to tell its own
-// videos; the API checks the token itself).
+// The player's id, as GET /api/me gave it at login (the portal reads it to
+// tell its own videos; the API checks the token itself).  Not the token's
+// "sub": an identity provider's token names its own subject there, not
+// this service's player.  null when signed out or the token has expired.
 export function userId() {
   const tok = token();
-  if (!tok) return null;
+  const id = sessionStorage.getItem(ME);
+  if (!tok || id === null || !/^[0-9]+$/.test(id)) return null;
   try {
     const part = tok.split(".")[1].replace(/-/g, "+").replace(/_/g, "/");
     const claims = JSON.parse(atob(part));
     if (claims.exp && claims.exp * 1000 < Date.now()) return null;
-    return Number(claims.sub);
   } catch {
     return null;
   }
+  return Number(id);
 }
 
 // {status, body, retryAfter}; status 0 when the server cannot be reached.

@@ -173,7 +173,12 @@ async function onLogin(e) {
   if (fieldErrors("login-", missing)) return;
   const r = await call("POST", "/api/auth/login", { email, password });
   if (r.status === 200 && r.body && r.body.access_token) {
-    setToken(r.body.access_token);
+    // who this token is: the player's id from the API, not read from the
+    // token (see api.js userId)
+    const me = await fetch(API + "/api/me", { headers: { Authorization: "Bearer " + r.body.access_token } })
+      .then((resp) => (resp.ok ? resp.json() : null)).catch(() => null);
+    if (!me || !Number.isInteger(me.user_id)) { $("login-err").textContent = accountFailure({ status: 0 }); return; }
+    setToken(r.body.access_token, me.user_id);
     form.reset();
     sessionChanged();
     go("#/mine", t("logged_in"));

@@ -293,6 +293,11 @@ async function journey(browser) {
   await page.waitForSelector("#view-mine:not([hidden])");
   expect(await page.evaluate(() => document.cookie === "" && !!sessionStorage.getItem("showcase.token")),
     "the token is in session storage, no cookie");
+  const ids = await page.evaluate(async () => {
+    const me = await fetch("/api/me", { headers: { Authorization: "Bearer " + sessionStorage.getItem("showcase.token") } });
+    return { api: (await me.json()).user_id, page: sessionStorage.getItem("showcase.user_id") };
+  });
+  expect(String(ids.api) === ids.page, `the page knows its player from GET /api/me (${ids.page} vs ${ids.api})`);
 
   // 3. the 8 s clip is refused by the page, before any upload
   let uploads = 0, classic = 0;
