@@ -289,6 +289,9 @@ async function onUpload(e) {
   const missing = {};
   if (!state.file) missing.file = t("no_file");
   if (!title) missing.title = t("no_title");
+  // the API counts a title's bytes of UTF-8 (200), the field's maxlength
+  // its characters: "ñ" is two bytes
+  else if (new TextEncoder().encode(title).length > 200) missing.title = t("f_title_too_long");
   if (fieldErrors("up-", missing)) return;
   $("up-bar").value = 0;
   $("up-progress").hidden = false;

@@ -330,6 +330,11 @@ async function journey(browser) {
   await page.setInputFiles("#up-file", fx("jump-shot.mp4"));
   await page.waitForFunction(() => /1920×1080, 22 s/.test(document.getElementById("up-file-info").textContent));
   expect(await page.locator("#up-file-err").textContent() === "", "the 22 s clip passes the page's checks");
+  // 150 characters that are 300 bytes: the API's limit is 200 bytes
+  await page.fill("#up-title", "ñ".repeat(150));
+  await page.click("#up-send");
+  await page.waitForSelector("#up-title-err:not(:empty)");
+  expect(uploads === 0, "nothing was sent for a title over 200 bytes");
   await page.fill("#up-title", "Crossover and jump shot");
   await page.evaluate(() => {
     window.__seen = { values: [], stats: [] };
