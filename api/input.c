@@ -86,6 +86,18 @@ const char *input_string(struct input *in, const cJSON *obj, const char *name,
 	return v->valuestring;
 }
 
+const char *input_text(struct input *in, const cJSON *obj, const char *name,
+		       size_t min, size_t max)
+{
+	const char *v = input_string(in, obj, name, min, max);
+
+	if (v && v[strspn(v, " \t")] == '\0') {
+		input_bad(in, name, "must not be blank");
+		return NULL;
+	}
+	return v;
+}
+
 int input_bool(struct input *in, const cJSON *obj, const char *name, int def)
 {
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, name);

@@ -26,6 +26,14 @@ struct input {
 const char *input_string(struct input *in, const cJSON *obj, const char *name,
 			 size_t min, size_t max);
 
+/*
+ * A name-like field (a person's name, a city, a country): input_string(),
+ * and not only spaces or tabs ("must not be blank"), which a ranking per
+ * city or a player's card could not show.
+ */
+const char *input_text(struct input *in, const cJSON *obj, const char *name,
+		       size_t min, size_t max);
+
 /* An optional boolean field (JSON true/false); def when absent. */
 int input_bool(struct input *in, const cJSON *obj, const char *name, int def);
 

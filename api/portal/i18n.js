@@ -55,6 +55,7 @@ function nums(message) {
 const FIELD_REASONS = {
   "is required": "required",
   "must not be empty": "required",
+  "must not be blank": "required",
   "is too short": "f_too_short",
   "is too long": "f_too_long",
   "is too long (200 bytes at most)": "f_title_too_long",

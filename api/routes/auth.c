@@ -54,13 +54,13 @@ static enum MHD_Result post_signup(struct api *api, struct request *req,
 
 	if (!api->cfg.api_local_accounts)
 		return no_local_accounts(req, conn);
-	first = input_string(&in, req->json, "first_name", 1, NAME_MAX_BYTES);
-	last = input_string(&in, req->json, "last_name", 1, NAME_MAX_BYTES);
+	first = input_text(&in, req->json, "first_name", 1, NAME_MAX_BYTES);
+	last = input_text(&in, req->json, "last_name", 1, NAME_MAX_BYTES);
 	email = input_string(&in, req->json, "email", 3, 254);
 	pw1 = input_string(&in, req->json, "password1", 1, PASSWORD_MAX);
 	pw2 = input_string(&in, req->json, "password2", 1, PASSWORD_MAX);
-	city = input_string(&in, req->json, "city", 1, NAME_MAX_BYTES);
-	country = input_string(&in, req->json, "country", 1, NAME_MAX_BYTES);
+	city = input_text(&in, req->json, "city", 1, NAME_MAX_BYTES);
+	country = input_text(&in, req->json, "country", 1, NAME_MAX_BYTES);
 	if (email && !email_valid(email))
 		input_bad(&in, "email", "is not an email address");
 	if (pw1 && (weak = password_weakness(pw1)))

@@ -93,10 +93,16 @@ static enum MHD_Result get_me(struct api *api, struct request *req,
 static const char *optional(struct input *in, const cJSON *body,
 			    const char *name, int *given)
 {
-	if (!cJSON_GetObjectItemCaseSensitive(body, name))
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(body, name);
+
+	if (!v)
 		return NULL;
 	(*given)++;
-	return input_string(in, body, name, 1, NAME_MAX_BYTES);
+	if (cJSON_IsNull(v)) {
+		input_bad(in, name, "cannot be removed: leave it out to keep it");
+		return NULL;
+	}
+	return input_text(in, body, name, 1, NAME_MAX_BYTES);
 }
 
 static enum MHD_Result put_me(struct api *api, struct request *req,

@@ -119,6 +119,9 @@ test_signup_refuses_bad_fields() {
     check_eq "missing and weak: status" "$(status_of "$out")" 400
     check_eq "missing" "$(field "$out" .fields.city)" "is required"
     check_eq "weak" "$(field "$out" .fields.password1)" "must be at least 8 characters"
+    out=$(post_json /api/auth/signup '{"first_name":" ","last_name":"B","email":"blank@example.com","password1":"secret123","password2":"secret123","city":"  ","country":"Y"}')
+    check_eq "blank names" "$(field "$out" '.fields | [.first_name, .city] | join(",")')" \
+        "must not be blank,must not be blank"
     out=$(post_json /api/auth/signup '{"first_name":7,"last_name":["x"],"email":true,"password1":"secret123","password2":"secret123","city":"X","country":"Y"}')
     check_eq "mistyped" "$(field "$out" '.fields | [.first_name, .last_name, .email] | join(",")')" \
         "must be a string,must be a string,must be a string"

@@ -147,6 +147,15 @@ test_put_me_sets_city_and_country() {
     check_eq "empty city" "$(status_of "$out")" 400
     check_eq "empty city's field" "$(field "$out" '.fields | keys[0]')" city
     out=$(call PUT /api/me -H "Authorization: Bearer $tok" -H 'Content-Type: application/json' \
+        --data-binary '{"city":"  \t"}')
+    check_eq "blank city" "$(status_of "$out")" 400
+    check_eq "blank city's reason" "$(field "$out" .fields.city)" "must not be blank"
+    out=$(call PUT /api/me -H "Authorization: Bearer $tok" -H 'Content-Type: application/json' \
+        --data-binary '{"city":null}')
+    check_eq "null city" "$(status_of "$out")" 400
+    check_eq "null city's reason" "$(field "$out" .fields.city)" "cannot be removed: leave it out to keep it"
+    check_eq "still Cali" "$(it_psql -c "SELECT city FROM users WHERE oidc_sub = 'carol'")" Cali
+    out=$(call PUT /api/me -H "Authorization: Bearer $tok" -H 'Content-Type: application/json' \
         --data-binary '{}')
     check_eq "nothing to change" "$(status_of "$out")" 400
     check_eq "without a token" "$(status_of "$(call PUT /api/me -H 'Content-Type: application/json' \
