@@ -281,10 +281,13 @@ static const struct cfg_var vars[] = {
 	  600000, CFG_ALL, 0, NULL,
 	  "an S3 transfer that moves no byte for this long is failed and retried" },
 	{ "S3_PRESIGN_TTL_S", T_INT, OFF(s3_presign_ttl_s), "900", 1, 604800,
-	  CFG_ALL, 0, NULL, "lifetime of presigned URLs, in seconds" },
+	  CFG_ALL, 0, NULL,
+	  "lifetime of presigned URLs, in seconds (1–604800, SigV4's week)" },
 	{ "HLS_PRESIGN_TTL_S", T_INT, OFF(hls_presign_ttl_s), "21600", 60, 604800,
 	  CFG_API, 0, NULL,
-	  "lifetime of the presigned media URLs in HLS playlists (long enough to watch)" },
+	  "lifetime of the presigned media URLs in HLS playlists, long enough "
+	  "to watch (60–604800); a URL signed with an instance role's temporary "
+	  "keys also ends when those keys do" },
 	{ "CONNECT_TIMEOUT_MS", T_INT, OFF(connect_timeout_ms), "2000", 100,
 	  60000, CFG_ALL, 0, NULL,
 	  "timeout for connecting to PostgreSQL, Redis and S3, and for health checks" },
@@ -466,7 +469,7 @@ static const struct cfg_var vars[] = {
 	  "/.well-known/openid-configuration" },
 	{ "API_OIDC_LEEWAY_S", T_INT, OFF(api_oidc_leeway_s), "60", 0, 600,
 	  CFG_API, 0, NULL,
-	  "clock skew allowed on an issuer's tokens' exp and nbf, in seconds" },
+	  "clock skew allowed on an issuer's tokens' exp and nbf, in seconds (0–600)" },
 	{ "API_OIDC_JWKS_REFRESH_S", T_INT, OFF(api_oidc_jwks_refresh_s),
 	  "3600", 1, 86400, CFG_API, 0, NULL,
 	  "how often the issuer's key set is fetched again (also on a token "
