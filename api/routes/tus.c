@@ -23,7 +23,8 @@
  * Upload-Offset, and the PATCH that brings the last byte leaves the
  * video as POST /api/videos/upload does.  DELETE ends an unfinished
  * upload and removes its bytes.  All the state is in PostgreSQL
- * (tus_store.h), so any instance takes any request.
+ * (tus_store.h), so any instance takes any request.  A POST with
+ * X-HTTP-Method-Override: PATCH, HEAD or DELETE is that method (http.c).
  */
 #include <stdio.h>
 #include <stdlib.h>
