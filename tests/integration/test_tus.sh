@@ -185,6 +185,14 @@ test_creation_refusals() {
     out=$(call POST /api/uploads/ "${H_TUS[@]}" -H "Authorization: Bearer $TOK" -H "Upload-Length: 10" \
         -H "Upload-Metadata: title $(b64 x),is_public $(b64 maybe)")
     check_eq "a bad is_public: 400" "$(status_of "$out")" 400
+    out=$(call POST /api/uploads/ "${H_TUS[@]}" -H "Authorization: Bearer $TOK" -H "Upload-Length: 10" \
+        -H "Upload-Metadata: title !!!")
+    check_eq "a title not base64: 400" "$(status_of "$out")" 400
+    check_eq "named as such" "$(field "$out" .fields.title)" "must be base64 (RFC 4648, with padding)"
+    out=$(call POST /api/uploads/ "${H_TUS[@]}" -H "Authorization: Bearer $TOK" -H "Upload-Length: 10" \
+        -H "Upload-Metadata: title $(b64 first),is_public $(b64 true),title $(b64 second)")
+    check_eq "a key twice (tus: keys are unique): 400" "$(status_of "$out")" 400
+    check_eq "named" "$(field "$out" '.fields["Upload-Metadata"]')" "has a key twice"
 }
 
 test_creation_with_upload() {
