@@ -1015,6 +1015,30 @@ static void client_of(struct api *api, struct MHD_Connection *conn,
 		       &req->client);
 }
 
+/*
+ * tus 1.0 ("X-HTTP-Method-Override"): a client behind a proxy that only
+ * passes GET and POST sends POST with this header, and the server MUST
+ * take the header's method instead (tus-js-client's overridePatchMethod).
+ * Only on the tus paths and only for tus's own methods: elsewhere a POST
+ * stays a POST.
+ */
+static void method_override(struct MHD_Connection *conn, struct request *req)
+{
+	static const char *const allowed[] = { "PATCH", "DELETE", "HEAD" };
+	const char *v = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+						    "X-HTTP-Method-Override");
+	size_t i;
+
+	if (!v || strcmp(req->method, "POST") ||
+	    strncmp(req->path, "/api/uploads/", 13))
+		return;
+	for (i = 0; i < sizeof(allowed) / sizeof(allowed[0]); i++)
+		if (!strcmp(v, allowed[i])) {
+			snprintf(req->method, sizeof(req->method), "%s", v);
+			return;
+		}
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
 				  const char *url, const char *method,
 				  const char *version, const char *upload_data,
@@ -1035,6 +1059,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
 		request_id(conn, req->id, sizeof(req->id));
 		snprintf(req->method, sizeof(req->method), "%s", method);
 		snprintf(req->path, sizeof(req->path), "%s", url);
+		method_override(conn, req);
 		req->started_ms = clock_ms();
 		client_of(srv->api, conn, req);
 		*con_cls = req;

@@ -23,7 +23,8 @@
  * Upload-Offset, and the PATCH that brings the last byte leaves the
  * video as POST /api/videos/upload does.  DELETE ends an unfinished
  * upload and removes its bytes.  All the state is in PostgreSQL
- * (tus_store.h), so any instance takes any request.
+ * (tus_store.h), so any instance takes any request.  A POST with
+ * X-HTTP-Method-Override: PATCH, HEAD or DELETE is that method (http.c).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -137,7 +138,25 @@ struct metadata {
 	int is_public;
 	int bad_public;
 	int bad;		/* not tus's "key base64,key base64" */
+	int title_not_base64;
+	int repeated;		/* a key twice (tus 1.0: keys are unique) */
 };
+
+/* Whether the key of the pair at p (klen bytes) is also the key of a
+ * pair before it in the header v. */
+static int key_before(const char *v, const char *p, size_t klen)
+{
+	size_t n;
+
+	for (; v < p; v += n + (v[n] == ',')) {
+		while (*v == ' ')
+			v++;
+		n = strcspn(v, ",");
+		if (v < p && strcspn(v, " ,") == klen && !memcmp(v, p, klen))
+			return 1;
+	}
+	return 0;
+}
 
 /* One "key value" pair of Upload-Metadata (value base64, may be absent). */
 static void metadata_pair(struct metadata *m, const char *p, size_t n)
@@ -156,9 +175,12 @@ static void metadata_pair(struct metadata *m, const char *p, size_t n)
 	if (sp && sodium_base642bin((unsigned char *)val, sizeof(val) - 1, sp + 1,
 				    n - klen - 1, NULL, &vlen, NULL,
 				    sodium_base64_VARIANT_ORIGINAL)) {
-		if (!strcmp(key, "title"))
-			vlen = sizeof(val);	/* too long, or not base64 */
-		else if (strcmp(key, "filename"))
+		if (!strcmp(key, "title")) {
+			/* too long for val, or (when it would fit) not base64 */
+			m->title_not_base64 =
+				(n - klen - 1) / 4 * 3 <= sizeof(val) - 1;
+			vlen = sizeof(val);
+		} else if (strcmp(key, "filename"))
 			m->bad = 1;
 	}
 	if (vlen < sizeof(val))
@@ -179,6 +201,7 @@ static void metadata_pair(struct metadata *m, const char *p, size_t n)
 
 static void parse_metadata(const char *v, struct metadata *m)
 {
+	const char *start = v;
 	size_t n;
 
 	memset(m, 0, sizeof(*m));
@@ -192,7 +215,9 @@ static void parse_metadata(const char *v, struct metadata *m)
 		while (*v == ' ')
 			v++;
 		n = strcspn(v, ",");
-		if (n)
+		if (n && key_before(start, v, strcspn(v, " ,")))
+			m->repeated = 1;
+		else if (n)
 			metadata_pair(m, v, n);
 	}
 }
@@ -232,10 +257,15 @@ static int creation_parse(struct api *api, struct request *req,
 	if (m.bad)
 		input_bad(&in, "Upload-Metadata",
 			  "must be key base64 pairs separated by commas");
-	if (!m.has_title || m.title_len == 0)
+	if (m.repeated)
+		input_bad(&in, "Upload-Metadata", "has a key twice");
+	if (m.title_not_base64)
+		input_bad(&in, "title", "must be base64 (RFC 4648, with padding)");
+	else if (!m.has_title || m.title_len == 0)
 		input_bad(&in, "title", "is required");
 	else if (m.title_len > TITLE_MAX)
-		input_bad(&in, "title", "must be UTF-8 text of 200 bytes at most");
+		input_bad(&in, "title", "must be UTF-8 text without control "
+			  "characters, 200 bytes at most");
 	if (m.bad_public)
 		input_bad(&in, "is_public", "must be true or false");
 	if (input_failed(&in)) {

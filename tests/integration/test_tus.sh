@@ -148,6 +148,24 @@ test_discovery_and_cors() {
     check_contains "Upload-Expires" "$h" "Upload-Expires: "
 }
 
+# tus 1.0: a POST with X-HTTP-Method-Override is the method it names
+# (tus-js-client's overridePatchMethod, for proxies passing only GET and
+# POST): bytes appended, the offset read, the upload ended.
+test_method_override() {
+    local id code h
+    id=$(create "$TOK" 3000000 override)
+    code=$(patch "$TOK" "$id" 0 "$FX/first1m" -X POST -H "X-HTTP-Method-Override: PATCH")
+    check_eq "POST overridden as PATCH appends" "$code" 204
+    check_contains "its new offset" "$(tr -d '\r' <"$IT_DIR/patch.headers")" "Upload-Offset: 1000000"
+    h=$(curl -s -o /dev/null -D - -X POST "${H_TUS[@]}" -H "Authorization: Bearer $TOK" \
+        -H "X-HTTP-Method-Override: HEAD" "$API/api/uploads/$id" | tr -d '\r')
+    check_contains "POST overridden as HEAD gives the offset" "$h" "Upload-Offset: 1000000"
+    code=$(curl -s -o /dev/null -w '%{http_code}' -X POST "${H_TUS[@]}" -H "Authorization: Bearer $TOK" \
+        -H "X-HTTP-Method-Override: DELETE" "$API/api/uploads/$id")
+    check_eq "POST overridden as DELETE ends it" "$code" 204
+    check_eq "ended" "$(it_psql -c "SELECT count(*) FROM tus_uploads WHERE id = '$id'")" 0
+}
+
 test_creation_refusals() {
     local out
     out=$(call POST /api/uploads/ -H "Authorization: Bearer $TOK" -H "Upload-Length: 10" \
@@ -167,6 +185,14 @@ test_creation_refusals() {
     out=$(call POST /api/uploads/ "${H_TUS[@]}" -H "Authorization: Bearer $TOK" -H "Upload-Length: 10" \
         -H "Upload-Metadata: title $(b64 x),is_public $(b64 maybe)")
     check_eq "a bad is_public: 400" "$(status_of "$out")" 400
+    out=$(call POST /api/uploads/ "${H_TUS[@]}" -H "Authorization: Bearer $TOK" -H "Upload-Length: 10" \
+        -H "Upload-Metadata: title !!!")
+    check_eq "a title not base64: 400" "$(status_of "$out")" 400
+    check_eq "named as such" "$(field "$out" .fields.title)" "must be base64 (RFC 4648, with padding)"
+    out=$(call POST /api/uploads/ "${H_TUS[@]}" -H "Authorization: Bearer $TOK" -H "Upload-Length: 10" \
+        -H "Upload-Metadata: title $(b64 first),is_public $(b64 true),title $(b64 second)")
+    check_eq "a key twice (tus: keys are unique): 400" "$(status_of "$out")" 400
+    check_eq "named" "$(field "$out" '.fields["Upload-Metadata"]')" "has a key twice"
 }
 
 test_creation_with_upload() {
