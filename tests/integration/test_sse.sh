@@ -52,6 +52,19 @@ sc_daemon worker "$IT_DIR" "$IT_DIR/worker.log" "$BIN_DIR/showcase-worker"
 
 # --- tests ---------------------------------------------------------------
 
+# sign_ticket SECRET USER_ID EXP: a stream ticket as the API makes them
+# (USER_ID.EXP.NONCE.MAC, HMAC-SHA256 of "showcase-sse-ticket:" + the rest)
+sign_ticket() {
+    /usr/bin/python3 - "$@" <<'PY'
+import base64, hashlib, hmac, os, sys
+secret, uid, exp = sys.argv[1:]
+nonce = base64.urlsafe_b64encode(os.urandom(12)).rstrip(b"=").decode()
+body = f"{uid}.{exp}.{nonce}"
+mac = hmac.new(secret.encode(), b"showcase-sse-ticket:" + body.encode(), hashlib.sha256).digest()
+print(body + "." + base64.urlsafe_b64encode(mac).rstrip(b"=").decode())
+PY
+}
+
 test_refuses_without_credentials() {
     local out
     out=$(call GET /api/videos/events)
@@ -134,27 +147,11 @@ test_ticket() {
     check_contains "why" "$(field "$out" .message)" "already used"
     # signed with the secret, expired; and one signed with another secret
     now=$(date +%s)
-    exp_t=$(/usr/bin/python3 - "$JWT_SECRET" "$UID_SSE" "$((now - 5))" <<'PY'
-import base64, hashlib, hmac, os, sys
-secret, uid, exp = sys.argv[1:]
-nonce = base64.urlsafe_b64encode(os.urandom(12)).rstrip(b"=").decode()
-body = f"{uid}.{exp}.{nonce}"
-mac = hmac.new(secret.encode(), b"showcase-sse-ticket:" + body.encode(), hashlib.sha256).digest()
-print(body + "." + base64.urlsafe_b64encode(mac).rstrip(b"=").decode())
-PY
-)
+    exp_t=$(sign_ticket "$JWT_SECRET" "$UID_SSE" "$((now - 5))")
     out=$(call GET "/api/videos/events?ticket=$exp_t")
     check_eq "expired ticket" "$(status_of "$out")" 401
     check_contains "why" "$(field "$out" .message)" "expired"
-    forged=$(/usr/bin/python3 - "wrong-secret" "$UID_SSE" "$((now + 60))" <<'PY'
-import base64, hashlib, hmac, os, sys
-secret, uid, exp = sys.argv[1:]
-nonce = base64.urlsafe_b64encode(os.urandom(12)).rstrip(b"=").decode()
-body = f"{uid}.{exp}.{nonce}"
-mac = hmac.new(secret.encode(), b"showcase-sse-ticket:" + body.encode(), hashlib.sha256).digest()
-print(body + "." + base64.urlsafe_b64encode(mac).rstrip(b"=").decode())
-PY
-)
+    forged=$(sign_ticket wrong-secret "$UID_SSE" "$((now + 60))")
     out=$(call GET "/api/videos/events?ticket=$forged")
     check_eq "forged ticket" "$(status_of "$out")" 401
     out=$(call GET "/api/videos/events?ticket=$TOK")

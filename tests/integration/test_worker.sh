@@ -48,15 +48,6 @@ add_videos() {
     done
 }
 
-# start_worker NAME [ENV=VALUE...]: a worker in the background (pid file
-# NAME.pid, log NAME.log).
-start_worker() {
-    local name=$1
-    shift
-    env "$@" "$BIN_DIR/showcase-worker" >>"$IT_DIR/$name.log" 2>&1 &
-    echo $! >"$IT_DIR/$name.pid"
-}
-
 # wait_status N STATUS SECONDS: until N videos have STATUS.
 wait_status() {
     local want=$1 status=$2 deadline=$((SECONDS + $3))
@@ -88,7 +79,7 @@ test_chaos_40_videos_3_workers_random_kills() {
     in="id IN (${in%,})"
     # the default crash cap (3): a video whose job is killed three times is
     # dead and must end 'failed' with its reason, never stay unfinished
-    for i in 1 2 3; do start_worker "w$i"; done
+    for i in 1 2 3; do it_start_worker_bg "w$i"; done
     deadline=$((SECONDS + 240))
     while [ "$(count "$in AND status IN ('processed', 'failed')")" -lt 40 ] &&
         [ $SECONDS -lt $deadline ]; do
@@ -96,7 +87,7 @@ test_chaos_40_videos_3_workers_random_kills() {
         victim=$((RANDOM % 3 + 1))
         kill -KILL "$(cat "$IT_DIR/w$victim.pid")" 2>/dev/null && kills=$((kills + 1))
         wait "$(cat "$IT_DIR/w$victim.pid")" 2>/dev/null
-        start_worker "w$victim"
+        it_start_worker_bg "w$victim"
     done
     local processed failed
     processed=$(count "$in AND status = 'processed'")
@@ -126,7 +117,7 @@ test_chaos_40_videos_3_workers_random_kills() {
 # sigterm_mid_job NAME GRACE: a worker NAME with WORKER_GRACE_S=GRACE gets
 # a slow job and SIGTERM a second into it; its exit status is in IT_EXIT.
 sigterm_mid_job() {
-    start_worker "$1" WORKER_GRACE_S="$2" TRANSCODE_PRESET=medium
+    it_start_worker_bg "$1" WORKER_GRACE_S="$2" TRANSCODE_PRESET=medium
     SC_WAIT=30 sc_wait_for grep -q 'job leased' "$IT_DIR/$1.log" || it_fail "no job leased"
     sleep 1
     it_stop_wait "$IT_DIR/$1.pid"
@@ -149,7 +140,7 @@ test_sigterm_past_grace_hands_the_job_back() {
     check_contains "handed back" "$(cat "$IT_DIR/impatient.log")" "handed back at the head of the queue"
     check_eq "back at the head, attempt not counted" \
         "$(rcli LINDEX "${P}pending" 0) $(rcli HGET "${P}job:$id" attempt)" "$id 0"
-    start_worker successor
+    it_start_worker_bg successor
     SC_WAIT=60 sc_wait_for bash -c "[ \"\$(redis-cli -p $IT_REDIS_PORT EXISTS '${P}job:$id')\" = 0 ]"
     check_eq "another worker completed it" "$(count "id = '$id' AND status = 'processed'")" 1
     check_contains "as attempt 1" "$(grep "$id" "$IT_DIR/successor.log" | grep 'job leased')" "attempt 1"
@@ -167,7 +158,7 @@ test_poison_and_hang_are_dead_lettered_while_others_complete() {
     # a copy: the transcoder's user may not reach the checkout
     cp "$TOOLS/fake_transcoder.sh" "$IT_DIR/fake_transcoder.sh"
     echo "$BIN_DIR/showcase-transcode" >"$IT_DIR/fake_transcoder.sh.real"
-    start_worker poison WORKER_TRANSCODER="$IT_DIR/fake_transcoder.sh" \
+    it_start_worker_bg poison WORKER_TRANSCODER="$IT_DIR/fake_transcoder.sh" \
         WORKER_MAX_ATTEMPTS=2 WORKER_JOB_TIMEOUT_S=5
     SC_WAIT=60 sc_wait_for bash -c "[ \"\$(redis-cli -p $IT_REDIS_PORT ZCARD '${P}dead')\" = 2 ]"
     for id in $good; do wait_video "$id" processed 30; done
@@ -206,7 +197,7 @@ exec "$BIN_DIR/showcase-transcode" "\$@"
 EOF
     chmod 755 "$spy"
     id=$(add_videos 1 "$IT_DIR/clip.mp4")
-    start_worker spy WORKER_TRANSCODER="$spy"
+    it_start_worker_bg spy WORKER_TRANSCODER="$spy"
     wait_video "$id" processed 60
     it_stop_wait "$IT_DIR/spy.pid"
     r=$(cat "$rec/record" 2>/dev/null)
@@ -263,8 +254,8 @@ wait_all() {
 test_redis_restarted_empty_the_reconciler_recovers() {
     local ids
     mapfile -t ids < <(add_videos 10 "$IT_DIR/clip.mp4")
-    start_worker r1
-    start_worker r2
+    it_start_worker_bg r1
+    it_start_worker_bg r2
     SC_WAIT=60 sc_wait_for bash -c "[ \$(redis-cli -p $IT_REDIS_PORT ZCARD '${P}lease') -gt 0 ]"
     sc_redis_stop "$IT_DIR/redis"
     rm -rf "$IT_DIR/redis"
@@ -281,8 +272,8 @@ test_redis_restarted_empty_the_reconciler_recovers() {
 test_s3_down_10s_and_postgresql_restarted_jobs_retry_and_complete() {
     local ids
     mapfile -t ids < <(add_videos 10 "$IT_DIR/clip.mp4")
-    start_worker o1 WORKER_MAX_ATTEMPTS=10 WORKER_RETRY_CAP_MS=3000
-    start_worker o2 WORKER_MAX_ATTEMPTS=10 WORKER_RETRY_CAP_MS=3000
+    it_start_worker_bg o1 WORKER_MAX_ATTEMPTS=10 WORKER_RETRY_CAP_MS=3000
+    it_start_worker_bg o2 WORKER_MAX_ATTEMPTS=10 WORKER_RETRY_CAP_MS=3000
     SC_WAIT=60 sc_wait_for bash -c "[ \$(redis-cli -p $IT_REDIS_PORT ZCARD '${P}lease') -gt 0 ]"
     sc_s3_stop "$IT_DIR/s3"
     sleep 10
@@ -308,7 +299,7 @@ cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 test_worker_waits_out_an_outage_without_spinning() {
     local pid before_cpu before_log cpu lines hz id
     hz=$(getconf CLK_TCK)
-    start_worker idle WORKER_CONCURRENCY=2
+    it_start_worker_bg idle WORKER_CONCURRENCY=2
     pid=$(cat "$IT_DIR/idle.pid")
     SC_WAIT=30 sc_wait_for grep -q 'worker .* started' "$IT_DIR/idle.log" || it_fail "worker start"
     sleep 1
@@ -338,7 +329,7 @@ test_video_deleted_mid_job_leaves_nothing() {
     ffmpeg -nostdin -v error -f lavfi -i testsrc2=s=1280x720:r=30:d=8 -c:v libx264 \
         -preset ultrafast "$IT_DIR/del.mp4" || it_fail "fixture"
     id=$(add_videos 1 "$IT_DIR/del.mp4")
-    start_worker deleter TRANSCODE_PRESET=medium
+    it_start_worker_bg deleter TRANSCODE_PRESET=medium
     SC_WAIT=30 sc_wait_for grep -q "\"video_id\":\"$id\".*job leased" "$IT_DIR/deleter.log" || it_fail "not leased"
     # what DELETE /api/videos/{id} does: the row, then the original
     it_psql -c "DELETE FROM videos WHERE id = '$id'" >/dev/null
@@ -355,7 +346,7 @@ test_refused_source_fails_at_once() {
     local id
     printf 'not a video at all' >"$IT_DIR/junk.mp4"
     id=$(add_videos 1 "$IT_DIR/junk.mp4")
-    start_worker refuse
+    it_start_worker_bg refuse
     wait_video "$id" failed 30
     check_eq "failed with its reason, first attempt" \
         "$(it_psql -c "SELECT status, error_code, attempt FROM videos WHERE id = '$id'")" "failed|corrupt|1"
@@ -369,7 +360,7 @@ test_metrics_count_what_happened() {
     good=$(add_videos 2 "$IT_DIR/clip.mp4" | xargs)
     bad=$(add_videos 1 "$IT_DIR/junk.mp4")
     port=$(sc_free_port)
-    start_worker metrics WORKER_METRICS_PORT="$port"
+    it_start_worker_bg metrics WORKER_METRICS_PORT="$port"
     for id in $good; do wait_video "$id" processed 60; done
     wait_video "$bad" failed 60
     # one video unfinished two hours after its upload: stuck
@@ -420,10 +411,10 @@ test_crash_cap_reached_fails_the_video() {
     tok=$(curl -s -H 'Content-Type: application/json' --data '{"email":"eva@example.com","password":"secret123"}' \
         "http://127.0.0.1:$IT_API_PORT/api/auth/login" | jq -r .access_token)
     id=$(OWNER=eva@example.com add_videos 1 "$IT_DIR/long.mp4")
-    start_worker doomed WORKER_MAX_CRASHES=1 TRANSCODE_PRESET=medium
+    it_start_worker_bg doomed WORKER_MAX_CRASHES=1 TRANSCODE_PRESET=medium
     kill_mid_job doomed
     t0=$SECONDS
-    start_worker heir WORKER_MAX_CRASHES=1
+    it_start_worker_bg heir WORKER_MAX_CRASHES=1
     wait_video "$id" failed 30
     took=$((SECONDS - t0))
     echo "    failed ${took}s after the kill (lease 3 s)"
@@ -443,10 +434,10 @@ test_crash_cap_reached_fails_the_video() {
 test_crash_cap_with_postgresql_down_is_repaired() {
     local id
     id=$(add_videos 1 "$IT_DIR/long.mp4")
-    start_worker doomed2 WORKER_MAX_CRASHES=1 TRANSCODE_PRESET=medium
+    it_start_worker_bg doomed2 WORKER_MAX_CRASHES=1 TRANSCODE_PRESET=medium
     kill_mid_job doomed2
     sc_pg_stop "$IT_DIR/postgres"
-    start_worker heir2 WORKER_MAX_CRASHES=1
+    it_start_worker_bg heir2 WORKER_MAX_CRASHES=1
     SC_WAIT=30 sc_wait_for bash -c "[ \"\$(redis-cli -p $IT_REDIS_PORT HGET '${P}job:$id' state)\" = dead ]" \
         || it_fail "the job did not die"
     SC_WAIT=10 sc_wait_for grep -q "cannot be marked failed" "$IT_DIR/heir2.log"
@@ -473,7 +464,7 @@ test_job_reaped_after_its_video_was_processed_is_not_dead() {
     rcli HSET "${P}job:$id" video_id "$id" state leased attempt 1 crashes 0 \
         token t1 worker gone >/dev/null
     rcli ZADD "${P}lease" 1 "$id" >/dev/null
-    start_worker finisher WORKER_MAX_CRASHES=1
+    it_start_worker_bg finisher WORKER_MAX_CRASHES=1
     SC_WAIT=20 sc_wait_for bash -c "[ \"\$(redis-cli -p $IT_REDIS_PORT ZSCORE '${P}lease' '$id')\" = '' ]" \
         || it_fail "the lease was not reaped"
     SC_WAIT=10 sc_wait_for grep -q "job $id: lease expired after its video was processed" "$IT_DIR/finisher.log"
@@ -525,8 +516,8 @@ test_slow_download_keeps_the_lease() {
         --delay-get originals/ 4.5 >"$IT_DIR/slow-proxy.out" 2>&1 &
     echo $! >"$IT_DIR/slow-proxy.pid"
     sc_wait_for curl -s -o /dev/null "http://127.0.0.1:$proxy/" || it_fail "proxy did not start"
-    start_worker slow1 S3_ENDPOINT="http://127.0.0.1:$proxy"
-    start_worker slow2 S3_ENDPOINT="http://127.0.0.1:$proxy"
+    it_start_worker_bg slow1 S3_ENDPOINT="http://127.0.0.1:$proxy"
+    it_start_worker_bg slow2 S3_ENDPOINT="http://127.0.0.1:$proxy"
     wait_video "$id" processed 60
     check_eq "processed" "$(count "id = '$id' AND status = 'processed'")" 1
     check_eq "the original was slow" "$(grep -c "GET /showcase/originals/$id" "$IT_DIR/slow.log")" 1
@@ -550,10 +541,10 @@ test_stale_attempt_cannot_overwrite_a_newer_one() {
         "$IT_DIR/gate/go" "$BIN_DIR/showcase-transcode" >"$gate"
     chmod 755 "$gate"
     id=$(add_videos 1 "$IT_DIR/clip.mp4")
-    start_worker frozen WORKER_TRANSCODER="$gate" TRANSCODE_CRF=45
+    it_start_worker_bg frozen WORKER_TRANSCODER="$gate" TRANSCODE_CRF=45
     SC_WAIT=30 sc_wait_for pgrep -f "$gate" || it_fail "the gate did not start"
     kill -STOP "$(cat "$IT_DIR/frozen.pid")"
-    start_worker newer
+    it_start_worker_bg newer
     wait_video "$id" processed 60
     key=$(it_psql -c "SELECT processed_key FROM videos WHERE id = '$id'")
     check_eq "the newer attempt's keys" "$key" "processed/$id/2/video.mp4"
@@ -577,7 +568,7 @@ test_postgresql_outage_spends_no_attempt() {
     id=$(add_videos 1 "$IT_DIR/clip.mp4")
     sc_pg_stop "$IT_DIR/postgres"
     "$CTL" queue enqueue "$id" >/dev/null
-    start_worker patient WORKER_MAX_ATTEMPTS=3
+    it_start_worker_bg patient WORKER_MAX_ATTEMPTS=3
     sleep 8
     check_eq "the job still waits, no attempt spent" \
         "$(rcli HMGET "${P}job:$id" state attempt | xargs)" "pending 0"
