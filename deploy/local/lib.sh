@@ -174,8 +174,10 @@ sc_services_stop() {
 # transcoder's user (WORKER_TRANSCODE_USER, nobody by default) can run.
 # Run by root, the worker runs each transcode as that user, who cannot
 # reach a checkout under a private directory (a home, a mktemp -d): the
-# programs are then copied to /tmp/showcase-bin-<hash of DIR>, refreshed
-# on each call.  DIR itself when it is reachable or when not root.
+# programs are then copied to /tmp/showcase-bin-<hash of DIR>/build,
+# refreshed on each call, with the portal's files beside them in the
+# checkout's layout (build/../api/portal, where the API looks for them by
+# default).  DIR itself when it is reachable or when not root.
 sc_runnable_bin() {
     local dir=$1 user=${WORKER_TRANSCODE_USER-nobody} copy f
     if [ "$(id -u)" != 0 ] || [ -z "$user" ] || ! id -u "$user" >/dev/null 2>&1 ||
@@ -184,11 +186,15 @@ sc_runnable_bin() {
         return
     fi
     copy=/tmp/showcase-bin-$(printf '%s' "$dir" | md5sum | cut -c1-12)
-    mkdir -p "$copy" && chmod 755 "$copy"
+    mkdir -p "$copy/build" && chmod 755 "$copy" "$copy/build"
     for f in "$dir"/*; do
-        [ -f "$f" ] && [ -x "$f" ] && cp -p "$f" "$copy/"
+        [ -f "$f" ] && [ -x "$f" ] && cp -p "$f" "$copy/build/"
     done
-    printf '%s\n' "$copy"
+    if [ -d "$dir/../api/portal" ]; then
+        mkdir -p "$copy/api" && chmod 755 "$copy/api" &&
+            cp -rp "$dir/../api/portal" "$copy/api/" && chmod -R a+rX "$copy/api"
+    fi
+    printf '%s\n' "$copy/build"
 }
 
 # sc_daemon NAME DIR LOG BINARY...: start a program of the project in the
